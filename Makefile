@@ -1,0 +1,62 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Everything is installed into the checkout: .tools/ (uv), .venv/ (Python), node_modules/ (Node 22, CDK CLI).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PORT ?= 3000
+HOST ?= 127.0.0.1
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+export JSII_NODE := $(CURDIR)/node_modules/.bin/node
+export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: help install run synth deploy test lint typecheck projen clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --python ">=3.11,<3.15"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: .venv/.installed node_modules/.installed ## Install Python and Node tools into the checkout
+
+synth: install ## Synthesize the example app into example_app/cdk.out
+	cd example_app && cdk synth --quiet --no-notices
+
+run: synth ## Install, synthesize the example app and serve it on http://$(HOST):$(PORT)/prod
+	serverless-crud local --cdk-out example_app/cdk.out --host $(HOST) --port $(PORT)
+
+deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS credentials)
+	cd example_app && cdk deploy
+
+lint: install ## ruff lint and format check
+	ruff check src tests example_app
+	ruff format --check src tests example_app
+
+typecheck: install ## mypy --strict on src/
+	mypy
+
+test: install lint typecheck ## Install, lint, type-check and run the whole test suite
+	python -m pytest
+
+projen: install ## Regenerate pyproject.toml, package.json and tasks from .projenrc.py
+	python .projenrc.py
+
+clean: ## Remove everything the Makefile installed or built
+	rm -rf .tools .venv node_modules example_app/cdk.out dist .mypy_cache .ruff_cache .pytest_cache

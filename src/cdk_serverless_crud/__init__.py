@@ -1,0 +1,57 @@
+"""A production-ready serverless CRUD service as AWS CDK v2 constructs.
+
+``ServerlessCrudService`` composes the four parts, each usable on its own:
+``VersionedStore`` (S3), ``TimeSeriesTable`` (DynamoDB), ``TaggedFunction`` (Lambda)
+and ``CachedRestApi`` (API Gateway). Each takes an optional props object of the same
+name plus ``Props``.
+
+The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
+starts without loading aws-cdk-lib and its Node.js process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
+    from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
+    from cdk_serverless_crud.service import ServerlessCrudService
+    from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
+    from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
+
+_EXPORTS = {
+    "CachedRestApi": "api",
+    "CachedRestApiProps": "api",
+    "ServerlessCrudService": "service",
+    "TaggedFunction": "function",
+    "TaggedFunctionProps": "function",
+    "TimeSeriesTable": "table",
+    "TimeSeriesTableProps": "table",
+    "VersionedStore": "store",
+    "VersionedStoreProps": "store",
+}
+
+__all__ = [
+    "CachedRestApi",
+    "CachedRestApiProps",
+    "ServerlessCrudService",
+    "TaggedFunction",
+    "TaggedFunctionProps",
+    "TimeSeriesTable",
+    "TimeSeriesTableProps",
+    "VersionedStore",
+    "VersionedStoreProps",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,59 @@
+"""Every default of the library, on one screen.
+
+Values marked *fixed* are not props: they are what makes the service production-ready,
+so the constructs always apply them. The others are the defaults of the props classes
+(``VersionedStoreProps``, ``TimeSeriesTableProps``, ``TaggedFunctionProps``,
+``CachedRestApiProps``) and of ``ServerlessCrudService``.
+"""
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+
+# Tags every ServerlessCrudService must carry.
+REQUIRED_TAG_KEYS = ("Environment", "Project", "Owner")
+
+# VersionedStore (S3)
+BLOCK_PUBLIC_ACCESS = s3.BlockPublicAccess.BLOCK_ALL  # fixed
+ENFORCE_SSL = True  # fixed
+MINIMUM_TLS_VERSION = 1.2  # fixed
+NONCURRENT_VERSION_EXPIRATION_DAYS = 90
+ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7  # fixed
+STORE_REMOVAL_POLICY = RemovalPolicy.RETAIN
+OBJECT_PREFIX = "items/"  # fixed by the runtime contract (docs/design.md)
+
+# TimeSeriesTable (DynamoDB)
+TABLE_BILLING_MODE = dynamodb.BillingMode.PAY_PER_REQUEST  # fixed
+TABLE_ENCRYPTION = dynamodb.TableEncryption.AWS_MANAGED  # fixed
+POINT_IN_TIME_RECOVERY = True
+DELETION_PROTECTION = True
+TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
+
+# TaggedFunction (Lambda)
+FUNCTION_RUNTIME = lambda_.Runtime.PYTHON_3_14  # fixed: the newest this aws-cdk-lib knows
+FUNCTION_TRACING = lambda_.Tracing.ACTIVE  # fixed
+FUNCTION_LOGGING_FORMAT = lambda_.LoggingFormat.JSON  # fixed
+FUNCTION_SYSTEM_LOG_LEVEL = lambda_.SystemLogLevel.INFO  # fixed
+FUNCTION_APPLICATION_LOG_LEVEL = lambda_.ApplicationLogLevel.INFO
+FUNCTION_MEMORY_SIZE_MB = 512
+FUNCTION_TIMEOUT = Duration.seconds(10)  # well below API Gateway's 29 s integration timeout
+FUNCTION_ARCHITECTURE = lambda_.Architecture.ARM_64  # the runtime is pure Python
+FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+# CachedRestApi (API Gateway REST API)
+ENDPOINT_TYPE = apigateway.EndpointType.REGIONAL  # fixed
+STAGE_NAME = "prod"
+CACHE_TTL = Duration.seconds(60)
+CACHE_CLUSTER_SIZE = "0.5"  # GB
+CACHE_DATA_ENCRYPTED = True  # fixed
+EXECUTION_LOGGING_LEVEL = apigateway.MethodLoggingLevel.INFO  # fixed
+DATA_TRACE_ENABLED = False  # fixed: full request and response bodies never reach the logs
+METRICS_ENABLED = True  # fixed
+API_TRACING_ENABLED = True  # fixed
+THROTTLING_RATE_LIMIT = 100.0  # requests per second, stage-wide
+THROTTLING_BURST_LIMIT = 200
+ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+CLOUD_WATCH_ROLE = True

@@ -1,0 +1,32 @@
+"""boto3 clients, created once per container and only when first needed."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+# Fail fast rather than let API Gateway's 29 s timeout answer for us.
+_CONFIG = Config(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+@functools.cache
+def dynamodb() -> DynamoDBClient:
+    """The DynamoDB client; every request needs it."""
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@functools.cache
+def s3() -> S3Client:
+    """The S3 client; only offloaded items need it, so it is created on first use."""
+    return boto3.client("s3", config=_CONFIG)

@@ -1,0 +1,88 @@
+"""JSON that keeps every digit: numbers are parsed as Decimal and written back verbatim."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _quote
+from typing import NoReturn, TypeAlias
+
+from .errors import InvalidBody, InvalidJson
+
+Json: TypeAlias = "bool | int | str | Decimal | list[Json] | dict[str, Json] | None"
+Document: TypeAlias = "dict[str, Json]"
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise InvalidJson(f"{name} is not a JSON number")
+
+
+def _unique_object(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
+    # A duplicate key could not be returned "exactly as sent", so refuse it.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise InvalidJson("an object has the same key twice")
+    return obj
+
+
+def loads(raw: bytes) -> Json:
+    """Parse UTF-8 JSON; numbers become Decimal, NaN/Infinity and duplicate keys fail."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("the body is not valid UTF-8") from None
+    try:
+        value: Json = json.loads(
+            text,
+            parse_float=Decimal,
+            # Decimal, not int: int() refuses more than 4300 digits with a ValueError.
+            parse_int=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_object,
+        )
+    except json.JSONDecodeError as error:
+        # error.msg names the problem and never quotes the body.
+        raise InvalidJson(
+            f"the body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise InvalidBody("the body is nested too deeply") from None
+    return value
+
+
+def dumps(value: Json) -> str:
+    """Serialize to compact ASCII JSON, writing Decimals digit for digit (no float)."""
+    parts: list[str] = []
+    _encode(value, parts.append)
+    return "".join(parts)
+
+
+def _encode(value: Json, out: Callable[[str], None]) -> None:
+    if isinstance(value, str):
+        out(_quote(value))
+    elif isinstance(value, dict):
+        out("{")
+        separator = ""
+        for key, item in value.items():
+            out(separator)
+            out(_quote(key))
+            out(":")
+            _encode(item, out)
+            separator = ","
+        out("}")
+    elif isinstance(value, list):
+        out("[")
+        separator = ""
+        for item in value:
+            out(separator)
+            _encode(item, out)
+            separator = ","
+        out("]")
+    elif value is None:
+        out("null")
+    elif isinstance(value, bool):
+        out("true" if value else "false")
+    else:
+        # str() of a finite Decimal (or an int) is always a valid JSON number.
+        out(str(value))

@@ -1,0 +1,74 @@
+"""Opaque paging cursors: URL-safe base64 of the position after which a page resumes.
+
+A cursor names its kind (items or versions) and, for versions, the item, so a cursor
+from one listing is refused by another. Decoding re-encodes and compares, so any
+tampering that is not a well-formed position is a 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from .errors import InvalidParameter
+from .ids import ID_PATTERN
+
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,512}")
+_MAX_TIMESTAMP = 10**38  # DynamoDB numbers have 38 digits
+
+
+def items_cursor(last_id: str) -> str:
+    """The cursor resuming ``GET /items`` after ``last_id``."""
+    return _encode(["items", last_id])
+
+
+def versions_cursor(item_id: str, last_timestamp: int) -> str:
+    """The cursor resuming ``GET /items/{id}/versions`` after ``last_timestamp``."""
+    return _encode(["versions", item_id, last_timestamp])
+
+
+def read_items_cursor(cursor: str) -> str:
+    """The id after which ``GET /items`` resumes; 400 unless it is an items cursor."""
+    position = _decode(cursor)
+    match position:
+        case ["items", str(last_id)] if ID_PATTERN.fullmatch(last_id):
+            return last_id
+    raise _invalid()
+
+
+def read_versions_cursor(cursor: str, item_id: str) -> int:
+    """The timestamp after which the versions of ``item_id`` resume; 400 otherwise."""
+    position = _decode(cursor)
+    match position:
+        case ["versions", str(cursor_id), int(timestamp)] if (
+            cursor_id == item_id
+            and not isinstance(timestamp, bool)
+            and 0 < timestamp < _MAX_TIMESTAMP
+        ):
+            return timestamp
+    raise _invalid()
+
+
+def _encode(position: list[str | int]) -> str:
+    text = json.dumps(position, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> object:
+    if not _CURSOR.fullmatch(cursor):
+        raise _invalid()
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position: object = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise _invalid() from None
+    # Only the exact encoding we hand out is accepted (no padding or spacing variants).
+    if not isinstance(position, list) or _encode(position) != cursor:
+        raise _invalid()
+    return position
+
+
+def _invalid() -> InvalidParameter:
+    return InvalidParameter("the cursor is not valid for this listing")

@@ -1,0 +1,107 @@
+"""Typed failures and the one place where they become HTTP answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .codec import Json
+
+
+class ApiError(Exception):
+    """A failure the client caused or can act on; carries its HTTP status and code."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str]
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        """``message`` is shown to the client (never quote the body); ``headers`` too."""
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def payload(self) -> Json:
+        """The JSON error envelope: ``{"error": {"code": ..., "message": ...}}``."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class InvalidJson(ApiError):
+    """The body is not valid UTF-8 JSON, or uses NaN/Infinity or duplicate keys."""
+
+    code = "invalid_json"
+
+
+class InvalidBody(ApiError):
+    """The body is valid JSON but not a storable item (not an object, too deep...)."""
+
+    code = "invalid_body"
+
+
+class InvalidParameter(ApiError):
+    """A path, query or header parameter is malformed (id, limit, cursor, If-Match)."""
+
+    code = "invalid_parameter"
+
+
+class NotFound(ApiError):
+    """The item does not exist, was deleted, or the path names no route."""
+
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    """The path exists but not with this method; answers with an Allow header."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        """Refuse ``method``, listing the ``allowed`` ones."""
+        super().__init__(
+            f"method {method or '(none)'} is not allowed here",
+            {"Allow": ", ".join(allowed)},
+        )
+
+
+class PreconditionFailed(ApiError):
+    """If-Match named a version that is no longer the latest."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(ApiError):
+    """The body exceeds what Lambda accepts or could ever return."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    """A body was sent with a Content-Type that is not JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooMuchContention(ApiError):
+    """Concurrent writers to one item kept winning; the client should retry."""
+
+    status = 503
+    code = "too_much_contention"
+
+    def __init__(self, message: str) -> None:
+        """Ask the client to retry after a second."""
+        super().__init__(message, {"Retry-After": "1"})
+
+
+def internal_error_payload(request_id: str) -> Json:
+    """The envelope for unexpected failures: a request id to quote, no details."""
+    return {
+        "error": {
+            "code": "internal_error",
+            "message": "internal error; quote the request id when reporting it",
+            "request_id": request_id,
+        }
+    }

@@ -1,0 +1,68 @@
+"""Lambda entry point: ``item_service.handler.handler``."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from . import clients, logs
+from .config import settings
+from .errors import ApiError, internal_error_payload
+from .http import json_response, parse_event
+from .repository import ItemRepository
+from .router import Router, item_routes
+from .service import ItemService
+
+# Stop retrying writes this long before the function would time out, to answer.
+ANSWER_MARGIN_SECONDS = 1.0
+# API Gateway gives up after 29 s, whatever the function's timeout.
+MAX_WORK_SECONDS = 25.0
+
+
+class LambdaContext(Protocol):
+    """The part of the Lambda context object used here."""
+
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds before the function times out."""
+
+
+@functools.cache
+def router() -> Router:
+    """The routes, built once per container on the first request."""
+    repository = ItemRepository(settings(), clients.dynamodb(), clients.s3)
+    return item_routes(ItemService(repository))
+
+
+def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Answer one API Gateway proxy event; never raises."""
+    started = time.perf_counter()
+    budget = context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
+    deadline = time.monotonic() + min(budget, MAX_WORK_SECONDS)
+    request = parse_event(event, context.aws_request_id, deadline)
+    route: str | None = None
+    error_code: str | None = None
+    try:
+        match = router().resolve(request)
+        route = match.template
+        response = match.handler(request, match.params)
+    except ApiError as error:
+        error_code = error.code
+        response = json_response(error.status, error.payload(), error.headers)
+    except Exception as error:
+        # Writes are single transactions, so a failure here leaves no partial data.
+        error_code = "internal_error"
+        logs.log_unexpected(request.request_id, error)
+        response = json_response(500, internal_error_payload(request.request_id))
+    logs.log_request(
+        request_id=request.request_id,
+        method=request.method,
+        route=route,
+        status=response.status,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        error_code=error_code,
+    )
+    return response.to_lambda()

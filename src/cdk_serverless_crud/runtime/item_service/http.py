@@ -1,0 +1,167 @@
+"""API Gateway REST (v1) proxy events in, Lambda proxy responses out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import codec
+from .codec import Json
+from .errors import (
+    InvalidBody,
+    InvalidJson,
+    InvalidParameter,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+
+# Lambda's synchronous invocation limit applies to the request and the response.
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_BODY_BYTES = LAMBDA_PAYLOAD_BYTES
+# Room for status, headers and the response envelope around the body.
+MAX_RESPONSE_BODY_BYTES = LAMBDA_PAYLOAD_BYTES - 16 * 1024
+
+_ETAG = re.compile(r'\s*(W/)?"([0-9]{1,38})"\s*')
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of an API Gateway proxy event the service uses."""
+
+    method: str
+    resource: str
+    path: str
+    path_params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+    body: str | None
+    is_base64: bool
+    stage: str | None
+    request_id: str
+    deadline: float  # time.monotonic() by which work must stop to answer in time
+
+
+@dataclass(frozen=True)
+class Response:
+    """A Lambda proxy response."""
+
+    status: int
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_lambda(self) -> dict[str, Any]:
+        """The dict API Gateway expects back from a proxy integration."""
+        return {
+            "statusCode": self.status,
+            "headers": self.headers,
+            "body": self.body,
+            "isBase64Encoded": False,
+        }
+
+
+def parse_event(event: Mapping[str, Any], fallback_request_id: str, deadline: float) -> Request:
+    """Read a proxy event; absent maps arrive as null, so every field is defaulted."""
+    context = event.get("requestContext")
+    context = context if isinstance(context, Mapping) else {}
+    body = event.get("body")
+    return Request(
+        method=str(event.get("httpMethod") or ""),
+        resource=str(event.get("resource") or ""),
+        path=str(event.get("path") or ""),
+        path_params=_str_map(event.get("pathParameters")),
+        query=_str_map(event.get("queryStringParameters")),
+        headers={k.lower(): v for k, v in _str_map(event.get("headers")).items()},
+        body=body if isinstance(body, str) else None,
+        is_base64=bool(event.get("isBase64Encoded")),
+        stage=context.get("stage") if isinstance(context.get("stage"), str) else None,
+        request_id=str(context.get("requestId") or fallback_request_id),
+        deadline=deadline,
+    )
+
+
+def _str_map(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def body_bytes(request: Request) -> bytes:
+    """The raw request body: present, JSON-typed, base64-decoded and within limits."""
+    if not request.body:
+        raise InvalidBody("a JSON object body is required")
+    _check_json_content_type(request.headers.get("content-type", ""))
+    if request.is_base64:
+        # Refuse before decoding what could only decode to too much.
+        if len(request.body) > (MAX_BODY_BYTES + 2) // 3 * 4:
+            raise _too_large()
+        try:
+            raw = base64.b64decode(request.body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidBody("the body is marked base64 but is not valid base64") from None
+    else:
+        try:
+            raw = request.body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidJson("the body is not valid UTF-8") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    return raw
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
+
+
+def _check_json_content_type(value: str) -> None:
+    if not value.strip():
+        return  # lenient: a missing Content-Type is taken to be JSON
+    media_type, *params = (part.strip().lower() for part in value.split(";"))
+    is_json = media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+    charsets = [p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")]
+    if not is_json or any(charset not in ("utf-8", "utf8") for charset in charsets):
+        raise UnsupportedMediaType("send the body as application/json (UTF-8)")
+
+
+def if_match(request: Request) -> frozenset[int] | None:
+    """The versions an If-Match header accepts; None when absent or ``*``."""
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    matches = [_ETAG.fullmatch(tag) for tag in value.split(",")]
+    if not all(matches):
+        raise InvalidParameter('If-Match must be "*" or ETags like "1700000000000"')
+    # If-Match compares strongly: a weak tag (W/"...") never matches.
+    return frozenset(int(m.group(2)) for m in matches if m and not m.group(1))
+
+
+def etag(timestamp: int) -> str:
+    """The strong ETag of a version: its timestamp, quoted."""
+    return f'"{timestamp}"'
+
+
+def response_size(text: str) -> int:
+    """Bytes ``text`` takes in Lambda's JSON response: it escapes quotes and backslashes.
+
+    ``text`` is ASCII (codec.dumps escapes everything else), so that is the only growth.
+    """
+    return len(text) + text.count('"') + text.count("\\")
+
+
+def json_response(status: int, payload: Json, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response built from a value."""
+    return text_response(status, codec.dumps(payload), headers)
+
+
+def text_response(status: int, text: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response from already-encoded JSON text."""
+    return Response(
+        status=status,
+        body=text,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )

@@ -1,0 +1,148 @@
+"""The stored forms: version and head records, and DynamoDB attribute values.
+
+See docs/design.md: a version record is ``id`` + ``timestamp`` (>= 1); the head is
+``timestamp = 0`` and duplicates the latest version, with ``latest`` naming it and
+``listing = "item"`` while the item is live (that puts it in the sparse index).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from .codec import Document, Json
+
+AttributeValue: TypeAlias = dict[str, Any]
+Item: TypeAlias = dict[str, AttributeValue]
+
+HEAD_TIMESTAMP = 0
+LISTING = "item"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An item body offloaded to S3: its key and the exact S3 version written."""
+
+    key: str
+    version_id: str
+
+
+# A version's content: the data inline, a pointer to S3, or None for a deletion.
+Content: TypeAlias = "Document | StoredObject | None"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One version as stored (the head is read as the version it duplicates)."""
+
+    id: str
+    timestamp: int
+    content: Content
+
+    @property
+    def deleted(self) -> bool:
+        """Whether this version is a tombstone."""
+        return self.content is None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version as the API shows it; ``data_json`` is None for a tombstone."""
+
+    id: str
+    timestamp: int
+    data_json: str | None
+
+    def to_json(self) -> str:
+        """``{"id", "timestamp", "data"}``, or ``{"id", "timestamp", "deleted": true}``.
+
+        Built from the already-encoded data so large bodies are never re-encoded.
+        """
+        head = f'{{"id":{json.dumps(self.id)},"timestamp":{self.timestamp}'
+        if self.data_json is None:
+            return head + ',"deleted":true}'
+        return f'{head},"data":{self.data_json}}}'
+
+
+def version_item(item_id: str, timestamp: int, content: Content) -> Item:
+    """The version record; written once and never overwritten."""
+    return {
+        "id": {"S": item_id},
+        "timestamp": {"N": str(timestamp)},
+        **_content_attributes(content),
+    }
+
+
+def head_item(item_id: str, timestamp: int, content: Content) -> Item:
+    """The head record pointing at version ``timestamp``; listed only while live."""
+    item: Item = {
+        "id": {"S": item_id},
+        "timestamp": {"N": str(HEAD_TIMESTAMP)},
+        "latest": {"N": str(timestamp)},
+        **_content_attributes(content),
+    }
+    if content is not None:
+        item["listing"] = {"S": LISTING}
+    return item
+
+
+def record_from_item(item: Mapping[str, Any]) -> Record:
+    """Read a version or head record (a head reads as its latest version)."""
+    timestamp = item["latest"] if "latest" in item else item["timestamp"]
+    return Record(
+        id=item["id"]["S"],
+        timestamp=int(timestamp["N"]),
+        content=_content(item),
+    )
+
+
+def _content_attributes(content: Content) -> Item:
+    if content is None:
+        return {"deleted": {"BOOL": True}}
+    if isinstance(content, StoredObject):
+        return {"s3_key": {"S": content.key}, "s3_version": {"S": content.version_id}}
+    return {"data": to_attribute(content)}
+
+
+def _content(item: Mapping[str, Any]) -> Content:
+    if item.get("deleted", {}).get("BOOL"):
+        return None
+    if "s3_key" in item:
+        return StoredObject(key=item["s3_key"]["S"], version_id=item["s3_version"]["S"])
+    data = from_attribute(item["data"])
+    assert isinstance(data, dict)  # only JSON objects are ever stored as data
+    return data
+
+
+def to_attribute(value: Json) -> AttributeValue:
+    """A JSON value as a DynamoDB attribute value (numbers as their exact text)."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {key: to_attribute(item) for key, item in value.items()}}
+    if isinstance(value, list):
+        return {"L": [to_attribute(item) for item in value]}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    return {"N": str(value)}
+
+
+def from_attribute(attribute: AttributeValue) -> Json:
+    """A DynamoDB attribute value as JSON (numbers as Decimal, never float)."""
+    ((kind, value),) = attribute.items()
+    if kind == "S":
+        return str(value)
+    if kind == "N":
+        return Decimal(value)
+    if kind == "M":
+        return {key: from_attribute(item) for key, item in value.items()}
+    if kind == "L":
+        return [from_attribute(item) for item in value]
+    if kind == "BOOL":
+        return bool(value)
+    return None  # NULL: the only other type this service writes

@@ -1,0 +1,263 @@
+"""Data access: versions and heads in DynamoDB, large bodies in S3.
+
+Only GetItem, Query, TransactWriteItems (two Puts, authorized as PutItem) and
+S3 PutObject/GetObject are called: exactly the IAM actions of docs/design.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from . import codec
+from .config import Settings
+from .documents import ItemBody
+from .errors import NotFound, PreconditionFailed, TooMuchContention
+from .records import (
+    HEAD_TIMESTAMP,
+    LISTING,
+    Content,
+    Record,
+    StoredObject,
+    Version,
+    head_item,
+    record_from_item,
+    version_item,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+# Bodies above this (DynamoDB's size estimate) go to S3. The head duplicates the
+# data, so each of the two records must stay under the 400 KB item limit, with
+# room for the other attributes and the estimate's error; two such records are
+# far below TransactWriteItems' 4 MB.
+INLINE_LIMIT = 350 * 1024
+
+# Writers that lose a race re-read the head and retry after a jittered pause.
+BACKOFF_BASE_SECONDS = 0.005
+BACKOFF_CAP_SECONDS = 0.1
+_LOST_RACE = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds; a version's timestamp is at least this."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """Records of one Query page; ``more`` when DynamoDB stopped before the end."""
+
+    records: list[Record]
+    more: bool
+
+
+class ItemRepository:
+    """Reads and appends item versions; never updates or deletes a stored record."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dynamodb: DynamoDBClient,
+        s3: Callable[[], S3Client],
+    ) -> None:
+        """Use ``dynamodb`` now and call ``s3`` only when a body is offloaded."""
+        self._settings = settings
+        self._dynamodb = dynamodb
+        self._s3 = s3
+
+    def latest(self, item_id: str) -> Record | None:
+        """The head (as the latest version, maybe a tombstone), or None if never created."""
+        response = self._dynamodb.get_item(
+            TableName=self._settings.table_name,
+            Key={"id": {"S": item_id}, "timestamp": {"N": str(HEAD_TIMESTAMP)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else record_from_item(item)
+
+    def list_latest(self, limit: int, after_id: str | None) -> Page:
+        """One page of live heads in id order, from the sparse listing index."""
+        query: dict[str, Any] = {
+            "TableName": self._settings.table_name,
+            "IndexName": self._settings.list_index_name,
+            "KeyConditionExpression": "#listing = :listing",
+            "ExpressionAttributeNames": {"#listing": "listing"},
+            "ExpressionAttributeValues": {":listing": {"S": LISTING}},
+            "Limit": limit,
+        }
+        if after_id is not None:
+            query["ExclusiveStartKey"] = {
+                "listing": {"S": LISTING},
+                "id": {"S": after_id},
+                "timestamp": {"N": str(HEAD_TIMESTAMP)},
+            }
+        return self._query(query)
+
+    def list_versions(self, item_id: str, limit: int, before: int | None) -> Page:
+        """One page of an item's versions, newest first, tombstones included."""
+        query: dict[str, Any] = {
+            "TableName": self._settings.table_name,
+            "KeyConditionExpression": "#id = :id AND #ts > :head",
+            "ExpressionAttributeNames": {"#id": "id", "#ts": "timestamp"},
+            "ExpressionAttributeValues": {
+                ":id": {"S": item_id},
+                ":head": {"N": str(HEAD_TIMESTAMP)},
+            },
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if before is not None:
+            query["ExclusiveStartKey"] = {
+                "id": {"S": item_id},
+                "timestamp": {"N": str(before)},
+            }
+        return self._query(query)
+
+    def load(self, record: Record) -> Version:
+        """The API view of a record, fetching an offloaded body's exact S3 version."""
+        content = record.content
+        if content is None:
+            data_json = None
+        elif isinstance(content, StoredObject):
+            # We wrote the object with codec.dumps, so its bytes are the canonical text.
+            data_json = self._read_object(content)
+        else:
+            data_json = codec.dumps(content)
+        return Version(id=record.id, timestamp=record.timestamp, data_json=data_json)
+
+    def create(self, item_id: str, body: ItemBody) -> Version:
+        """Write the first version of a new item (its id must be unused)."""
+        timestamp = now_ms()
+        self._transact(item_id, timestamp, self._content(item_id, body), seen=None)
+        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+
+    def update(
+        self, item_id: str, body: ItemBody, if_match: frozenset[int] | None, deadline: float
+    ) -> Version:
+        """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
+        timestamp = self._append(item_id, body, if_match, deadline)
+        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+
+    def delete(self, item_id: str, if_match: frozenset[int] | None, deadline: float) -> None:
+        """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
+        self._append(item_id, None, if_match, deadline)
+
+    def _append(
+        self,
+        item_id: str,
+        body: ItemBody | None,
+        if_match: frozenset[int] | None,
+        deadline: float,
+    ) -> int:
+        """Write ``body`` (None: a tombstone) after the latest version; retry lost races.
+
+        Retries continue until ``deadline`` (time.monotonic()), so a busy item gets
+        as many attempts as the invocation can afford, then a 503.
+        """
+        content: Content = None
+        ceiling = BACKOFF_BASE_SECONDS
+        while True:
+            head = self.latest(item_id)
+            if head is None or head.deleted:
+                raise NotFound(f"item {item_id} does not exist")
+            if if_match is not None and head.timestamp not in if_match:
+                raise PreconditionFailed(
+                    f"item {item_id} is at version {head.timestamp}, not the one in If-Match"
+                )
+            if body is not None and content is None:
+                # Only now, so a 404 or 412 leaves no object behind in S3.
+                content = self._content(item_id, body)
+            # Strictly after the latest version even if the clock lags or two
+            # writes share a millisecond: versions never collide or go back.
+            timestamp = max(now_ms(), head.timestamp + 1)
+            try:
+                self._transact(item_id, timestamp, content, seen=head.timestamp)
+            except ClientError as error:
+                if not _lost_race(error):
+                    raise
+            else:
+                return timestamp
+            # Another writer got in first: pause, then re-read the head (and If-Match).
+            pause = random.uniform(0, ceiling)
+            if time.monotonic() + pause > deadline:
+                raise TooMuchContention(f"item {item_id} is being written too often; retry")
+            time.sleep(pause)
+            ceiling = min(BACKOFF_CAP_SECONDS, ceiling * 2)
+
+    def _transact(self, item_id: str, timestamp: int, content: Content, seen: int | None) -> None:
+        """Put the version and the head atomically; the head's condition orders writers."""
+        table = self._settings.table_name
+        head_put: dict[str, Any] = {"TableName": table}
+        if seen is None:
+            head_put["ConditionExpression"] = "attribute_not_exists(#id)"
+            head_put["ExpressionAttributeNames"] = {"#id": "id"}
+        else:
+            head_put["ConditionExpression"] = "#latest = :seen"
+            head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
+            head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
+        head_put["Item"] = head_item(item_id, timestamp, content)
+        self._dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": version_item(item_id, timestamp, content),
+                        "ConditionExpression": "attribute_not_exists(#id)",
+                        "ExpressionAttributeNames": {"#id": "id"},
+                    }
+                },
+                {"Put": head_put},  # type: ignore[typeddict-item]
+            ],
+            # Makes botocore's own retries of this call idempotent.
+            ClientRequestToken=uuid.uuid4().hex,
+        )
+
+    def _query(self, query: dict[str, Any]) -> Page:
+        response = self._dynamodb.query(**query)
+        return Page(
+            records=[record_from_item(item) for item in response.get("Items", [])],
+            more="LastEvaluatedKey" in response,
+        )
+
+    def _content(self, item_id: str, body: ItemBody) -> Content:
+        """The body inline if it fits a DynamoDB item, else a pointer to S3."""
+        if body.dynamodb_size <= INLINE_LIMIT:
+            return body.data
+        encoded = body.text.encode("ascii")
+        # Content-addressed, so a retried write reuses the same key.
+        digest = hashlib.sha256(encoded).hexdigest()
+        key = f"{self._settings.object_prefix}{item_id}/{digest}.json"
+        response = self._s3().put_object(
+            Bucket=self._settings.bucket_name,
+            Key=key,
+            Body=encoded,
+            ContentType="application/json",
+        )
+        return StoredObject(key=key, version_id=response["VersionId"])
+
+    def _read_object(self, stored: StoredObject) -> str:
+        response = self._s3().get_object(
+            Bucket=self._settings.bucket_name,
+            Key=stored.key,
+            VersionId=stored.version_id,
+        )
+        return response["Body"].read().decode("ascii")
+
+
+def _lost_race(error: ClientError) -> bool:
+    """Whether a cancelled transaction lost to a concurrent writer (worth a retry)."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return any(reason.get("Code") in _LOST_RACE for reason in reasons)

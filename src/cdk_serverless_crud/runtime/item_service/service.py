@@ -1,0 +1,139 @@
+"""What each route does, in terms of the repository."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from . import codec, cursors
+from .documents import ItemBody, parse_body
+from .errors import InvalidParameter, NotFound, PayloadTooLarge
+from .http import (
+    MAX_RESPONSE_BODY_BYTES,
+    Request,
+    Response,
+    body_bytes,
+    etag,
+    if_match,
+    response_size,
+    text_response,
+)
+from .ids import check_id, new_id
+from .records import Record, Version
+from .repository import ItemRepository, Page
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+_LIMIT = re.compile(r"[0-9]{1,3}")
+# Room for the id, timestamp and list envelope around an item's data.
+_ENVELOPE_BYTES = 2048
+
+
+class ItemService:
+    """The item API: one public method per route, each returning a Response."""
+
+    def __init__(self, repository: ItemRepository) -> None:
+        """Serve items stored by ``repository``."""
+        self._repository = repository
+
+    def create_item(self, request: Request, params: dict[str, str]) -> Response:
+        """POST /items: store the first version under a new id; 201."""
+        body = _item_body(request)
+        version = self._repository.create(new_id(), body)
+        location = f"/items/{version.id}"
+        if request.stage:
+            location = f"/{request.stage}{location}"
+        return _item_response(201, version, {"Location": location})
+
+    def get_item(self, request: Request, params: dict[str, str]) -> Response:
+        """GET /items/{id}: the latest version; 404 if unknown or deleted."""
+        item_id = check_id(params.get("id"))
+        head = self._repository.latest(item_id)
+        if head is None or head.deleted:
+            raise NotFound(f"item {item_id} does not exist")
+        return _item_response(200, self._repository.load(head))
+
+    def replace_item(self, request: Request, params: dict[str, str]) -> Response:
+        """PUT /items/{id}: append a new version; 404 if unknown, 412 on If-Match."""
+        item_id = check_id(params.get("id"))
+        expected = if_match(request)
+        body = _item_body(request)
+        version = self._repository.update(item_id, body, expected, request.deadline)
+        return _item_response(200, version)
+
+    def delete_item(self, request: Request, params: dict[str, str]) -> Response:
+        """DELETE /items/{id}: append a tombstone; 204, or 404 if unknown/deleted."""
+        item_id = check_id(params.get("id"))
+        self._repository.delete(item_id, if_match(request), request.deadline)
+        return Response(status=204)
+
+    def list_items(self, request: Request, params: dict[str, str]) -> Response:
+        """GET /items: a page of the latest live version of each item, by id."""
+        limit = _limit(request)
+        cursor = request.query.get("cursor")
+        after = cursors.read_items_cursor(cursor) if cursor is not None else None
+        page = self._repository.list_latest(limit, after)
+        return self._page_response("items", page, lambda record: cursors.items_cursor(record.id))
+
+    def list_versions(self, request: Request, params: dict[str, str]) -> Response:
+        """GET /items/{id}/versions: a page of versions, newest first; 404 if unknown."""
+        item_id = check_id(params.get("id"))
+        limit = _limit(request)
+        cursor = request.query.get("cursor")
+        before = cursors.read_versions_cursor(cursor, item_id) if cursor is not None else None
+        page = self._repository.list_versions(item_id, limit, before)
+        # Every item has a version, so an empty first page means it never existed;
+        # only then is the extra read spent to tell that from a page past the end.
+        if not page.records and self._repository.latest(item_id) is None:
+            raise NotFound(f"item {item_id} does not exist")
+        return self._page_response(
+            "versions",
+            page,
+            lambda record: cursors.versions_cursor(item_id, record.timestamp),
+        )
+
+    def _page_response(
+        self, key: str, page: Page, cursor_after: Callable[[Record], str]
+    ) -> Response:
+        """The page as JSON, cut short if it would not fit in a Lambda response."""
+        texts: list[str] = []
+        used = _ENVELOPE_BYTES
+        next_cursor = None
+        for index, record in enumerate(page.records):
+            text = self._repository.load(record).to_json()
+            used += response_size(text) + 1
+            if texts and used > MAX_RESPONSE_BODY_BYTES:
+                next_cursor = cursor_after(page.records[index - 1])
+                break
+            texts.append(text)
+        else:
+            if page.more and page.records:
+                next_cursor = cursor_after(page.records[-1])
+        # Items are pre-encoded JSON, so the envelope is assembled around them.
+        body = f'{{"{key}":[{",".join(texts)}],"next_cursor":{codec.dumps(next_cursor)}}}'
+        return text_response(200, body)
+
+
+def _item_body(request: Request) -> ItemBody:
+    body = parse_body(body_bytes(request))
+    # Refuse what could be stored but never read back through Lambda's 6 MB limit.
+    if response_size(body.text) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
+        raise PayloadTooLarge("the item would be too large to return; send less data")
+    return body
+
+
+def _item_response(
+    status: int, version: Version, headers: dict[str, str] | None = None
+) -> Response:
+    return text_response(
+        status, version.to_json(), {"ETag": etag(version.timestamp), **(headers or {})}
+    )
+
+
+def _limit(request: Request) -> int:
+    value = request.query.get("limit")
+    if value is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise InvalidParameter(f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(value)

@@ -1,0 +1,99 @@
+"""TimeSeriesTable: the DynamoDB table holding every version of every item."""
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from cdk_serverless_crud import defaults
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeSeriesTableProps:
+    """Overrides for :class:`TimeSeriesTable`.
+
+    The key schema, the listing index, on-demand billing and AWS-managed encryption are
+    not optional: the runtime depends on them.
+    """
+
+    point_in_time_recovery: bool = defaults.POINT_IN_TIME_RECOVERY
+    """Keep continuous backups for point-in-time restore.
+
+    :default: True
+    """
+
+    deletion_protection: bool = defaults.DELETION_PROTECTION
+    """Refuse ``DeleteTable`` until this is turned off.
+
+    :default: True
+    """
+
+    removal_policy: RemovalPolicy = defaults.TABLE_REMOVAL_POLICY
+    """What happens to the table when it leaves the stack.
+
+    :default: RemovalPolicy.RETAIN
+    """
+
+
+class TimeSeriesTable(Construct):
+    """A DynamoDB table keyed by item ``id`` (string) and version ``timestamp`` (number).
+
+    It carries the sparse global secondary index ``latest-items`` (partition key
+    ``listing``, sort key ``id``, all attributes projected) that lists live items without
+    a Scan; see ``docs/design.md``. The table is ``.table``.
+    """
+
+    PARTITION_KEY = "id"
+    SORT_KEY = "timestamp"
+    LIST_INDEX_NAME = "latest-items"
+    LIST_INDEX_PARTITION_KEY = "listing"
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, props: TimeSeriesTableProps | None = None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        props = props or TimeSeriesTableProps()
+        string = dynamodb.AttributeType.STRING
+        self.table = dynamodb.Table(
+            self,
+            "Resource",
+            partition_key=dynamodb.Attribute(name=self.PARTITION_KEY, type=string),
+            sort_key=dynamodb.Attribute(name=self.SORT_KEY, type=dynamodb.AttributeType.NUMBER),
+            billing_mode=defaults.TABLE_BILLING_MODE,
+            encryption=defaults.TABLE_ENCRYPTION,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=props.point_in_time_recovery
+            ),
+            deletion_protection=props.deletion_protection,
+            removal_policy=props.removal_policy,
+        )
+        self.table.add_global_secondary_index(
+            index_name=self.LIST_INDEX_NAME,
+            partition_key=dynamodb.Attribute(name=self.LIST_INDEX_PARTITION_KEY, type=string),
+            sort_key=dynamodb.Attribute(name=self.PARTITION_KEY, type=string),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+    @property
+    def list_index_arn(self) -> str:
+        """The ARN of the ``latest-items`` index."""
+        return f"{self.table.table_arn}/index/{self.LIST_INDEX_NAME}"
+
+    def grant_item_access(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` do exactly what the item service does, and nothing more.
+
+        Grants ``dynamodb:GetItem``, ``dynamodb:PutItem`` and ``dynamodb:Query`` on the
+        table, and ``dynamodb:Query`` on the ``latest-items`` index. Transactions need no
+        action of their own: DynamoDB authorizes each write in them as a ``PutItem``.
+        """
+        table_grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+            resource_arns=[self.table.table_arn],
+        )
+        index_grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["dynamodb:Query"], resource_arns=[self.list_index_arn]
+        )
+        return table_grant.combine(index_grant)

@@ -1,0 +1,183 @@
+"""Test helpers: API Gateway-shaped events, a client, and the openapi.json check."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from item_service import handler
+from openapi_schema_validator import OAS30Validator
+
+PACKAGE = Path(__file__).parents[2] / "src" / "cdk_serverless_crud"
+OPENAPI: dict[str, Any] = json.loads((PACKAGE / "openapi.json").read_text())
+TABLE = "items-table"
+INDEX = "latest-items"
+BUCKET = "items-bucket"
+PREFIX = "items/"
+STAGE = "prod"
+TEMPLATES = ("/items", "/items/{id}", "/items/{id}/versions")
+
+
+@dataclass
+class ApiResponse:
+    """What a client of the API sees."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        """The body, numbers as Decimal so every digit can be compared."""
+        return json.loads(self.body, parse_float=Decimal, parse_int=Decimal)
+
+    @property
+    def error_code(self) -> str:
+        """The ``error.code`` of an error response."""
+        return str(self.json()["error"]["code"])
+
+
+def resource_for(path: str) -> tuple[str, dict[str, str] | None]:
+    """The resource and decoded path parameters API Gateway would match."""
+    segments = [unquote(s) for s in path.strip("/").split("/")]
+    for template in TEMPLATES:
+        parts = template.strip("/").split("/")
+        if len(parts) == len(segments) and all(
+            p.startswith("{") or p == s for p, s in zip(parts, segments, strict=True)
+        ):
+            params = {p[1:-1]: s for p, s in zip(parts, segments, strict=True) if p.startswith("{")}
+            return template, params or None
+    return "/{proxy+}", {"proxy": path.lstrip("/")}
+
+
+def make_event(
+    method: str,
+    path: str,
+    *,
+    body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    base64_body: bool = False,
+    resource: str | None = None,
+    path_params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event; absent maps are null, as in AWS."""
+    matched, params = resource_for(path)
+    if isinstance(body, bytes) or base64_body:
+        raw = body.encode() if isinstance(body, str) else body
+        body = base64.b64encode(raw or b"").decode()
+        base64_body = True
+    return {
+        "resource": resource or matched,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers else None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_params if path_params is not None else params,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": base64_body,
+        "requestContext": {
+            "resourcePath": resource or matched,
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+        },
+    }
+
+
+@dataclass
+class LambdaContext:
+    """The Lambda context: a request id and the time left before the timeout."""
+
+    remaining_ms: int
+    aws_request_id: str = "lambda-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left, as Lambda reports them."""
+        return self.remaining_ms
+
+
+class Api:
+    """Calls the Lambda handler the way API Gateway does, checking openapi.json."""
+
+    def __init__(self, remaining_ms: int = 29_000) -> None:
+        """Invoke with ``remaining_ms`` left (default: as long as API Gateway waits)."""
+        self.remaining_ms = remaining_ms
+
+    def invoke(self, event: dict[str, Any]) -> ApiResponse:
+        """Invoke the handler with a raw event."""
+        result = handler.handler(event, LambdaContext(self.remaining_ms))
+        assert set(result) == {"statusCode", "headers", "body", "isBase64Encoded"}
+        response = ApiResponse(result["statusCode"], result["headers"], result["body"])
+        check_contract(event, response)
+        return response
+
+    def request(self, method: str, path: str, data: Any = None, **kwargs: Any) -> ApiResponse:
+        """Send ``data`` (a value to encode as JSON) or ``body=`` (raw text or bytes)."""
+        if data is not None:
+            kwargs["body"] = json.dumps(data)
+        return self.invoke(make_event(method, path, **kwargs))
+
+    def create(self, data: Any) -> ApiResponse:
+        """POST /items, asserting it worked."""
+        response = self.request("POST", "/items", data)
+        assert response.status == 201, response.body
+        return response
+
+    def versions(self, item_id: str) -> list[Any]:
+        """Every version of an item, following cursors."""
+        found: list[Any] = []
+        query = {"limit": "100"}
+        while True:
+            page = self.request("GET", f"/items/{item_id}/versions", query=query).json()
+            found += page["versions"]
+            if page["next_cursor"] is None:
+                return found
+            query["cursor"] = page["next_cursor"]
+
+
+def check_contract(event: dict[str, Any], response: ApiResponse) -> None:
+    """The response is one that openapi.json documents for this operation."""
+    path_item = OPENAPI["paths"].get(resource_for(str(event.get("path")))[0], {})
+    operation = path_item.get(str(event.get("httpMethod")).lower())
+    if operation is None:
+        # Outside the document: an unknown path (404), a method the path does not
+        # have (405), or an event no API Gateway would send.
+        assert response.status in (400, 404, 405), response.body
+        _validator("Error").validate(json.loads(response.body))
+        assert response.status != 405 or response.headers["Allow"]
+        return
+    documented = operation["responses"]
+    assert str(response.status) in documented, (response.status, response.body)
+    spec = documented[str(response.status)]
+    if "$ref" in spec:
+        spec = OPENAPI["components"]["responses"][_name(spec)]
+    if "content" not in spec:
+        assert response.body == ""
+        return
+    assert response.headers["Content-Type"] == "application/json"
+    schema = spec["content"]["application/json"]["schema"]
+    _validator(_name(schema)).validate(json.loads(response.body))
+    for name, header in spec.get("headers", {}).items():
+        header_schema = OPENAPI["components"]["headers"][_name(header)]["schema"]
+        OAS30Validator(header_schema).validate(response.headers[name])
+
+
+def _name(reference: dict[str, str]) -> str:
+    return reference["$ref"].rsplit("/", 1)[1]
+
+
+@functools.cache
+def _validator(schema_name: str) -> OAS30Validator:
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": OPENAPI["components"]}
+    return OAS30Validator(schema)

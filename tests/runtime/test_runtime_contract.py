@@ -1,0 +1,84 @@
+"""The runtime keeps to docs/design.md: its imports and the AWS calls it makes."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Any
+
+from item_service import clients
+
+from .helpers import PACKAGE, Api
+
+RUNTIME = PACKAGE / "runtime"
+ALLOWED_PACKAGES = {"boto3", "botocore"}
+# Type stubs, imported only under TYPE_CHECKING (absent in Lambda).
+STUB_PACKAGES = {"mypy_boto3_dynamodb", "mypy_boto3_s3"}
+# docs/design.md grants these; TransactWriteItems of Puts is authorized as PutItem.
+GRANTED = {
+    ("dynamodb", "GetItem"),
+    ("dynamodb", "Query"),
+    ("dynamodb", "TransactWriteItems"),
+    ("s3", "PutObject"),
+    ("s3", "GetObject"),
+}
+
+
+def _imports(tree: ast.AST, type_checking: bool = False) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            found += _imports(node, type_checking=True)
+        elif isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], type_checking) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module.split(".")[0], type_checking))
+        else:
+            found += _imports(node, type_checking)
+    return found
+
+
+def test_the_runtime_imports_only_the_standard_library_and_boto3() -> None:
+    for path in sorted(RUNTIME.rglob("*.py")):
+        for module, type_checking in _imports(ast.parse(path.read_text())):
+            allowed = sys.stdlib_module_names | ALLOWED_PACKAGES
+            if type_checking:
+                allowed |= STUB_PACKAGES
+            assert module in allowed, f"{path.relative_to(RUNTIME)} imports {module}"
+
+
+def test_every_call_is_one_the_design_grants(api: Api) -> None:
+    calls: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        calls.add((model.service_model.service_name, model.name))
+
+    for client in (clients.dynamodb(), clients.s3()):
+        client.meta.events.register("before-call", record)
+
+    item_id = api.create({"v": 1}).json()["id"]
+    big = {"blob": "x" * 400_000}
+    api.request("PUT", f"/items/{item_id}", big, headers={"If-Match": "*"})
+    api.request("GET", f"/items/{item_id}")
+    api.request("GET", "/items", query={"limit": "1"})
+    cursor = api.request("GET", f"/items/{item_id}/versions", query={"limit": "1"}).json()
+    api.request("GET", f"/items/{item_id}/versions", query={"cursor": cursor["next_cursor"]})
+    api.request("DELETE", f"/items/{item_id}")
+    api.request("GET", f"/items/{item_id}/versions")
+
+    assert calls == GRANTED
+
+
+def test_settings_come_from_the_four_documented_variables() -> None:
+    source = (RUNTIME / "item_service" / "config.py").read_text()
+    read = {
+        node.slice.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Subscript)
+        and ast.unparse(node.value) == "os.environ"
+        and isinstance(node.slice, ast.Constant)
+    }
+    assert read == {"TABLE_NAME", "LIST_INDEX_NAME", "BUCKET_NAME", "OBJECT_PREFIX"}
+    assert "os.environ" not in "".join(
+        p.read_text() for p in (RUNTIME / "item_service").glob("*.py") if p.name != "config.py"
+    )

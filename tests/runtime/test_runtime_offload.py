@@ -1,0 +1,128 @@
+"""Bodies too large for a DynamoDB item live in S3, at the exact version recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from types import SimpleNamespace
+
+import pytest
+from item_service import service
+
+from .helpers import BUCKET, TABLE, Api
+
+BIG = {"blob": "x" * 500_000, "n": 1}
+
+
+def _record(aws: SimpleNamespace, item_id: str, timestamp: int) -> dict[str, dict[str, str]]:
+    key = {"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}}
+    return aws.dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
+
+
+def test_a_500_kb_item_round_trips(api: Api) -> None:
+    created = api.create(BIG).json()
+
+    assert created["data"] == BIG
+    assert api.request("GET", f"/items/{created['id']}").json()["data"] == BIG
+    assert api.request("GET", "/items").json()["items"][0]["data"] == BIG
+    assert api.versions(created["id"])[0]["data"] == BIG
+
+
+def test_records_point_at_the_s3_object_version(api: Api, aws: SimpleNamespace) -> None:
+    created = api.create(BIG).json()
+
+    version = _record(aws, created["id"], created["timestamp"])
+    head = _record(aws, created["id"], 0)
+
+    assert "data" not in version and "data" not in head
+    canonical = json.dumps(BIG, separators=(",", ":")).encode()
+    digest = hashlib.sha256(canonical).hexdigest()
+    assert version["s3_key"] == {"S": f"items/{created['id']}/{digest}.json"}
+    assert head["s3_key"] == version["s3_key"]
+    assert head["s3_version"] == version["s3_version"]
+    stored = aws.s3.get_object(
+        Bucket=BUCKET, Key=version["s3_key"]["S"], VersionId=version["s3_version"]["S"]
+    )
+    assert stored["VersionId"] == version["s3_version"]["S"]
+    assert stored["ContentType"] == "application/json"
+
+
+def test_each_version_reads_its_own_s3_version(api: Api, aws: SimpleNamespace) -> None:
+    item_id = api.create(BIG).json()["id"]
+    other = {"blob": "y" * 500_000}
+    api.request("PUT", f"/items/{item_id}", other)
+    api.request("PUT", f"/items/{item_id}", BIG)  # same content, same key: a new S3 version
+
+    versions = api.versions(item_id)
+
+    assert [v["data"] for v in versions] == [BIG, other, BIG]
+    newest, _, oldest = (_record(aws, item_id, v["timestamp"]) for v in versions)
+    assert newest["s3_key"] == oldest["s3_key"]
+    assert newest["s3_version"] != oldest["s3_version"]
+
+
+def test_items_that_fit_stay_inline(api: Api, aws: SimpleNamespace) -> None:
+    created = api.create({"blob": "x" * 300_000}).json()
+
+    head = _record(aws, created["id"], 0)
+
+    assert "s3_key" not in head
+    assert len(head["data"]["M"]["blob"]["S"]) == 300_000
+
+
+def test_a_numeric_item_near_the_limit_is_stored(api: Api) -> None:
+    # About 220 KB to DynamoDB (~20 bytes per 38-digit number), but over 400 KB as
+    # moto counts (one byte per character): the size estimate must satisfy both.
+    numbers = [int("9" * 38)] * 11_000
+    created = api.create({"numbers": numbers}).json()
+
+    assert api.request("GET", f"/items/{created['id']}").json()["data"]["numbers"] == numbers
+
+
+def test_pages_are_cut_to_fit_a_lambda_response(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 1.5 MB budget stands for Lambda's 6 MB, so a few 500 KB items overflow it.
+    monkeypatch.setattr(service, "MAX_RESPONSE_BODY_BYTES", 1_500_000)
+    ids = sorted(api.create({"blob": str(n) * 500_000}).json()["id"] for n in range(5))
+
+    pages, query = [], {"limit": "25"}
+    while True:
+        page = api.request("GET", "/items", query=query).json()
+        pages.append([item["id"] for item in page["items"]])
+        if not page["next_cursor"]:
+            break
+        query["cursor"] = page["next_cursor"]
+
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [i for p in pages for i in p] == ids
+
+
+def test_a_failed_offload_writes_nothing_and_answers_500(api: Api, aws: SimpleNamespace) -> None:
+    aws.s3.delete_bucket(Bucket=BUCKET)
+
+    response = api.request("POST", "/items", BIG)
+
+    assert response.status == 500
+    assert response.error_code == "internal_error"
+    assert aws.dynamodb.scan(TableName=TABLE)["Items"] == []
+
+
+def test_reads_fetch_the_recorded_s3_version_not_the_newest(api: Api, aws: SimpleNamespace) -> None:
+    created = api.create(BIG).json()
+    key = _record(aws, created["id"], 0)["s3_key"]["S"]
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b'{"overwritten": true}')
+
+    assert api.request("GET", f"/items/{created['id']}").json()["data"] == BIG
+
+
+@pytest.mark.parametrize("if_match", [None, '"1"'])
+def test_refused_writes_leave_no_object_in_s3(
+    api: Api, aws: SimpleNamespace, if_match: str | None
+) -> None:
+    item_id = api.create({"small": True}).json()["id"]
+    headers = {"If-Match": if_match} if if_match else None
+    path = f"/items/{item_id}" if if_match else "/items/never-created"
+
+    response = api.request("PUT", path, BIG, headers=headers)
+
+    assert response.status == (412 if if_match else 404)
+    assert "Versions" not in aws.s3.list_object_versions(Bucket=BUCKET)
