@@ -1,0 +1,1 @@
+"""Local mode: the synthesized service on one machine, with moto as in-memory AWS."""

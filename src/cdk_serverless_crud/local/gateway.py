@@ -1,0 +1,400 @@
+"""An API Gateway REST API (v1) stage in front of Lambda proxy integrations, in process.
+
+It does what the deployed stage does for the parts a user notices: resource matching,
+the Lambda proxy event and response, the 403 for undefined routes, the stage cache keyed
+by the declared cache key parameters, and the stage's access log format.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from .template import ApiSpec, FunctionSpec, MethodSpec, TemplateError
+
+#: API Gateway's own limits: request payloads and the largest cached response.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_CACHED_RESPONSE_BYTES = 1024 * 1024
+#: Lambda's synchronous invocation payload limit.
+MAX_EVENT_BYTES = 6 * 1024 * 1024
+
+_CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request as the HTTP server received it (path still percent-encoded)."""
+
+    method: str
+    raw_path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    source_ip: str = "127.0.0.1"
+    protocol: str = "HTTP/1.1"
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header, case-insensitively."""
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+@dataclass
+class HttpResponse:
+    """What the stage answers."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def with_header(self, name: str, value: str) -> HttpResponse:
+        """A copy with one more header."""
+        return HttpResponse(self.status, [*self.headers, (name, value)], self.body)
+
+
+@dataclass
+class _CacheEntry:
+    expires_at: float
+    response: HttpResponse
+
+
+@dataclass
+class StageCache:
+    """The stage's cache cluster: answers per method and cache key, for the method's TTL."""
+
+    clock: Callable[[], float] = time.monotonic
+    _entries: dict[tuple[Any, ...], _CacheEntry] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: tuple[Any, ...]) -> HttpResponse | None:
+        """A live cached answer, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.expires_at <= self.clock():
+                return None
+            return entry.response
+
+    def put(self, key: tuple[Any, ...], response: HttpResponse, ttl_seconds: int) -> None:
+        """Store an answer unless it is larger than API Gateway caches."""
+        if len(response.body) > MAX_CACHED_RESPONSE_BYTES:
+            return
+        with self._lock:
+            self._entries[key] = _CacheEntry(self.clock() + ttl_seconds, response)
+
+
+class LambdaContext:
+    """The subset of the Lambda context object that handlers use."""
+
+    def __init__(self, function: FunctionSpec, request_id: str) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function.name}"
+        )
+        self.memory_limit_in_mb = function.memory_mb
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + function.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(function: FunctionSpec) -> Handler:
+    """Import the function's handler from its synthesized asset folder."""
+    module_name, _, attribute = function.handler.rpartition(".")
+    code_dir = str(function.code_dir)
+    if code_dir in sys.path:
+        sys.path.remove(code_dir)
+    sys.path.insert(0, code_dir)
+    # A fresh import per served app, like a new Lambda container: no cached clients or
+    # settings carry over from an earlier app served by this process.
+    package = module_name.split(".")[0]
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise TemplateError(f"cannot import handler {function.handler}: {error}") from error
+    handler = getattr(module, attribute, None)
+    if not callable(handler):
+        raise TemplateError(f"handler {function.handler} is not a function")
+    return handler  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Route:
+    segments: tuple[str, ...]
+    methods: Mapping[str, MethodSpec]
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        """Path parameters if ``parts`` (decoded segments) fit this resource."""
+        params: dict[str, str] = {}
+        for index, segment in enumerate(self.segments):
+            if segment.endswith("+}"):
+                rest = parts[index:]
+                if not rest:
+                    return None
+                params[segment[1:-2]] = "/".join(rest)
+                return params
+            if index >= len(parts):
+                return None
+            if segment.startswith("{") and segment.endswith("}"):
+                params[segment[1:-1]] = parts[index]
+            elif segment != parts[index]:
+                return None
+        return params if len(parts) == len(self.segments) else None
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        """Literal segments beat parameters, which beat greedy ones (API Gateway's order)."""
+        return tuple(
+            0 if s.endswith("+}") else 1 if s.startswith("{") else 2 for s in self.segments
+        )
+
+
+class Gateway:
+    """The REST API stage: routes a request to its Lambda and maps the answer back."""
+
+    def __init__(
+        self,
+        api: ApiSpec,
+        handlers: Mapping[str, Handler],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = api
+        self.handlers = handlers
+        self.cache = StageCache(clock)
+        by_path: dict[str, dict[str, MethodSpec]] = {}
+        for method in api.methods:
+            by_path.setdefault(method.resource_path, {})[method.http_method] = method
+        routes = [
+            _Route(tuple(p for p in path.split("/") if p), methods)
+            for path, methods in by_path.items()
+        ]
+        self.routes = sorted(routes, key=lambda r: r.specificity, reverse=True)
+
+    def handle(self, request: HttpRequest) -> tuple[HttpResponse, dict[str, str]]:
+        """Answer one request; also return the access log variables."""
+        started = time.monotonic()
+        request_id = str(uuid.uuid4())
+        variables = {
+            "requestId": request_id,
+            "extendedRequestId": request_id[:16],
+            "identity.sourceIp": request.source_ip,
+            "identity.userAgent": request.header("User-Agent") or "-",
+            "httpMethod": request.method,
+            "protocol": request.protocol,
+            "path": request.raw_path,
+            "stage": self.api.stage_name,
+            "requestTime": datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": str(int(time.time() * 1000)),
+        }
+        response, resource_path = self._answer(request, request_id)
+        response = response.with_header("x-amzn-RequestId", request_id)
+        variables.update(
+            resourcePath=resource_path or "-",
+            status=str(response.status),
+            responseLength=str(len(response.body)),
+            responseLatency=str(int((time.monotonic() - started) * 1000)),
+        )
+        return response, variables
+
+    def access_log_line(self, variables: Mapping[str, str]) -> str | None:
+        """The stage's access log line for a request, in the stage's own format."""
+        if not self.api.access_log_format:
+            return None
+
+        def substitute(match: re.Match[str]) -> str:
+            return json.dumps(variables.get(match[1], "-"))[1:-1]
+
+        return _CONTEXT_VARIABLE.sub(substitute, self.api.access_log_format)
+
+    def _answer(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
+        stage_prefix = f"/{self.api.stage_name}"
+        path = request.raw_path
+        if path != stage_prefix and not path.startswith(stage_prefix + "/"):
+            return _missing_token(), None
+        parts = [unquote(p) for p in path[len(stage_prefix) :].split("/") if p]
+        for route in self.routes:
+            params = route.match(parts)
+            if params is None:
+                continue
+            method = route.methods.get(request.method) or route.methods.get("ANY")
+            if method is None:
+                return _missing_token(), None
+            return self._invoke_method(method, params, request, request_id), method.resource_path
+        return _missing_token(), None
+
+    def _invoke_method(
+        self,
+        method: MethodSpec,
+        path_params: dict[str, str],
+        request: HttpRequest,
+        request_id: str,
+    ) -> HttpResponse:
+        if len(request.body) > MAX_REQUEST_BYTES:
+            return _json(413, {"message": "Request Too Long"})
+        query = parse_qsl(request.query, keep_blank_values=True)
+        key: tuple[Any, ...] | None = None
+        if method.caching_enabled:
+            key = _cache_key(method, path_params, query, request)
+            fresh = (request.header("Cache-Control") or "").replace(" ", "") == "max-age=0"
+            cached = None if fresh else self.cache.get(key)
+            if cached is not None:
+                return cached.with_header("X-Cache", "Hit")
+        event = _proxy_event(self.api, method, path_params, query, request, request_id)
+        response = self._call_lambda(method.function, event, request_id)
+        if key is None:
+            return response
+        self.cache.put(key, response, method.cache_ttl_seconds)
+        return response.with_header("X-Cache", "Miss")
+
+    def _call_lambda(
+        self, function: FunctionSpec, event: dict[str, Any], request_id: str
+    ) -> HttpResponse:
+        if len(json.dumps(event)) > MAX_EVENT_BYTES:
+            return _json(413, {"message": "Request Too Long"})
+        try:
+            result = self.handlers[function.logical_id](event, LambdaContext(function, request_id))
+        except Exception:
+            return _json(502, {"message": "Internal server error"})
+        return _proxy_response(result)
+
+
+def _cache_key(
+    method: MethodSpec,
+    path_params: Mapping[str, str],
+    query: list[tuple[str, str]],
+    request: HttpRequest,
+) -> tuple[Any, ...]:
+    values: list[tuple[str, Any]] = []
+    for parameter in method.cache_key_parameters:
+        _, _, kind, name = parameter.split(".", 3)
+        if kind == "path":
+            values.append((parameter, path_params.get(name)))
+        elif kind == "querystring":
+            values.append((parameter, next((v for k, v in reversed(query) if k == name), None)))
+        elif kind == "multivaluequerystring":
+            values.append((parameter, tuple(v for k, v in query if k == name)))
+        elif kind in ("header", "multivalueheader"):
+            values.append((parameter, request.header(name)))
+    return (method.resource_path, method.http_method, tuple(values))
+
+
+def _proxy_event(
+    api: ApiSpec,
+    method: MethodSpec,
+    path_params: dict[str, str],
+    query: list[tuple[str, str]],
+    request: HttpRequest,
+    request_id: str,
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event; absent maps are null, as in AWS."""
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        multi_query.setdefault(name, []).append(value)
+    body, is_base64 = _event_body(request.body)
+    now = datetime.now(UTC)
+    return {
+        "resource": method.resource_path,
+        "path": request.raw_path[len(api.stage_name) + 1 :] or "/",
+        "httpMethod": request.method,
+        "headers": headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": is_base64,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": method.resource_path,
+            "httpMethod": request.method,
+            "extendedRequestId": request_id[:16],
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": request.raw_path,
+            "accountId": "123456789012",
+            "protocol": request.protocol,
+            "stage": api.stage_name,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "sourceIp": request.source_ip,
+                "userAgent": request.header("User-Agent"),
+            },
+            "domainName": "localhost",
+            "apiId": "local",
+        },
+    }
+
+
+def _event_body(raw: bytes) -> tuple[str | None, bool]:
+    """Text bodies pass as text; bytes that are not UTF-8 pass base64-encoded."""
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def _proxy_response(result: Any) -> HttpResponse:
+    """Map a Lambda proxy answer to HTTP; a malformed one is a 502, as in AWS."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int):
+        return _json(502, {"message": "Internal server error"})
+    headers: list[tuple[str, str]] = []
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    for name, value in single.items():
+        if name not in multi:
+            headers.append((name, str(value)))
+    for name, values in multi.items():
+        headers.extend((name, str(v)) for v in values)
+    body = result.get("body") or ""
+    try:
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    except (binascii.Error, ValueError):
+        return _json(502, {"message": "Internal server error"})
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+def _missing_token() -> HttpResponse:
+    response = _json(403, {"message": "Missing Authentication Token"})
+    return response.with_header("x-amzn-ErrorType", "MissingAuthenticationTokenException")
+
+
+def _json(status: int, payload: Mapping[str, Any]) -> HttpResponse:
+    return HttpResponse(
+        status, [("Content-Type", "application/json")], json.dumps(payload).encode()
+    )
+
+
+def load_handlers(functions: Iterable[FunctionSpec]) -> dict[str, Handler]:
+    """Import every function's handler once."""
+    return {f.logical_id: load_handler(f) for f in functions}

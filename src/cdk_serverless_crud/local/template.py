@@ -1,0 +1,355 @@
+"""Read a synthesized cloud assembly (``cdk.out``) into what local mode serves.
+
+The template is the source of truth: routes, the stage and its cache settings, the
+Lambda handlers with their environment, the tables and the buckets all come from the
+CloudFormation the user would deploy, so props and subclass changes show up locally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+JsonObject = Mapping[str, Any]
+
+#: Logical ids become local physical names; CloudFormation would add a random suffix.
+_BUCKET_NAME_INVALID = re.compile(r"[^a-z0-9-]+")
+
+#: A method setting's ``ResourcePath`` encodes ``/`` as ``~1`` (JSON pointer style).
+_WILDCARD = "/*"
+
+
+class TemplateError(ValueError):
+    """The cloud assembly cannot be served locally; the message says why."""
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionSpec:
+    """A Lambda function: where its code is and how it is called."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: Mapping[str, str]
+    timeout_seconds: int
+    memory_mb: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One API Gateway method with a Lambda proxy integration."""
+
+    resource_path: str
+    http_method: str
+    function: FunctionSpec
+    cache_key_parameters: tuple[str, ...]
+    caching_enabled: bool
+    cache_ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table as ``CreateTable`` arguments."""
+
+    name: str
+    create_args: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket and whether it is versioned."""
+
+    name: str
+    versioned: bool
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """A REST API stage, its methods and what they need."""
+
+    stack_name: str
+    api_name: str
+    stage_name: str
+    cache_cluster_enabled: bool
+    access_log_format: str | None
+    methods: tuple[MethodSpec, ...]
+    tables: tuple[TableSpec, ...] = field(default=())
+    buckets: tuple[BucketSpec, ...] = field(default=())
+
+    @property
+    def functions(self) -> tuple[FunctionSpec, ...]:
+        """Every function that an API method integrates with, once."""
+        return tuple({m.function.logical_id: m.function for m in self.methods}.values())
+
+
+def load_api(cdk_out: Path, stack_name: str | None = None) -> ApiSpec:
+    """Read the one REST API of ``stack_name`` (or of the only stack that has one)."""
+    manifest = _read_json(cdk_out / "manifest.json")
+    stacks = {
+        name: artifact
+        for name, artifact in manifest.get("artifacts", {}).items()
+        if artifact.get("type") == "aws:cloudformation:stack"
+    }
+    candidates: dict[str, tuple[JsonObject, JsonObject]] = {}
+    for name, artifact in stacks.items():
+        template = _read_json(cdk_out / artifact["properties"]["templateFile"])
+        if _of_type(template, "AWS::ApiGateway::RestApi"):
+            candidates[artifact.get("displayName", name)] = (artifact, template)
+    if stack_name is not None:
+        matches = {k: v for k, v in candidates.items() if stack_name in (k, k.split("/")[-1])}
+        if not matches:
+            raise TemplateError(
+                f"stack {stack_name!r} has no REST API; stacks with one: {sorted(candidates)}"
+            )
+        candidates = matches
+    if len(candidates) != 1:
+        found = sorted(candidates) or "none"
+        raise TemplateError(
+            f"expected exactly one stack with a REST API, found {found}; pass --stack"
+        )
+    ((display_name, (artifact, template)),) = candidates.items()
+    assets = _asset_dirs(cdk_out, stacks, artifact)
+    return _Reader(display_name.split("/")[-1], template, assets).api()
+
+
+class _Reader:
+    """Resolves one template's resources into specs."""
+
+    def __init__(self, stack_name: str, template: JsonObject, assets: Mapping[str, Path]) -> None:
+        self.stack_name = stack_name
+        self.resources: JsonObject = template.get("Resources", {})
+        self.assets = assets
+        self.tables = {
+            lid: self._table(lid, res) for lid, res in _of_type(template, "AWS::DynamoDB::Table")
+        }
+        self.buckets = {
+            lid: self._bucket(lid, res) for lid, res in _of_type(template, "AWS::S3::Bucket")
+        }
+
+    def api(self) -> ApiSpec:
+        rest_apis = _of_type({"Resources": self.resources}, "AWS::ApiGateway::RestApi")
+        if len(rest_apis) != 1:
+            raise TemplateError(
+                f"stack {self.stack_name} has {len(rest_apis)} REST APIs; expected 1"
+            )
+        ((api_id, api),) = rest_apis
+        stages = [
+            res
+            for _, res in _of_type({"Resources": self.resources}, "AWS::ApiGateway::Stage")
+            if res["Properties"].get("RestApiId") == {"Ref": api_id}
+        ]
+        if len(stages) != 1:
+            raise TemplateError(f"REST API {api_id} has {len(stages)} stages; expected 1")
+        stage = stages[0]["Properties"]
+        cluster = bool(stage.get("CacheClusterEnabled", False))
+        settings = stage.get("MethodSettings", [])
+        functions: dict[str, FunctionSpec] = {}
+        methods = []
+        for _, method in _of_type({"Resources": self.resources}, "AWS::ApiGateway::Method"):
+            props = method["Properties"]
+            if props.get("RestApiId") != {"Ref": api_id} or props["HttpMethod"] == "OPTIONS":
+                continue
+            integration = props.get("Integration", {})
+            if integration.get("Type") != "AWS_PROXY":
+                raise TemplateError(
+                    f"method {props['HttpMethod']} {self._path(props['ResourceId'])} uses a "
+                    f"{integration.get('Type')} integration; local mode serves Lambda proxy only"
+                )
+            fn_id = _find_getatt_arn(integration.get("Uri"))
+            if fn_id not in functions:
+                functions[fn_id] = self._function(fn_id)
+            path = self._path(props["ResourceId"])
+            caching, ttl = _cache_setting(settings, path, props["HttpMethod"])
+            methods.append(
+                MethodSpec(
+                    resource_path=path,
+                    http_method=props["HttpMethod"],
+                    function=functions[fn_id],
+                    cache_key_parameters=tuple(integration.get("CacheKeyParameters", [])),
+                    caching_enabled=cluster and caching and ttl > 0,
+                    cache_ttl_seconds=ttl,
+                )
+            )
+        log_setting = stage.get("AccessLogSetting") or {}
+        return ApiSpec(
+            stack_name=self.stack_name,
+            api_name=str(api["Properties"].get("Name", api_id)),
+            stage_name=str(stage["StageName"]),
+            cache_cluster_enabled=cluster,
+            access_log_format=log_setting.get("Format"),
+            methods=tuple(sorted(methods, key=lambda m: (m.resource_path, m.http_method))),
+            tables=tuple(self.tables.values()),
+            buckets=tuple(self.buckets.values()),
+        )
+
+    def _path(self, ref: Any) -> str:
+        """The full path of an ``AWS::ApiGateway::Resource`` (or the root)."""
+        if isinstance(ref, Mapping) and "Fn::GetAtt" in ref:
+            return "/"
+        logical_id = ref["Ref"]
+        props = self.resources[logical_id]["Properties"]
+        parent = self._path(props["ParentId"])
+        return f"{parent.rstrip('/')}/{props['PathPart']}"
+
+    def _function(self, logical_id: str) -> FunctionSpec:
+        resource = self.resources.get(logical_id)
+        if resource is None or resource["Type"] != "AWS::Lambda::Function":
+            raise TemplateError(f"integration target {logical_id} is not a Lambda function")
+        props = resource["Properties"]
+        code_key = _resolve_str(props.get("Code", {}).get("S3Key"), self._ref)
+        code_dir = self.assets.get(code_key)
+        if code_dir is None:
+            raise TemplateError(f"function {logical_id}: no local asset for code {code_key!r}")
+        variables = props.get("Environment", {}).get("Variables", {})
+        return FunctionSpec(
+            logical_id=logical_id,
+            code_dir=code_dir,
+            handler=str(props["Handler"]),
+            environment={k: _resolve_str(v, self._ref) for k, v in variables.items()},
+            timeout_seconds=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+            name=f"{self.stack_name}-{logical_id}"[:64],
+        )
+
+    def _ref(self, logical_id: str, attribute: str | None) -> str:
+        """The local value of ``Ref`` / ``Fn::GetAtt`` for the resources local mode creates."""
+        if logical_id in self.tables:
+            name = self.tables[logical_id].name
+            return (
+                name
+                if attribute is None
+                else f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+            )
+        if logical_id in self.buckets:
+            name = self.buckets[logical_id].name
+            return name if attribute is None else f"arn:aws:s3:::{name}"
+        raise TemplateError(f"cannot resolve a reference to {logical_id} locally")
+
+    def _table(self, logical_id: str, resource: JsonObject) -> TableSpec:
+        props = resource["Properties"]
+        name = props.get("TableName")
+        name = name if isinstance(name, str) else f"{self.stack_name}-{logical_id}"[:255]
+        args: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        indexes = [
+            {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
+            for gsi in props.get("GlobalSecondaryIndexes", [])
+        ]
+        if indexes:
+            args["GlobalSecondaryIndexes"] = indexes
+        return TableSpec(name=name, create_args=args)
+
+    def _bucket(self, logical_id: str, resource: JsonObject) -> BucketSpec:
+        props = resource.get("Properties", {})
+        name = props.get("BucketName")
+        if not isinstance(name, str):
+            name = _BUCKET_NAME_INVALID.sub("-", f"{self.stack_name}-{logical_id}".lower())
+            name = name[:63].strip("-")
+        status = props.get("VersioningConfiguration", {}).get("Status")
+        return BucketSpec(name=name, versioned=status == "Enabled")
+
+
+def _cache_setting(settings: list[JsonObject], path: str, method: str) -> tuple[bool, int]:
+    """Whether ``method path`` is cached, and for how long, as API Gateway decides.
+
+    A stage-wide (``/*/*``) setting caches only GET; a method-specific setting wins.
+    """
+    encoded = path.replace("/", "~1")
+    caching, ttl = False, 300
+    for setting in settings:
+        if setting.get("ResourcePath") == _WILDCARD and setting.get("HttpMethod") == "*":
+            caching = bool(setting.get("CachingEnabled", False)) and method == "GET"
+            ttl = int(setting.get("CacheTtlInSeconds", ttl))
+    for setting in settings:
+        if setting.get("ResourcePath") == encoded and setting.get("HttpMethod") in (method, "*"):
+            caching = bool(setting.get("CachingEnabled", caching))
+            ttl = int(setting.get("CacheTtlInSeconds", ttl))
+    return caching, ttl
+
+
+def _asset_dirs(
+    cdk_out: Path, stacks: Mapping[str, JsonObject], stack: JsonObject
+) -> dict[str, Path]:
+    """Map each file asset's S3 object key to its unpacked folder in ``cdk.out``."""
+    result: dict[str, Path] = {}
+    for dependency in stack.get("dependencies", []):
+        manifest_file = cdk_out / f"{dependency}.json"
+        if not dependency.endswith(".assets") or not manifest_file.exists():
+            continue
+        for asset in _read_json(manifest_file).get("files", {}).values():
+            source = cdk_out / asset["source"]["path"]
+            for destination in asset.get("destinations", {}).values():
+                result[destination["objectKey"]] = source
+    return result
+
+
+def _of_type(template: JsonObject, resource_type: str) -> list[tuple[str, JsonObject]]:
+    return [
+        (lid, res)
+        for lid, res in template.get("Resources", {}).items()
+        if res.get("Type") == resource_type
+    ]
+
+
+def _find_getatt_arn(value: Any) -> str:
+    """The logical id in the ``Fn::GetAtt [X, Arn]`` inside an integration URI."""
+    if isinstance(value, Mapping):
+        getatt = value.get("Fn::GetAtt")
+        if isinstance(getatt, list) and len(getatt) == 2 and getatt[1] == "Arn":
+            return str(getatt[0])
+        for inner in value.values():
+            found = _find_getatt_arn(inner)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _find_getatt_arn(inner)
+            if found:
+                return found
+    return ""
+
+
+_PSEUDO = {
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "local",
+}
+
+
+def _resolve_str(value: Any, ref: Any) -> str:
+    """Resolve the intrinsic functions that appear in environments and code keys."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return _PSEUDO[arg] if arg in _PSEUDO else str(ref(arg, None))
+        if fn == "Fn::GetAtt":
+            return str(ref(arg[0], arg[1]))
+        if fn == "Fn::Join":
+            return str(arg[0]).join(_resolve_str(part, ref) for part in arg[1])
+        if fn == "Fn::Sub" and isinstance(arg, str):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: _PSEUDO.get(m[1], m[0]), arg)
+    raise TemplateError(f"cannot resolve {json.dumps(value)} locally")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise TemplateError(f"{path} not found; synthesize the app first") from error

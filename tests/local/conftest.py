@@ -1,0 +1,86 @@
+"""Local mode fixtures: synthesize a CDK app once per module and serve it over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk_serverless_crud.local.server import RunningService, serve_local
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def synthesize(app_dir: Path, outdir: Path, *args: str) -> Path:
+    """Run a CDK app the way the CLI does (it writes the assembly to ``CDK_OUTDIR``)."""
+    env = {**os.environ, "CDK_OUTDIR": str(outdir)}
+    subprocess.run([sys.executable, "app.py", *args], cwd=app_dir, env=env, check=True)
+    return outdir
+
+
+@dataclass
+class Reply:
+    """An HTTP answer, as a client sees it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Client:
+    """A tiny HTTP client for the served stage (urllib, real sockets)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers=dict(headers or {})
+        )
+        if data is not None and "Content-Type" not in (headers or {}):
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Reply(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), error.read())
+
+
+@pytest.fixture(scope="session")
+def example_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app, synthesized once for the whole local-mode suite."""
+    return synthesize(REPO / "example_app", tmp_path_factory.mktemp("example-cdk-out"))
+
+
+@pytest.fixture(scope="module")
+def service(example_cdk_out: Path) -> Iterator[tuple[RunningService, io.StringIO]]:
+    """The example app served on a free loopback port, with its access log captured."""
+    log = io.StringIO()
+    with serve_local(example_cdk_out, port=0, log=log) as running:
+        yield running, log
+
+
+@pytest.fixture(scope="module")
+def client(service: tuple[RunningService, io.StringIO]) -> Client:
+    return Client(service[0].url)
