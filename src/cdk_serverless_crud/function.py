@@ -18,8 +18,9 @@ RUNTIME_ASSET_PATH = Path(__file__).parent / "runtime"
 ITEM_SERVICE_HANDLER = "item_service.handler.handler"
 """The handler of the item service, relative to :data:`RUNTIME_ASSET_PATH`."""
 
-# Byte-code caches change from run to run and would change the asset hash with them.
-_ASSET_EXCLUDES = ["__pycache__", "*.pyc"]
+# Byte-code and tool caches (.mypy_cache...) change from run to run and would change the
+# asset hash with them.
+_ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".*"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ def in_memory_aws(api: ApiSpec, host: str = "127.0.0.1") -> Iterator[str]:
     try:
         endpoint = f"http://{host}:{server.server_port}"
         with patched_environ({**_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}, unset=_MASKED):
+            _reset(endpoint)
             create_resources(api, endpoint)
             yield endpoint
     finally:
@@ -97,6 +99,13 @@ def patched_environ(values: Mapping[str, str], unset: Iterable[str] = ()) -> Ite
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = previous
+
+
+def _reset(endpoint: str) -> None:
+    """Start from empty AWS: moto keeps its state per process, not per server."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
 
 
 def create_resources(api: ApiSpec, endpoint: str) -> None:

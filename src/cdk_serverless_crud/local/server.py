@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import Any, TextIO
 
 from .aws import in_memory_aws, patched_environ
 from .gateway import MAX_REQUEST_BYTES, Gateway, HttpRequest, load_handlers
@@ -21,15 +21,13 @@ class _StageRequestHandler(BaseHTTPRequestHandler):
 
     server: _StageServer
     protocol_version = "HTTP/1.1"
-    methods: ClassVar[tuple[str, ...]] = (
-        "GET",
-        "HEAD",
-        "POST",
-        "PUT",
-        "PATCH",
-        "DELETE",
-        "OPTIONS",
-    )
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD>; every method, TRACE included, goes to the
+        # stage, which answers what API Gateway would.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _serve(self) -> None:
         length = self.headers.get("Content-Length")
@@ -75,10 +73,6 @@ class _StageRequestHandler(BaseHTTPRequestHandler):
         """Silence http.server's own log: the stage's access log replaces it."""
 
 
-for _method in _StageRequestHandler.methods:
-    setattr(_StageRequestHandler, f"do_{_method}", _StageRequestHandler._serve)
-
-
 class _StageServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
@@ -115,7 +109,8 @@ def serve_local(
     """Serve the synthesized app in ``cdk_out`` until the block exits.
 
     Raises ``TemplateError`` for an app local mode cannot serve and ``OSError`` when
-    the port cannot be bound.
+    the port cannot be bound. moto keeps its data per process, so serve one app per
+    process at a time; each start begins with empty tables and buckets.
     """
     api = load_api(cdk_out, stack)
     with in_memory_aws(api, host="127.0.0.1") as endpoint, _function_environment(api):

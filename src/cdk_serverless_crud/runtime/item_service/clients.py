@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import TYPE_CHECKING
 
 import boto3
@@ -20,13 +21,21 @@ _CONFIG = Config(
 )
 
 
+# boto3's default session is not thread-safe while it creates clients (the clients
+# themselves are). Lambda runs one request at a time, but local mode serves requests on
+# many threads with this same code.
+_CREATING = threading.Lock()
+
+
 @functools.cache
 def dynamodb() -> DynamoDBClient:
     """The DynamoDB client; every request needs it."""
-    return boto3.client("dynamodb", config=_CONFIG)
+    with _CREATING:
+        return boto3.client("dynamodb", config=_CONFIG)
 
 
 @functools.cache
 def s3() -> S3Client:
     """The S3 client; only offloaded items need it, so it is created on first use."""
-    return boto3.client("s3", config=_CONFIG)
+    with _CREATING:
+        return boto3.client("s3", config=_CONFIG)

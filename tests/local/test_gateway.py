@@ -1,0 +1,178 @@
+"""The API Gateway emulation on the example app's template, with a recording handler."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
+from cdk_serverless_crud.local.template import ApiSpec, load_api
+
+
+class Recorder:
+    """A Lambda handler that records its events and answers what it is told to."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.answer: Any = {"statusCode": 200, "headers": {"X-Test": "1"}, "body": "{}"}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+def api(example_cdk_out: Path) -> ApiSpec:
+    return load_api(example_cdk_out)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def gateway(api: ApiSpec, recorder: Recorder) -> Gateway:
+    return Gateway(api, {f.logical_id: recorder for f in api.functions}, clock=lambda: 0.0)
+
+
+def request(
+    method: str, path: str, query: str = "", body: bytes = b"", **headers: str
+) -> HttpRequest:
+    return HttpRequest(method, path, query, tuple(headers.items()), body)
+
+
+def test_template_reading(api: ApiSpec) -> None:
+    assert api.stage_name == "prod"
+    assert api.cache_cluster_enabled
+    routes = {(m.resource_path, m.http_method): m for m in api.methods}
+    assert set(routes) == {
+        ("/items", "GET"),
+        ("/items", "POST"),
+        ("/items/{id}", "GET"),
+        ("/items/{id}", "PUT"),
+        ("/items/{id}", "DELETE"),
+        ("/items/{id}/versions", "GET"),
+    }
+    cached = {key for key, m in routes.items() if m.caching_enabled}
+    assert cached == {k for k in routes if k[1] == "GET"}
+    assert {m.cache_ttl_seconds for m in routes.values() if m.caching_enabled} == {60}
+    assert set(routes[("/items/{id}/versions", "GET")].cache_key_parameters) == {
+        "method.request.path.id",
+        "method.request.querystring.limit",
+        "method.request.querystring.cursor",
+    }
+    (function,) = api.functions
+    assert function.handler == "item_service.handler.handler"
+    assert (function.code_dir / "item_service" / "handler.py").is_file()
+    (table,) = api.tables
+    assert function.environment["TABLE_NAME"] == table.name
+    assert [i["IndexName"] for i in table.create_args["GlobalSecondaryIndexes"]] == ["latest-items"]
+    (bucket,) = api.buckets
+    assert bucket.versioned and function.environment["BUCKET_NAME"] == bucket.name
+
+
+def test_proxy_event_shape(gateway: Gateway, recorder: Recorder) -> None:
+    gateway.handle(
+        request("GET", "/prod/items/abc/versions", "limit=2&limit=3&cursor=", Accept="*/*")
+    )
+    (event,) = recorder.events
+    assert event["resource"] == "/items/{id}/versions"
+    assert event["path"] == "/items/abc/versions"
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"id": "abc"}
+    assert event["queryStringParameters"] == {"limit": "3", "cursor": ""}
+    assert event["multiValueQueryStringParameters"] == {"limit": ["2", "3"], "cursor": [""]}
+    assert event["headers"] == {"Accept": "*/*"}
+    assert event["multiValueHeaders"] == {"Accept": ["*/*"]}
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "prod" and context["resourcePath"] == "/items/{id}/versions"
+    assert context["requestId"]
+
+
+def test_absent_maps_are_null_and_path_parameters_are_decoded(
+    gateway: Gateway, recorder: Recorder
+) -> None:
+    gateway.handle(request("GET", "/prod/items"))
+    gateway.handle(request("GET", "/prod/items/a%2Fb"))
+    listing, item = recorder.events
+    for key in (
+        "pathParameters",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "headers",
+    ):
+        assert listing[key] is None
+    assert item["pathParameters"] == {"id": "a/b"}
+
+
+def test_bodies_pass_as_text_or_base64(gateway: Gateway, recorder: Recorder) -> None:
+    gateway.handle(request("POST", "/prod/items", body=b'{"a": 1}'))
+    gateway.handle(request("POST", "/prod/items", body=b"\xff\x00"))
+    text, binary = recorder.events
+    assert (text["body"], text["isBase64Encoded"]) == ('{"a": 1}', False)
+    assert (base64.b64decode(binary["body"]), binary["isBase64Encoded"]) == (b"\xff\x00", True)
+
+
+def test_response_mapping(gateway: Gateway, recorder: Recorder) -> None:
+    recorder.answer = {
+        "statusCode": 201,
+        "headers": {"Location": "/x"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
+    response, _ = gateway.handle(request("POST", "/prod/items", body=b"{}"))
+    assert response.status == 201
+    assert response.body == b"\x00\x01"
+    assert ("Location", "/x") in response.headers
+    assert [v for k, v in response.headers if k == "Set-Cookie"] == ["a=1", "b=2"]
+
+
+@pytest.mark.parametrize("answer", [RuntimeError("boom"), {"body": "no status"}, "not a dict"])
+def test_a_failing_or_malformed_lambda_is_a_502(
+    gateway: Gateway, recorder: Recorder, answer: Any
+) -> None:
+    recorder.answer = answer
+    response, _ = gateway.handle(request("POST", "/prod/items", body=b"{}"))
+    assert (response.status, json.loads(response.body)) == (
+        502,
+        {"message": "Internal server error"},
+    )
+
+
+def test_payloads_over_the_limits_are_413_without_invoking(
+    gateway: Gateway, recorder: Recorder
+) -> None:
+    response, _ = gateway.handle(request("POST", "/prod/items", body=b"x" * (10 * 1024 * 1024 + 1)))
+    assert response.status == 413
+    response, _ = gateway.handle(request("POST", "/prod/items", body=b"x" * (7 * 1024 * 1024)))
+    assert response.status == 413
+    assert recorder.events == []
+
+
+def test_cache_key_includes_declared_query_parameters_only(
+    gateway: Gateway, recorder: Recorder
+) -> None:
+    for query in ("limit=1", "limit=1&other=x", "limit=2", "limit=1&cursor=c"):
+        gateway.handle(request("GET", "/prod/items", query))
+    # "other" is not a cache key parameter, so it shares limit=1's entry, as deployed.
+    assert [e["queryStringParameters"] for e in recorder.events] == [
+        {"limit": "1"},
+        {"limit": "2"},
+        {"limit": "1", "cursor": "c"},
+    ]
+
+
+def test_access_log_line_is_the_stage_format(gateway: Gateway, api: ApiSpec) -> None:
+    _, variables = gateway.handle(request("GET", "/prod/items"))
+    line = json.loads(gateway.access_log_line(variables) or "")
+    assert set(line) == set(json.loads(api.access_log_format or ""))
+    assert "-" not in (line["requestId"], line["status"], line["httpMethod"])
