@@ -36,6 +36,8 @@ project = PythonProject(
         "mypy@^2.4.1",
         "boto3-stubs[dynamodb,s3]@^1.40.0",
         "schemathesis@^4.32.5",
+        "cdk-nag@^3.0.2",
+        "cfn-lint@^1.58.0",
     ],
     uv_options={
         "project": {"name": "cdk-serverless-crud", "requires_python": PYTHON_REQUIRES},
