@@ -263,7 +263,8 @@ def _cache_setting(settings: list[JsonObject], path: str, method: str) -> tuple[
 
     A stage-wide (``/*/*``) setting caches only GET; a method-specific setting wins.
     """
-    encoded = path.replace("/", "~1")
+    # "/items/{id}" is written "/~1items~1{id}": a leading "/", then the path escaped.
+    encoded = "/" + path.replace("/", "~1")
     caching, ttl = False, 300
     for setting in settings:
         if setting.get("ResourcePath") == _WILDCARD and setting.get("HttpMethod") == "*":

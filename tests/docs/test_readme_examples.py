@@ -1,0 +1,62 @@
+"""The README's Python examples synthesize as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def _synth(script: str, tmp_path: Path) -> dict[str, dict[str, object]]:
+    (tmp_path / "app.py").write_text(script)
+    outdir = tmp_path / "cdk.out"
+    env = {**os.environ, "CDK_OUTDIR": str(outdir)}
+    subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=env, check=True)
+    templates = {}
+    for path in outdir.glob("*.template.json"):
+        templates[path.name.removesuffix(".template.json")] = json.loads(path.read_text())
+    return templates
+
+
+def test_usage_example(tmp_path: Path) -> None:
+    (usage,) = [b for b in _python_blocks() if "app.synth()" in b]
+    templates = _synth(usage, tmp_path)
+    resources = templates["Shop"]["Resources"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["StageName"] == "v1"
+    settings = stage["Properties"]["MethodSettings"]
+    assert {s.get("CacheTtlInSeconds") for s in settings} == {30}
+    assert {s.get("ThrottlingRateLimit") for s in settings} == {50}
+
+
+def test_subclassing_example(tmp_path: Path) -> None:
+    (subclass,) = [b for b in _python_blocks() if "class StreamingItems" in b]
+    script = subclass + textwrap.dedent(
+        """
+        import aws_cdk as cdk
+
+        app = cdk.App()
+        stack = cdk.Stack(app, "Streaming")
+        StreamingItems(stack, "Items", tags={"Environment": "t", "Project": "p", "Owner": "o"})
+        app.synth()
+        """
+    )
+    resources = _synth(script, tmp_path)["Streaming"]["Resources"]
+    (table,) = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    health = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::Resource" and r["Properties"]["PathPart"] == "health"
+    ]
+    assert len(health) == 1
