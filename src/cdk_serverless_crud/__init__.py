@@ -3,7 +3,8 @@
 ``ServerlessCrudService`` composes the four parts, each usable on its own:
 ``VersionedStore`` (S3), ``TimeSeriesTable`` (DynamoDB), ``TaggedFunction`` (Lambda)
 and ``CachedRestApi`` (API Gateway). Each takes an optional props object of the same
-name plus ``Props``.
+name plus ``Props``. ``Authorization`` picks how callers authenticate (AWS IAM by
+default), and ``CorsProps`` opens the API to browsers of other origins.
 
 The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
 starts without loading aws-cdk-lib and its Node.js process.
@@ -15,15 +16,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
+    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps, CorsProps
+    from cdk_serverless_crud.authorization import Authorization, AuthorizationMode
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
     from cdk_serverless_crud.service import ServerlessCrudService
     from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
     from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
 _EXPORTS = {
+    "Authorization": "authorization",
+    "AuthorizationMode": "authorization",
     "CachedRestApi": "api",
     "CachedRestApiProps": "api",
+    "CorsProps": "api",
     "ServerlessCrudService": "service",
     "TaggedFunction": "function",
     "TaggedFunctionProps": "function",
@@ -34,8 +39,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Authorization",
+    "AuthorizationMode",
     "CachedRestApi",
     "CachedRestApiProps",
+    "CorsProps",
     "ServerlessCrudService",
     "TaggedFunction",
     "TaggedFunctionProps",

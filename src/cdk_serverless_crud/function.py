@@ -3,14 +3,17 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
-from aws_cdk import Duration
+import jsii
+from aws_cdk import CfnResource, Duration, IResolvable, IResolveContext, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_serverless_crud import defaults, validation
+from cdk_serverless_crud import acknowledgments, defaults, keys, validation
 
 RUNTIME_ASSET_PATH = Path(__file__).parent / "runtime"
 """The Lambda code of the item service; it ships inside this package."""
@@ -61,10 +64,35 @@ class TaggedFunctionProps:
     :default: ApplicationLogLevel.INFO
     """
 
+    reserved_concurrent_executions: int | None = defaults.FUNCTION_RESERVED_CONCURRENCY
+    """Concurrent executions reserved for (and capped at) this function, at least 1.
+
+    A cap protects the table and the account's other functions from a surge; the
+    reservation is taken from the account's concurrency pool.
+
+    :default: None, no reservation: the account's unreserved pool, with the stage's
+        throttling as the bound
+    """
+
+    encryption_key: kms.IKey | None = None
+    """A customer-managed KMS key for the function's log group and environment variables.
+
+    Its key policy must let CloudWatch Logs use it; the function adds that statement to a
+    key defined in this app.
+
+    :default: None, CloudWatch Logs' own encryption and Lambda's AWS-managed key
+    """
+
     def __post_init__(self) -> None:
         validation.check_range(
             "TaggedFunctionProps.memory_size", self.memory_size, 128, 10240, "MB"
         )
+        if self.reserved_concurrent_executions is not None:
+            validation.check_range(
+                "TaggedFunctionProps.reserved_concurrent_executions",
+                self.reserved_concurrent_executions,
+                1,
+            )
         validation.check_seconds("TaggedFunctionProps.timeout", self.timeout, 1, 900)
         validation.check_finite_retention("TaggedFunctionProps.log_retention", self.log_retention)
 
@@ -104,7 +132,12 @@ class TaggedFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role of one function; no AWS-managed policies",
         )
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=props.log_retention)
+        self.log_group = keys.encrypted_log_group(
+            self,
+            "LogGroup",
+            retention=props.log_retention,
+            encryption_key=props.encryption_key,
+        )
         self.function = lambda_.Function(
             self,
             "Resource",
@@ -121,5 +154,53 @@ class TaggedFunction(Construct):
             application_log_level_v2=props.application_log_level,
             system_log_level_v2=defaults.FUNCTION_SYSTEM_LOG_LEVEL,
             environment=dict(environment or {}),
+            reserved_concurrent_executions=props.reserved_concurrent_executions,
+            environment_encryption=props.encryption_key,
         )
         self.log_group.grant_write(self.role)
+        # Active tracing adds the X-Ray statement to the role's default policy.
+        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledgments.acknowledge(
+            policy, "AwsSolutions-IAM5[Resource::*]", acknowledgments.XRAY_WILDCARD
+        )
+        cfn_function = cast(CfnResource, self.function.node.default_child)
+        cfn_function.add_override(
+            "DependsOn",
+            _DependsOnExcept(cfn_function, cast(CfnResource, self.role.node.default_child)),
+        )
+
+
+@jsii.implements(IResolvable)
+class _DependsOnExcept:
+    """A resource's ``DependsOn`` without one resource it references anyway.
+
+    aws-cdk-lib makes a function depend on its whole role: the role, which ``Role`` already
+    references with ``Fn::GetAtt`` (cfn-lint W3005), and its default policy, which must be
+    in place before the first invocation. Resolved at synthesis, so dependencies added
+    later are kept.
+    """
+
+    def __init__(self, resource: CfnResource, referenced: CfnResource) -> None:
+        self._resource = resource
+        self._referenced = referenced.node.path
+
+    @property
+    def creation_stack(self) -> list[str]:
+        return []
+
+    def resolve(self, context: IResolveContext) -> Any:
+        stack = Stack.of(self._resource).node.path
+        dependencies = sorted(
+            (
+                dependency
+                for dependency in self._resource.obtain_dependencies()
+                if isinstance(dependency, CfnResource)
+                and dependency.node.path != self._referenced
+                and Stack.of(dependency).node.path == stack
+            ),
+            key=lambda dependency: dependency.node.path,
+        )
+        return [dependency.logical_id for dependency in dependencies] or None
+
+    def to_string(self) -> str:
+        return "DependsOn"

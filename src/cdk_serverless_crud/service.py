@@ -1,15 +1,24 @@
 """ServerlessCrudService: the four parts composed into one CRUD service."""
 
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from aws_cdk import CfnOutput, Duration, Tags
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk_serverless_crud import defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
+from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
 from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
+
+_Props = TypeVar(
+    "_Props", VersionedStoreProps, TimeSeriesTableProps, TaggedFunctionProps, CachedRestApiProps
+)
 
 
 class ServerlessCrudService(Construct):
@@ -23,8 +32,13 @@ class ServerlessCrudService(Construct):
     :meth:`create_api` and :meth:`add_routes` (which can use all of them), then
     :meth:`add_outputs`. Every taggable resource in the service carries ``tags``.
 
+    Callers authenticate with AWS IAM (SigV4) by default: give them access with
+    :meth:`grant_invoke_read` or :meth:`grant_invoke_read_write`, or pick another
+    ``authorization``.
+
     Attributes: ``store`` (:class:`VersionedStore`), ``table`` (:class:`TimeSeriesTable`),
-    ``function`` (:class:`TaggedFunction`) and ``api`` (:class:`CachedRestApi`).
+    ``function`` (:class:`TaggedFunction`), ``api`` (:class:`CachedRestApi`) and
+    ``authorization`` (:class:`Authorization`).
     """
 
     def __init__(
@@ -35,6 +49,8 @@ class ServerlessCrudService(Construct):
         tags: Mapping[str, str],
         stage_name: str = defaults.STAGE_NAME,
         cache_ttl: Duration = defaults.CACHE_TTL,
+        authorization: Authorization | None = None,
+        encryption_key: kms.IKey | None = defaults.ENCRYPTION_KEY,
         store_props: VersionedStoreProps | None = None,
         table_props: TimeSeriesTableProps | None = None,
         function_props: TaggedFunctionProps | None = None,
@@ -47,6 +63,11 @@ class ServerlessCrudService(Construct):
         :param stage_name: the API stage, matching ``[A-Za-z0-9_]+``. Default: ``"prod"``.
         :param cache_ttl: how long the API caches a GET answer, 0 to 3600 seconds.
             Default: 60 seconds.
+        :param authorization: how callers authenticate. Default: ``Authorization.iam()``.
+        :param encryption_key: a customer-managed KMS key for the table, the bucket, the
+            function's environment and the function's and API's log groups, where their
+            props name no key of their own.
+            Default: None, AWS-managed and S3-managed keys.
         :param store_props: overrides for the bucket. Default: ``VersionedStoreProps()``.
         :param table_props: overrides for the table. Default: ``TimeSeriesTableProps()``.
         :param function_props: overrides for the function.
@@ -57,10 +78,19 @@ class ServerlessCrudService(Construct):
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
         self.stage_name = stage_name
         self.cache_ttl = cache_ttl
-        self.store = self.create_store(store_props or VersionedStoreProps())
-        self.table = self.create_table(table_props or TimeSeriesTableProps())
-        self.function = self.create_function(function_props or TaggedFunctionProps())
-        self.api = self.create_api(api_props or CachedRestApiProps())
+        self.authorization = authorization or Authorization.iam()
+        store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
+        table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
+        function = _with_key(
+            function_props or TaggedFunctionProps(), "encryption_key", encryption_key
+        )
+        api = _with_key(
+            api_props or CachedRestApiProps(), "access_log_encryption_key", encryption_key
+        )
+        self.store = self.create_store(store)
+        self.table = self.create_table(table)
+        self.function = self.create_function(function)
+        self.api = self.create_api(api)
         self.add_routes()
         self.add_outputs()
         for key, value in tags.items():
@@ -98,12 +128,18 @@ class ServerlessCrudService(Construct):
         return function
 
     def create_api(self, props: CachedRestApiProps) -> CachedRestApi:
-        """Build the REST API with ``stage_name`` and ``cache_ttl`` (construct id ``Api``).
+        """Build the REST API with ``stage_name``, ``cache_ttl`` and ``authorization``
+        (construct id ``Api``).
 
         Routes come later, from :meth:`add_routes`.
         """
         return CachedRestApi(
-            self, "Api", stage_name=self.stage_name, cache_ttl=self.cache_ttl, props=props
+            self,
+            "Api",
+            stage_name=self.stage_name,
+            cache_ttl=self.cache_ttl,
+            authorization=self.authorization,
+            props=props,
         )
 
     def add_routes(self) -> None:
@@ -124,3 +160,41 @@ class ServerlessCrudService(Construct):
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
+
+    def grant_invoke_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call every GET route of the stage (``execute-api:Invoke``).
+
+        For the default ``Authorization.iam()``; the caller signs requests with SigV4.
+        """
+        return self.api.grant_invoke_read(grantee)
+
+    def grant_invoke_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call every GET, POST, PUT and DELETE route of the stage.
+
+        For the default ``Authorization.iam()``; the caller signs requests with SigV4.
+        """
+        return self.api.grant_invoke_read_write(grantee)
+
+    def grant_invalidate_cache(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` fetch fresh answers with ``Cache-Control: max-age=0``.
+
+        For the default ``Authorization.iam()``: API Gateway ignores the header from
+        callers without ``execute-api:InvalidateCache``.
+        """
+        return self.api.grant_invalidate_cache(grantee)
+
+
+def _with_key(props: _Props, field: str, key: kms.IKey | None) -> _Props:
+    """``props`` with ``field`` set to the service's key, unless it names a key already."""
+    if key is None:
+        return props
+    own = getattr(props, field)
+    if own is None:
+        changes: dict[str, Any] = {field: key}
+        return replace(props, **changes)
+    if own is not key:
+        raise ValueError(
+            f"encryption_key and {type(props).__name__}.{field} name different keys; set "
+            f"encryption_key for every part, or {field} on the part that needs its own key."
+        )
+    return props

@@ -5,17 +5,24 @@ from dataclasses import dataclass
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cdk_serverless_crud import defaults
+from cdk_serverless_crud import acknowledgments, defaults
 
 
 @dataclass(frozen=True, kw_only=True)
 class TimeSeriesTableProps:
     """Overrides for :class:`TimeSeriesTable`.
 
-    The key schema, the listing index, on-demand billing and AWS-managed encryption are
-    not optional: the runtime depends on them.
+    The key schema, the listing index, on-demand billing and encryption at rest are not
+    optional: the runtime depends on them.
+    """
+
+    encryption_key: kms.IKey | None = None
+    """A customer-managed KMS key to encrypt the table with.
+
+    :default: None, an AWS-managed key (``aws/dynamodb``)
     """
 
     point_in_time_recovery: bool = defaults.POINT_IN_TIME_RECOVERY
@@ -53,6 +60,10 @@ class TimeSeriesTable(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, props: TimeSeriesTableProps | None = None
     ) -> None:
+        """Create the table and its listing index.
+
+        :param props: overrides of the defaults. Default: ``TimeSeriesTableProps()``.
+        """
         super().__init__(scope, construct_id)
         props = props or TimeSeriesTableProps()
         string = dynamodb.AttributeType.STRING
@@ -62,7 +73,12 @@ class TimeSeriesTable(Construct):
             partition_key=dynamodb.Attribute(name=self.PARTITION_KEY, type=string),
             sort_key=dynamodb.Attribute(name=self.SORT_KEY, type=dynamodb.AttributeType.NUMBER),
             billing_mode=defaults.TABLE_BILLING_MODE,
-            encryption=defaults.TABLE_ENCRYPTION,
+            encryption=(
+                dynamodb.TableEncryption.CUSTOMER_MANAGED
+                if props.encryption_key
+                else defaults.TABLE_ENCRYPTION
+            ),
+            encryption_key=props.encryption_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=props.point_in_time_recovery
             ),
@@ -75,6 +91,10 @@ class TimeSeriesTable(Construct):
             sort_key=dynamodb.Attribute(name=self.PARTITION_KEY, type=string),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        if not props.point_in_time_recovery:
+            acknowledgments.acknowledge(
+                self.table, "AwsSolutions-DDB3", acknowledgments.TABLE_PITR_OFF
+            )
 
     @property
     def list_index_arn(self) -> str:
@@ -86,7 +106,9 @@ class TimeSeriesTable(Construct):
 
         Grants ``dynamodb:GetItem``, ``dynamodb:PutItem`` and ``dynamodb:Query`` on the
         table, and ``dynamodb:Query`` on the ``latest-items`` index. Transactions need no
-        action of their own: DynamoDB authorizes each write in them as a ``PutItem``.
+        action of their own: DynamoDB authorizes each write in them as a ``PutItem``. With a
+        customer-managed key, also ``kms:Decrypt``, ``kms:Encrypt``, ``kms:GenerateDataKey``
+        and ``kms:DescribeKey`` on that key.
         """
         table_grant = iam.Grant.add_to_principal(
             grantee=grantee,
@@ -96,4 +118,12 @@ class TimeSeriesTable(Construct):
         index_grant = iam.Grant.add_to_principal(
             grantee=grantee, actions=["dynamodb:Query"], resource_arns=[self.list_index_arn]
         )
-        return table_grant.combine(index_grant)
+        grant = table_grant.combine(index_grant)
+        key = self.table.encryption_key
+        if key is None:
+            return grant
+        return grant.combine(
+            key.grant(
+                grantee, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"
+            )
+        )

@@ -55,6 +55,13 @@ def check_pattern(prop: str, value: str, pattern: str, max_length: int) -> None:
     )
 
 
+def check_format(prop: str, value: str, pattern: str, description: str) -> None:
+    """Fail unless ``value`` fully matches ``pattern``; ``description`` says what is allowed."""
+    if Token.is_unresolved(value) or re.fullmatch(pattern, value):
+        return
+    raise ValueError(f"{prop} must be {description}; got {value!r}.")
+
+
 def check_one_of(prop: str, value: str, allowed: Collection[str]) -> None:
     """Fail unless ``value`` is one of ``allowed``."""
     if Token.is_unresolved(value) or value in allowed:

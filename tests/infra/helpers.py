@@ -53,6 +53,31 @@ def logical_id(template: Template, resource_type: str) -> str:
     return found
 
 
+def store_bucket_id(template: Template) -> str:
+    """The logical id of the store's bucket: the versioned bucket that sends access logs."""
+    (found,) = [
+        logical_id
+        for logical_id, bucket in resources(template, "AWS::S3::Bucket").items()
+        if "LoggingConfiguration" in bucket["Properties"]
+    ]
+    return found
+
+
+def store_bucket(template: Template) -> Resource:
+    """The store's bucket resource."""
+    return resources(template, "AWS::S3::Bucket")[store_bucket_id(template)]
+
+
+def bucket_policy(template: Template, bucket_id: str) -> list[Resource]:
+    """The statements of the bucket policy of ``bucket_id``."""
+    (policy,) = [
+        policy["Properties"]["PolicyDocument"]["Statement"]
+        for policy in resources(template, "AWS::S3::BucketPolicy").values()
+        if policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return list(policy)
+
+
 def policy_statements(template: Template, role_id: str) -> list[Resource]:
     """Every statement of every AWS::IAM::Policy attached to the role ``role_id``."""
     return [

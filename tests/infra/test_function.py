@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 from cdk_serverless_crud import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.function import RUNTIME_ASSET_PATH
 
-from .helpers import get_att, logical_id, only, props, resources
+from .helpers import get_att, logical_id, only, props, resources, store_bucket_id
 
 FUNCTION = "AWS::Lambda::Function"
 DESIGN = Path(__file__).parents[2] / "docs" / "design.md"
@@ -55,7 +55,7 @@ def test_environment_follows_the_design(template: Template) -> None:
         "Variables": {
             "TABLE_NAME": {"Ref": logical_id(template, "AWS::DynamoDB::Table")},
             "LIST_INDEX_NAME": "latest-items",
-            "BUCKET_NAME": {"Ref": logical_id(template, "AWS::S3::Bucket")},
+            "BUCKET_NAME": {"Ref": store_bucket_id(template)},
             "OBJECT_PREFIX": "items/",
         }
     }

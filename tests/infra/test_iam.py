@@ -5,7 +5,16 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from .helpers import as_list, get_att, join, logical_id, policy_statements, props, resources
+from .helpers import (
+    as_list,
+    get_att,
+    join,
+    logical_id,
+    policy_statements,
+    props,
+    resources,
+    store_bucket_id,
+)
 
 
 def _canonical(statements: list[dict[str, Any]]) -> list[str]:
@@ -14,7 +23,7 @@ def _canonical(statements: list[dict[str, Any]]) -> list[str]:
 
 def test_function_role_has_exactly_the_design_statements(template: Template) -> None:
     table_id = logical_id(template, "AWS::DynamoDB::Table")
-    bucket_id = logical_id(template, "AWS::S3::Bucket")
+    bucket_id = store_bucket_id(template)
     role_id = props(template, "AWS::Lambda::Function")["Role"]["Fn::GetAtt"][0]
     log_group_id = props(template, "AWS::Lambda::Function")["LoggingConfig"]["LogGroup"]["Ref"]
     expected: list[dict[str, Any]] = [

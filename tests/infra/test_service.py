@@ -15,7 +15,14 @@ from cdk_serverless_crud import (
     VersionedStore,
 )
 
-from .helpers import REQUIRED_TAGS, Synthesized, logical_id, new_stack, resources
+from .helpers import (
+    REQUIRED_TAGS,
+    Synthesized,
+    logical_id,
+    new_stack,
+    resources,
+    store_bucket_id,
+)
 
 PHYSICAL_NAMES = {
     "AWS::S3::Bucket": "BucketName",
@@ -33,7 +40,7 @@ def test_outputs_name_the_url_table_bucket_and_function(template: Template) -> N
     }
     assert set(outputs) == {"ApiUrl", "TableName", "BucketName", "FunctionName"}
     assert outputs["TableName"] == {"Ref": logical_id(template, "AWS::DynamoDB::Table")}
-    assert outputs["BucketName"] == {"Ref": logical_id(template, "AWS::S3::Bucket")}
+    assert outputs["BucketName"] == {"Ref": store_bucket_id(template)}
     assert outputs["FunctionName"] == {"Ref": logical_id(template, "AWS::Lambda::Function")}
     url = outputs["ApiUrl"]["Fn::Join"][1]
     assert url[0] == "https://"
@@ -114,6 +121,9 @@ def _bare_api(stack: Stack) -> None:
                 "AWS::ApiGateway::Stage",
                 "AWS::ApiGateway::Resource",
                 "AWS::ApiGateway::Method",
+                "AWS::ApiGateway::Model",
+                "AWS::ApiGateway::RequestValidator",
+                "AWS::ApiGateway::GatewayResponse",
                 "AWS::ApiGateway::Account",
                 "AWS::IAM::Role",
                 "AWS::Logs::LogGroup",

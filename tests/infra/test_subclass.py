@@ -18,6 +18,7 @@ from .helpers import (
     only,
     policy_statements,
     props,
+    store_bucket,
 )
 
 
@@ -74,7 +75,7 @@ def test_the_rest_is_kept_and_wired_to_the_replaced_table(disposable: Template) 
     assert function["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": table_id}
     statements = policy_statements(disposable, function["Role"]["Fn::GetAtt"][0])
     assert get_att(table_id) in [statement["Resource"] for statement in statements]
-    assert only(disposable, "AWS::S3::Bucket")["DeletionPolicy"] == "Retain"
+    assert store_bucket(disposable)["DeletionPolicy"] == "Retain"
     assert len(methods_by_route(disposable)) == 6
 
 

@@ -49,7 +49,10 @@ def test_resources_without_tags_are_the_ones_aws_cannot_tag(
     assert untaggable == {
         "AWS::ApiGateway::Account",
         "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::GatewayResponse",
         "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Model",
+        "AWS::ApiGateway::RequestValidator",
         "AWS::ApiGateway::Resource",
         "AWS::IAM::Policy",
         "AWS::Lambda::Permission",

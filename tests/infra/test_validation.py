@@ -17,7 +17,7 @@ from cdk_serverless_crud import (
     VersionedStoreProps,
 )
 
-from .helpers import REQUIRED_TAGS, new_stack, props
+from .helpers import REQUIRED_TAGS, new_stack, props, store_bucket
 
 
 def service(tags: Mapping[str, str] = REQUIRED_TAGS, **kwargs: Any) -> None:
@@ -189,4 +189,5 @@ def test_unresolved_tokens_are_left_for_cloudformation() -> None:
     assert stage_props["CacheClusterSize"] == {"Ref": "CacheSize"}
     assert stage_props["MethodSettings"][0]["CacheTtlInSeconds"] == {"Ref": "Ttl"}
     assert props(template, "AWS::Lambda::Function")["MemorySize"] == {"Ref": "Memory"}
-    assert {"Key": "Owner", "Value": {"Ref": "Owner"}} in props(template, "AWS::S3::Bucket")["Tags"]
+    bucket = store_bucket(template)["Properties"]
+    assert {"Key": "Owner", "Value": {"Ref": "Owner"}} in bucket["Tags"]

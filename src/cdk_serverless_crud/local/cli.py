@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .gateway import authorization_notice
 from .server import serve_local
 from .template import TemplateError
 
@@ -70,6 +71,9 @@ def _serve(cdk_out: Path, host: str, port: int, stack: str | None) -> int:
             contextlib.redirect_stdout(sys.stderr),
             serve_local(cdk_out, host=host, port=port, stack=stack, log=access_log) as service,
         ):
+            notice = authorization_notice(service.api)
+            if notice is not None:
+                print(notice, file=sys.stderr, flush=True)
             print(
                 f"Serving {service.api.stack_name} on {service.url}  (Ctrl-C to stop)",
                 file=access_log,

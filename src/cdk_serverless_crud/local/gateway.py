@@ -251,6 +251,8 @@ class Gateway:
     ) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BYTES:
             return _json(413, {"message": "Request Too Long"})
+        if method.api_key_required and not request.header("x-api-key"):
+            return _json(403, {"message": "Forbidden"})
         query = parse_qsl(request.query, keep_blank_values=True)
         key: tuple[Any, ...] | None = None
         if method.caching_enabled:
@@ -276,6 +278,35 @@ class Gateway:
         except Exception:
             return _json(502, {"message": "Internal server error"})
         return _proxy_response(result)
+
+
+def authorization_notice(api: ApiSpec) -> str | None:
+    """One line saying which authorization the stage would enforce and local mode does not.
+
+    Local mode cannot verify SigV4 signatures or Cognito tokens; for API keys it checks
+    that ``x-api-key`` is present, not that it is a key of the usage plan.
+    """
+    kinds = sorted({m.authorization_type for m in api.methods} - {"NONE"})
+    keys = any(m.api_key_required for m in api.methods)
+    sentences = []
+    if kinds:
+        names = " or ".join(_AUTHORIZATION_NAMES.get(kind, kind) for kind in kinds)
+        sentences.append(
+            f"Local mode does not enforce {names}: every request is served as if authorized."
+        )
+    if keys:
+        sentences.append(
+            "Local mode only checks that an x-api-key header is present, not that it is a key "
+            "of the usage plan, and applies no quota."
+        )
+    return " ".join(sentences) or None
+
+
+_AUTHORIZATION_NAMES = {
+    "AWS_IAM": "AWS_IAM authorization (SigV4 signatures)",
+    "COGNITO_USER_POOLS": "COGNITO_USER_POOLS authorization (user pool tokens)",
+    "CUSTOM": "CUSTOM authorization (Lambda authorizers)",
+}
 
 
 def _cache_key(

@@ -50,6 +50,8 @@ class MethodSpec:
     cache_key_parameters: tuple[str, ...]
     caching_enabled: bool
     cache_ttl_seconds: int
+    authorization_type: str = "NONE"
+    api_key_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ class _Reader:
                     cache_key_parameters=tuple(integration.get("CacheKeyParameters", [])),
                     caching_enabled=cluster and caching and ttl > 0,
                     cache_ttl_seconds=ttl,
+                    authorization_type=str(props.get("AuthorizationType", "NONE")),
+                    api_key_required=props.get("ApiKeyRequired") is True,
                 )
             )
         log_setting = stage.get("AccessLogSetting") or {}

@@ -1,0 +1,101 @@
+"""The packaged OpenAPI contract, read for API Gateway's request validation.
+
+``openapi.json`` is data shipped in this package; reading it does not import the runtime.
+API Gateway validates request bodies against JSON Schema draft 4 models and checks that
+required request parameters are present; it cannot check a parameter's format, so the
+runtime keeps its own checks for ids, ``limit``, ``cursor`` and ``If-Match``.
+"""
+
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+OPENAPI_PATH = Path(__file__).parent / "openapi.json"
+"""The API contract, shared by the runtime, API Gateway's validation and local mode."""
+
+JSON_MEDIA_TYPE = "application/json"
+DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+
+# Where a parameter is, in OpenAPI and in API Gateway's method request.
+_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
+# OpenAPI 3.0 keywords that JSON Schema draft 4 does not know.
+_OPENAPI_ONLY = frozenset(
+    {"nullable", "readOnly", "writeOnly", "example", "deprecated", "discriminator", "xml"}
+)
+
+
+@functools.cache
+def load() -> Mapping[str, Any]:
+    """The contract as parsed JSON."""
+    contract: Mapping[str, Any] = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return contract
+
+
+def operations() -> list[tuple[str, str]]:
+    """Every (path, HTTP verb) of the contract, such as ``("/items/{id}", "PUT")``."""
+    verbs = ("get", "put", "post", "delete", "patch", "head", "options")
+    return [
+        (path, verb.upper())
+        for path, item in load()["paths"].items()
+        for verb in verbs
+        if verb in item
+    ]
+
+
+def request_parameters(path: str, verb: str) -> dict[str, bool]:
+    """The method request parameters of an operation, each mapped to whether it is required.
+
+    Keys are API Gateway's names: ``method.request.path.id``,
+    ``method.request.querystring.limit``, ``method.request.header.If-Match``.
+    """
+    item = load()["paths"][path]
+    declared = [*item.get("parameters", []), *item[verb.lower()].get("parameters", [])]
+    parameters: dict[str, bool] = {}
+    for parameter in map(_resolve, declared):
+        location = _LOCATIONS.get(parameter["in"])
+        if location is not None:
+            name = f"method.request.{location}.{parameter['name']}"
+            parameters[name] = bool(parameter.get("required", False))
+    return parameters
+
+
+def request_body_schema(path: str, verb: str) -> tuple[str, dict[str, Any]] | None:
+    """The name and draft 4 JSON schema of an operation's JSON request body, if it has one."""
+    body = load()["paths"][path][verb.lower()].get("requestBody")
+    if body is None:
+        return None
+    schema = _resolve(body)["content"][JSON_MEDIA_TYPE]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[1] if "$ref" in schema else f"{verb.title()}Body"
+    return name, {"$schema": DRAFT_4, "title": name, **draft_4(schema)}
+
+
+def draft_4(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.0 schema as JSON Schema draft 4: references inlined, nullable as a type."""
+    resolved = _resolve(schema)
+    converted: dict[str, Any] = {}
+    for key, value in resolved.items():
+        if key in _OPENAPI_ONLY:
+            continue
+        if key in ("properties", "patternProperties", "definitions"):
+            converted[key] = {name: draft_4(sub) for name, sub in value.items()}
+        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
+            converted[key] = draft_4(value)
+        elif key in ("allOf", "anyOf", "oneOf"):
+            converted[key] = [draft_4(sub) for sub in value]
+        else:
+            converted[key] = value
+    if resolved.get("nullable") is True and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+    return converted
+
+
+def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local ``$ref`` such as ``#/components/schemas/ItemId``."""
+    while "$ref" in node:
+        target: Any = load()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
