@@ -17,7 +17,7 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help install run synth deploy test lint typecheck projen clean
+.PHONY: help install run synth deploy test lint typecheck projen clean bench release-check api-docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,8 +55,17 @@ typecheck: install ## mypy --strict on src/
 test: install lint typecheck ## Install, lint, type-check and run the whole test suite
 	python -m pytest
 
+bench: install ## Run the benchmarks and write docs/performance.md (about 10 minutes)
+	python -m bench
+
 projen: install ## Regenerate pyproject.toml, package.json and tasks from .projenrc.py
 	python .projenrc.py
+
+release-check: install ## Rehearse a release in a clean clone: build, check, synth, publib dry run
+	python scripts/release_check.py
+
+api-docs: install ## Regenerate docs/api.md from the docstrings of the public API
+	python scripts/api_docs.py
 
 clean: ## Remove everything the Makefile installed or built
 	rm -rf .tools .venv node_modules example_app/cdk.out dist .mypy_cache .ruff_cache .pytest_cache

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
 import zipfile
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.packaging.helpers import uv
 
 CONSUMER_APP = textwrap.dedent(
     """
@@ -32,25 +29,6 @@ CONSUMER_APP = textwrap.dedent(
 )
 
 
-def _uv() -> str:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.fail("uv is not on PATH; run the tests through `make test`")
-    return uv
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [_uv(), "build", "--wheel", "--out-dir", str(out), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    (built,) = out.glob("cdk_serverless_crud-*.whl")
-    return built
-
-
 def test_wheel_ships_runtime_contract_and_types(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "cdk_serverless_crud/runtime/item_service/handler.py" in names
@@ -59,17 +37,16 @@ def test_wheel_ships_runtime_contract_and_types(wheel: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
-def test_wheel_version_matches_version_json(wheel: Path) -> None:
-    version = json.loads((REPO / "version.json").read_text())["version"]
+def test_wheel_version_matches_version_json(wheel: Path, version: str) -> None:
     assert wheel.name.startswith(f"cdk_serverless_crud-{version}-")
 
 
 def test_installed_wheel_synthesizes_an_app_outside_the_repo(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [_uv(), "pip", "install", "--quiet", "--python", str(python), str(wheel)],
+        [uv(), "pip", "install", "--quiet", "--python", str(python), str(wheel)],
         check=True,
     )
     app_dir = tmp_path / "consumer"
