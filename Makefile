@@ -46,8 +46,8 @@ deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS cre
 	cd example_app && cdk deploy
 
 lint: install ## ruff lint and format check
-	ruff check src tests example_app
-	ruff format --check src tests example_app
+	ruff check src tests example_app bench scripts
+	ruff format --check src tests example_app bench scripts
 
 typecheck: install ## mypy --strict on src/
 	mypy

@@ -21,6 +21,10 @@ class _StageRequestHandler(BaseHTTPRequestHandler):
 
     server: _StageServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK add ~40 ms to every answer on a kept-alive connection
+    # (docs/performance.md, "Local mode throughput").
+    disable_nagle_algorithm = True
 
     def __getattr__(self, name: str) -> Any:
         # http.server looks up do_<METHOD>; every method, TRACE included, goes to the

@@ -1,0 +1,186 @@
+"""``python -m bench [--quick]``: run every benchmark and write docs/performance.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .coldstart import measure_cold_start
+from .common import REPO
+from .footprint import measure_footprint
+from .latency import measure_latency
+from .machine import describe_machine
+from .readcost import measure_read_cost
+from .report import Results, render
+from .synth import measure_synth, new_workdir
+from .throughput import measure_throughput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much of each benchmark to run."""
+
+    synth_pairs: int
+    synth_warmup_pairs: int
+    cold_start_pairs: int
+    cold_start_warmup_pairs: int
+    latency_rounds: int
+    latency_iterations: int
+    read_sizes: tuple[tuple[int, int, int], ...]  # (items, versions, versions of the read item)
+    throughput_repetitions: int
+    throughput_seconds: float
+    throughput_diagnose: bool  # also measure local mode with TCP_NODELAY
+    throughput_fresh_put_servers: bool  # each PUT run on an empty table
+
+
+FULL = Sizes(
+    synth_pairs=7,
+    synth_warmup_pairs=1,
+    cold_start_pairs=15,
+    cold_start_warmup_pairs=1,
+    latency_rounds=5,
+    latency_iterations=100,
+    read_sizes=(
+        (10, 1, 1),
+        (10, 100, 100),
+        (10, 1000, 1000),
+        (1000, 1, 1),
+        (10000, 1, 1),
+        (1000, 100, 100),
+        (10000, 1, 1000),
+    ),
+    throughput_repetitions=3,
+    throughput_seconds=3.0,
+    throughput_diagnose=True,
+    throughput_fresh_put_servers=True,
+)
+QUICK = Sizes(
+    synth_pairs=1,
+    synth_warmup_pairs=0,
+    cold_start_pairs=2,
+    cold_start_warmup_pairs=0,
+    latency_rounds=1,
+    latency_iterations=10,
+    read_sizes=((10, 1, 1), (10, 30, 30), (30, 1, 1), (30, 1, 30)),
+    throughput_repetitions=1,
+    throughput_seconds=0.5,
+    throughput_diagnose=False,
+    throughput_fresh_put_servers=False,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark cdk-serverless-crud and write docs/performance.md.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke-test sizes (about a minute); the page goes to a scratch folder",
+    )
+    parser.add_argument(
+        "--output", type=Path, help="where to write the page (default: docs/performance.md)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw measurements as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK if args.quick else FULL
+    workdir = new_workdir()
+    output = args.output or (
+        workdir / "performance-quick.md" if args.quick else REPO / "docs" / "performance.md"
+    )
+    started = time.perf_counter()
+    machine = describe_machine()
+    try:
+        synth = _step(
+            "synth overhead",
+            lambda: measure_synth(
+                sizes.synth_pairs, workdir, warmup_pairs=sizes.synth_warmup_pairs
+            ),
+        )
+        assert synth.assembly is not None
+        assembly = synth.assembly
+        footprint = _step("footprint", lambda: measure_footprint(assembly))
+        cold_start = _step(
+            "cold start",
+            lambda: measure_cold_start(
+                sizes.cold_start_pairs, workdir, warmup_pairs=sizes.cold_start_warmup_pairs
+            ),
+        )
+        latency = _step(
+            "warm latency",
+            lambda: measure_latency(sizes.latency_rounds, sizes.latency_iterations),
+        )
+        read_cost = _step("read cost", lambda: measure_read_cost(list(sizes.read_sizes)))
+        throughput = _step(
+            "local mode throughput",
+            lambda: measure_throughput(
+                assembly,
+                sizes.throughput_repetitions,
+                sizes.throughput_seconds,
+                diagnose=sizes.throughput_diagnose,
+                fresh_put_servers=sizes.throughput_fresh_put_servers,
+            ),
+        )
+        machine.load_after = os.getloadavg()
+        results = Results(
+            machine=machine,
+            quick=args.quick,
+            seconds=time.perf_counter() - started,
+            synth=synth,
+            cold_start=cold_start,
+            latency=latency,
+            read_cost=read_cost,
+            throughput=throughput,
+            footprint=footprint,
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render(results))
+        if args.json:
+            args.json.write_text(json.dumps(raw(results), indent=2, default=str) + "\n")
+    finally:
+        if args.keep or (args.quick and args.output is None):
+            print(f"scratch folder kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"wrote {output} in {(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr)
+    return 0
+
+
+def raw(results: Results) -> dict[str, object]:
+    """Every measurement, for comparing runs."""
+    return {
+        "machine": results.machine.to_json(),
+        "quick": results.quick,
+        "seconds": results.seconds,
+        "synth": results.synth.to_json(),
+        "cold_start": results.cold_start.to_json(),
+        "latency": results.latency.to_json(),
+        "read_cost": results.read_cost.to_json(),
+        "throughput": results.throughput.to_json(),
+        "footprint": results.footprint.to_json(),
+    }
+
+
+def _step(name: str, run: Callable[[], T]) -> T:
+    print(f"bench: {name}...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    result = run()
+    print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

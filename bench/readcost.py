@@ -1,0 +1,157 @@
+"""Read cost as data grows: items DynamoDB reads for a GET, a list page and a versions page.
+
+Counted from DynamoDB's own answers on the runtime's client (Query's ScannedCount, the
+item a GetItem returns), the measure DynamoDB bills reads by; moto's ConsumedCapacity
+is a placeholder. Counts do not depend on the machine, so one run of each is enough.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .common import LambdaContext, api_event, get_item_event, seed_items
+from .latency import warm_runtime
+
+PAGE = 25  # the API's default page size, for GET /items and GET /items/{id}/versions
+PROBE = "item-00000"
+
+
+@dataclass
+class Reads:
+    """What one request cost: items read, items returned, and the AWS calls made."""
+
+    items_read: int
+    items_returned: int
+    calls: list[str]
+
+
+@dataclass
+class Cell:
+    """One data size and what each request read at that size."""
+
+    items: int
+    versions: int
+    probe_versions: int
+    records: int
+    get: Reads
+    list_page: Reads
+    versions_page: Reads
+
+    def expected(self) -> dict[str, tuple[int, list[str]]]:
+        """Reads a page costs if it reads exactly what it returns, with one call each."""
+        return {
+            "get": (1, ["GetItem"]),
+            "list_page": (min(PAGE, self.items), ["Query"]),
+            "versions_page": (min(PAGE, self.probe_versions), ["Query"]),
+        }
+
+    @property
+    def flat(self) -> bool:
+        """Each request read only what it returned, so cost is bounded by the page size."""
+        for name, (count, calls) in self.expected().items():
+            reads: Reads = getattr(self, name)
+            if (reads.items_read, reads.calls) != (count, calls):
+                return False
+        return True
+
+
+@dataclass
+class ReadCostResult:
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def flat(self) -> bool:
+        return all(cell.flat for cell in self.cells)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flat": self.flat, "cells": [_cell_json(cell) for cell in self.cells]}
+
+
+def _cell_json(cell: Cell) -> dict[str, Any]:
+    return {
+        "items": cell.items,
+        "versions": cell.versions,
+        "probe_versions": cell.probe_versions,
+        "records": cell.records,
+        "get": vars(cell.get),
+        "list_page": vars(cell.list_page),
+        "versions_page": vars(cell.versions_page),
+        "flat": cell.flat,
+    }
+
+
+class _ReadCounter:
+    """Items DynamoDB read for the runtime, and its calls, since the last take()."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.calls: list[str] = []
+
+    def after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+        if model.name == "Query":
+            self.items += int(parsed.get("ScannedCount", 0))
+        elif model.name == "GetItem":
+            self.items += 1 if "Item" in parsed else 0
+
+    def take(self) -> tuple[int, list[str]]:
+        taken = (self.items, self.calls)
+        self.items, self.calls = 0, []
+        return taken
+
+
+def measure_read_cost(sizes: list[tuple[int, int, int]]) -> ReadCostResult:
+    """Seed each ``(items, versions, probe_versions)`` size and read from it.
+
+    Every item has ``versions`` versions except the one read (``PROBE``), which has
+    ``probe_versions``. Each size gets a fresh moto.
+    """
+    result = ReadCostResult()
+    for items, versions, probe_versions in sizes:
+        result.cells.append(_measure_cell(items, versions, probe_versions))
+    return result
+
+
+def _measure_cell(items: int, versions: int, probe_versions: int) -> Cell:
+    with warm_runtime() as handler:
+        from item_service import clients
+
+        dynamodb = clients.dynamodb()
+        others = [f"item-{n:05d}" for n in range(1, items)]
+        records = seed_items(dynamodb, [PROBE], probe_versions) + seed_items(
+            dynamodb, others, versions
+        )
+        counter = _ReadCounter()
+        events = dynamodb.meta.events
+        events.register("after-call.dynamodb", counter.after_call)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                get = _request(handler, counter, get_item_event(PROBE), None)
+                list_page = _request(
+                    handler, counter, api_event("GET", "/items", "/items"), "items"
+                )
+                versions_event = api_event(
+                    "GET",
+                    "/items/{id}/versions",
+                    f"/items/{PROBE}/versions",
+                    path_params={"id": PROBE},
+                )
+                versions_page = _request(handler, counter, versions_event, "versions")
+        finally:
+            events.unregister("after-call.dynamodb", counter.after_call)
+    return Cell(items, versions, probe_versions, records, get, list_page, versions_page)
+
+
+def _request(handler: Any, counter: _ReadCounter, event: dict[str, Any], key: str | None) -> Reads:
+    counter.take()
+    answer = handler.handler(event, LambdaContext())
+    if answer["statusCode"] != 200:
+        raise RuntimeError(f"{event['path']} answered {answer['statusCode']}: {answer['body']}")
+    body = json.loads(answer["body"])
+    returned = 1 if key is None else len(body[key])
+    items_read, calls = counter.take()
+    return Reads(items_read=items_read, items_returned=returned, calls=calls)

@@ -1,0 +1,545 @@
+"""docs/performance.md, written from one benchmark run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .coldstart import ColdStartResult
+from .footprint import Footprint
+from .latency import BASELINE as RAW_GET_ITEM
+from .latency import OPERATIONS, LatencyResult
+from .machine import Machine
+from .readcost import PAGE, Cell, ReadCostResult
+from .synth import SynthResult
+from .throughput import BASELINE as BASELINE_GET
+from .throughput import KINDS, NODELAY, ThroughputResult
+
+GOAL_RATIO = 1.10
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    machine: Machine
+    quick: bool
+    seconds: float
+    synth: SynthResult
+    cold_start: ColdStartResult
+    latency: LatencyResult
+    read_cost: ReadCostResult
+    throughput: ThroughputResult
+    footprint: Footprint
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def secs(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def size(count: float) -> str:
+    return f"{count / 1024:.1f} KiB ({int(count):,} bytes)"
+
+
+def mib(count: float) -> str:
+    return f"{count / 1024**2:.1f} MiB"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def render(results: Results) -> str:
+    """The whole page."""
+    sections = [
+        _header(results),
+        _summary(results),
+        _synth(results.synth),
+        _cold_start(results.cold_start),
+        _latency(results.latency),
+        _read_cost(results.read_cost),
+        _throughput(results.throughput),
+        _footprint(results.footprint),
+        _method(results),
+    ]
+    return "\n\n".join(section.strip("\n") for section in sections) + "\n"
+
+
+def _header(results: Results) -> str:
+    m = results.machine
+    mode = " **Quick mode: smoke-test sizes, not results.**" if results.quick else ""
+    versions = ", ".join(f"{name} {version}" for name, version in m.versions.items())
+    dirty = " with uncommitted changes to src/ or example_app/" if m.dirty else ""
+    load = "/".join(f"{x:.2f}" for x in m.load_before)
+    load_after = "/".join(f"{x:.2f}" for x in m.load_after)
+    return f"""
+# Performance
+
+What the library costs its users, measured by `make bench` (`python -m bench`, see
+[`bench/README.md`](../bench/README.md)), which writes this page; do not edit it by hand.{mode}
+
+- **Run:** {m.date}, commit `{m.commit}`{dirty}, {results.seconds / 60:.1f} minutes.
+- **Machine:** {m.platform}, {m.cpu}, {m.cpus} CPUs, {m.memory_gb} GB; load average
+  (1/5/15 min) {load} at the start and {load_after} at the end. Other work shared it.
+- **Software:** Python {m.python}, {versions}.
+
+Where a number depends on the machine it is a **ratio against a baseline measured in the
+same run**, the two interleaved so that background load hits both; absolute times are
+there for orientation only. Each ratio is the median of per-pair ratios; every other
+figure is a median over repeated runs.
+"""
+
+
+def _verdict(value: float, goal: float = GOAL_RATIO) -> str:
+    """Short form, for the summary table."""
+    if value <= goal:
+        return "**Met**"
+    return f"**Not met**: {(value / goal - 1) * 100:.0f}% over the goal"
+
+
+def _goal_sentence(value: float, goal: float = GOAL_RATIO) -> str:
+    met = "**Met**" if value <= goal else "**Not met**"
+    return f"Goal: at most {goal:.2f}x the baseline. {met}: {ratio(value)}."
+
+
+def _summary(results: Results) -> str:
+    synth, cold, lat, reads, tp, fp = (
+        results.synth,
+        results.cold_start,
+        results.latency,
+        results.read_cost,
+        results.throughput,
+        results.footprint,
+    )
+    latency_cells = ", ".join(
+        f"{op} {ms(lat.median_p50(op))}/{ms(lat.median_p99(op))}" for op in OPERATIONS
+    )
+    counts = _read_summary(reads)
+    throughput_cells = ", ".join(
+        f"{kind} x{c}: {tp.rate(kind, c):,.0f}/s" for kind in KINDS for c in tp.concurrency
+    )
+    rows = [
+        [
+            "Synth overhead",
+            "`cdk synth` of `example_app/` vs a plain-L2 app with the same template, "
+            "separate processes",
+            f"At most {GOAL_RATIO:.2f}x the baseline",
+            f"**{ratio(synth.wall_ratio)}** wall clock ({ratio(synth.cpu_ratio)} CPU)",
+            _verdict(synth.wall_ratio),
+        ],
+        [
+            "Cold start",
+            "Fresh process: import the handler and serve the first GET from a moto server, "
+            "vs a minimal boto3 handler",
+            f"At most {GOAL_RATIO:.2f}x the baseline",
+            f"**{ratio(cold.ratio)}**; peak RSS {mib(cold.median('subject', 'peak_rss_bytes'))}"
+            f" ({ratio(cold.rss_ratio)} the baseline's)",
+            _verdict(cold.ratio),
+        ],
+        [
+            "Warm latency",
+            "Each operation through the handler, in process, against moto; p50/p99",
+            "Reported",
+            latency_cells,
+            "Reported",
+        ],
+        [
+            "Read cost as data grows",
+            "Items DynamoDB reads for GET latest, one list page, one versions page; "
+            "1/100/1,000 versions per item and 10/1,000/10,000 items",
+            "Flat in versions and items",
+            counts,
+            "**Met**" if reads.flat else "**Not met**",
+        ],
+        [
+            "Local mode throughput",
+            "Requests/s with 1 and 8 keep-alive clients",
+            "Reported",
+            throughput_cells,
+            "Reported; see the gap below",
+        ],
+        [
+            "Footprint",
+            "Lambda asset and wheel",
+            "Reported",
+            f"asset {size(fp.asset_bytes)}, {size(fp.asset_zip_bytes)} zipped; "
+            f"wheel {size(fp.wheel_bytes)}",
+            "Reported",
+        ],
+    ]
+    header = ["What", "How", "Goal", "Result", "Goal met?"]
+    return "## Summary\n\n" + table(header, rows)
+
+
+def _read_summary(reads: ReadCostResult) -> str:
+    get = {cell.get.items_read for cell in reads.cells}
+    lists = {cell.list_page.items_read for cell in reads.cells}
+    versions = {cell.versions_page.items_read for cell in reads.cells}
+    return (
+        f"GET reads {_span(get)} item; a list page {_span(lists)} and a versions page "
+        f"{_span(versions)} items (at most a page, {PAGE}), one call each, at every size"
+        if reads.flat
+        else "some requests read more than they return: see the table below"
+    )
+
+
+def _span(values: set[int]) -> str:
+    return str(min(values)) if len(values) == 1 else f"{min(values)} to {max(values)}"
+
+
+def _synth(synth: SynthResult) -> str:
+    med = synth.medians()
+    pair_ratios = [e.wall / b.wall for e, b in zip(synth.example, synth.baseline, strict=True)]
+    match = (
+        f"The two templates are identical, byte for byte ({synth.resource_count} "
+        "resources), and both apps run cdk-nag's AwsSolutions and Serverless checks, as the "
+        "example app does; so the ratio is the cost of the library itself: its Python layer "
+        "(props and their validation, the OpenAPI contract, acknowledgments) and the "
+        "synth-time checks and aspects that jsii calls back into Python for."
+        if synth.templates_match
+        else f"**The templates differ** ({synth.template_difference}): fix "
+        "`bench/baseline_app/app.py` before trusting this ratio."
+    )
+    timings = table(
+        ["", "Example app (library)", "Baseline app (plain L2s)", "Ratio"],
+        [
+            [
+                "Wall clock, median",
+                secs(med["example_wall"]),
+                secs(med["baseline_wall"]),
+                f"**{ratio(synth.wall_ratio)}**",
+            ],
+            [
+                "CPU (all processes), median",
+                secs(med["example_cpu"]),
+                secs(med["baseline_cpu"]),
+                ratio(synth.cpu_ratio),
+            ],
+        ],
+    )
+    gap = (
+        ""
+        if synth.wall_ratio <= GOAL_RATIO
+        else _synth_gap(synth.wall_ratio, synth.cpu_ratio, pair_ratios)
+    )
+    return f"""
+## Synth overhead
+
+{_pairs(len(synth.example), synth.warmup_pairs)} of `cdk synth --quiet` runs: the CLI, the
+Python app and jsii's Node process each time. The two apps take turns going first.
+
+{timings}
+
+The ratios are medians of the per-pair ratios; the wall-clock ones ranged from
+{min(pair_ratios):.2f} to {max(pair_ratios):.2f}. {match}
+
+{_goal_sentence(synth.wall_ratio)}{gap}
+"""
+
+
+def _pairs(pairs: int, warmup: int) -> str:
+    text = f"{pairs} pair{'s' if pairs != 1 else ''}"
+    if warmup:
+        text += f" (after {warmup} discarded warm-up pair{'s' if warmup != 1 else ''})"
+    return text
+
+
+def _synth_gap(wall: float, cpu: float, pair_ratios: list[float]) -> str:
+    spread = max(pair_ratios) - min(pair_ratios)
+    return (
+        f" Gap: {(wall - 1) * 100:.0f}% over the baseline's time. CPU time, which background "
+        f"load disturbs less, puts it at {(cpu - 1) * 100:.0f}%; the pairs spread over "
+        f"{spread * 100:.0f} points, so "
+        + (
+            "the gap is within this run's noise; rerun on a quiet machine."
+            if cpu <= GOAL_RATIO
+            else "the library's own synth work is the cause."
+        )
+    )
+
+
+def _cold_start(cold: ColdStartResult) -> str:
+    rows = []
+    for label, name in (
+        ("Import + first GET (the measure)", "total_seconds"),
+        ("of which import", "import_seconds"),
+        ("of which first GET", "first_request_seconds"),
+        ("Whole process, interpreter start included", "process_seconds"),
+    ):
+        subject = cold.median("subject", name)
+        baseline = cold.median("baseline", name)
+        shown = (
+            f"**{ratio(cold.ratio)}** (per pair)"
+            if name == "total_seconds"
+            else ratio(subject / baseline)
+        )
+        rows.append(f"| {label} | {ms(subject)} | {ms(baseline)} | {shown} |")
+    subject_rss = cold.median("subject", "peak_rss_bytes")
+    baseline_rss = cold.median("baseline", "peak_rss_bytes")
+    rows.append(
+        f"| Peak RSS (VmHWM) | {mib(subject_rss)} | {mib(baseline_rss)} | {ratio(cold.rss_ratio)} |"
+    )
+    table = "\n".join(rows)
+    gap = "" if cold.ratio <= GOAL_RATIO else _cold_start_gap(cold)
+    return f"""
+## Cold start
+
+{_pairs(len(cold.subject), cold.warmup_pairs)} of fresh processes, taking turns to start
+first. Each imports its handler from a copy of its Lambda code
+without byte code (run with `-B`, so the modules are compiled at every start, as Lambda
+does with a read-only asset) and serves one GET of an existing item from a moto server on
+127.0.0.1. The baseline, [`bench/baseline_handler.py`](../bench/baseline_handler.py),
+imports boto3, creates a DynamoDB and an S3 client and calls `get_item` once.
+
+| Median | Item service | Baseline | Ratio |
+| --- | --- | --- | --- |
+{table}
+
+The measure's ratio is the median of the per-pair ratios (what the goal is checked
+against); the other rows divide the medians. The item service creates only the DynamoDB
+client on a GET, on first use; its S3 client waits for the first offloaded body. That is
+why its import is shorter, its first GET longer and its peak RSS smaller than the
+baseline's.
+
+{_goal_sentence(cold.ratio)}{gap}
+"""
+
+
+def _cold_start_gap(cold: ColdStartResult) -> str:
+    extra = cold.median("subject", "total_seconds") - cold.median("baseline", "total_seconds")
+    imports = cold.median("subject", "import_seconds") - cold.median("baseline", "import_seconds")
+    first = cold.median("subject", "first_request_seconds") - cold.median(
+        "baseline", "first_request_seconds"
+    )
+    return (
+        f" Gap: {ms(extra)} more than the baseline. Against the baseline, the item "
+        f"service's import takes {imports * 1000:+.0f} ms (boto3 plus its own modules, "
+        f"compiled from source as in Lambda; the baseline's import includes creating its "
+        f"two clients) and its first GET {first * 1000:+.0f} ms (it creates its DynamoDB "
+        "client then, on first use)."
+    )
+
+
+def _latency(lat: LatencyResult) -> str:
+    rows = []
+    for op in (*OPERATIONS, RAW_GET_ITEM):
+        label = "raw GetItem (baseline)" if op == RAW_GET_ITEM else op
+        rows.append(
+            f"| {label} | {ms(lat.median_p50(op))} | {ms(lat.median_p99(op))} | "
+            f"{ratio(lat.ratio(op))} | {ms(lat.median_own_p50(op))} |"
+        )
+    table = "\n".join(rows)
+    return f"""
+## Warm latency
+
+The handler called in process, warm (clients and settings cached, as in a reused Lambda
+container), with moto's in-process mock as DynamoDB and S3. {lat.rounds} rounds of
+{lat.iterations} calls of each operation, the operations taking turns; p50 and p99 per
+round, medians over the rounds. The table holds {lat.table_records} records ({lat.items}
+items, pages of {lat.page} full); what creates and updates add is deleted, untimed, after
+each call, so it stays that size. The baseline is a bare `get_item` on the runtime's own
+boto3 client: one AWS call on this machine.
+
+| Operation | p50 | p99 | p50 vs raw GetItem | Outside AWS calls (p50) |
+| --- | --- | --- | --- | --- |
+{table}
+
+"Outside AWS calls" is the handler's time minus the time between botocore's
+`before-call` and `after-call` events: the runtime's own work plus botocore's request
+marshalling. It is {_own_span(lat)} per operation; the rest is moto. Writes
+(create: one TransactWriteItems; update: a GetItem and a TransactWriteItems) and Queries
+cost more than a GetItem **in moto**, which deep-copies the whole table for each
+transaction and reads every record of the table for each Query. DynamoDB does neither,
+so these ratios say little about latency on AWS; they are here to catch a regression in
+the runtime. Goal: reported.
+"""
+
+
+def _own_span(lat: LatencyResult) -> str:
+    own = [lat.median_own_p50(op) for op in OPERATIONS]
+    return f"{ms(min(own))} to {ms(max(own))}"
+
+
+def _read_cost(reads: ReadCostResult) -> str:
+    header = [
+        "Items",
+        "Versions per item",
+        "Records in the table",
+        "GET latest: read / returned",
+        "List page: read / returned",
+        "Versions page: read / returned",
+        "Flat",
+    ]
+    rows = table(header, [_read_row(cell) for cell in reads.cells])
+    verdict = (
+        "**Met**: at every size each request made one call and read exactly what it returned, "
+        f"so its cost is bounded by the page size ({PAGE}), not by the data."
+        if reads.flat
+        else "**Not met**: the cells marked ✗ read more than they returned, or made more calls."
+    )
+    return f"""
+## Read cost as data grows
+
+Items DynamoDB read for each request, from its own answers on the runtime's client
+(`ScannedCount` of a Query, the item of a GetItem): the measure reads are billed by.
+moto's `ConsumedCapacity` is a placeholder, so it is not used. Data is seeded in the
+layout of [`docs/design.md`](design.md); GET reads the item `item-00000`, the list page
+and the versions page are the API's first pages (default size {PAGE}). Counts do not
+depend on the machine, so each size is measured once.
+
+{rows}
+
+The sizes cover both axes from 10 items with 1 version: versions at 10 items, items at
+1 version, every item with 100 versions at 1,000 items, and the read item with 1,000
+versions among 10,000 items. The remaining corners (1,000 x 1,000, 10,000 x 100 and
+10,000 x 1,000 versions: 1 to 10 million records) are not seeded: moto keeps everything
+in memory. They would read the same: GET is one GetItem on the head record, the list
+page one Query with `Limit` on the sparse index, which holds one record per live item
+whatever its history, and the versions page one Query with `Limit` on the item's own
+partition.
+
+Goal: flat in versions and items. {verdict}
+"""
+
+
+def _read_row(cell: Cell) -> list[str]:
+    versions = (
+        f"{cell.versions:,}"
+        if cell.versions == cell.probe_versions
+        else f"{cell.versions:,} ({cell.probe_versions:,} for the item read)"
+    )
+    mark = "✓" if cell.flat else "✗"
+    return [
+        f"{cell.items:,}",
+        versions,
+        f"{cell.records:,}",
+        f"{cell.get.items_read} / {cell.get.items_returned}",
+        f"{cell.list_page.items_read} / {cell.list_page.items_returned}",
+        f"{cell.versions_page.items_read} / {cell.versions_page.items_returned}",
+        mark,
+    ]
+
+
+def _throughput(tp: ThroughputResult) -> str:
+    concurrency = list(tp.concurrency)
+    header = " | ".join(f"{c} client{'s' if c > 1 else ''}" for c in concurrency)
+    rows = []
+    for kind in (*KINDS, *(k + NODELAY for k in KINDS), BASELINE_GET):
+        if not all(tp.has(kind, c) for c in concurrency):
+            continue
+        cells = " | ".join(
+            f"{tp.rate(kind, c):,.0f}/s ({ratio(tp.ratio(kind, c))})" for c in concurrency
+        )
+        label = {BASELINE_GET: "baseline: stdlib server, fixed answer"}.get(kind, kind)
+        rows.append(f"| {label} | {cells} |")
+    table = "\n".join(rows)
+    hits = ", ".join(
+        f"{tp.hit_fraction(c) * 100:.0f}% with {c} client{'s' if c > 1 else ''}"
+        for c in concurrency
+    )
+    separator = " | ".join("---" for _ in concurrency)
+    put_server = ", from a fresh server each run" if tp.fresh_put_servers else ""
+    repetitions = len(tp.runs[tp.key(BASELINE_GET, concurrency[0])])
+    return f"""
+## Local mode throughput
+
+`serve_local` on the example app's synthesized assembly, in its own process on
+127.0.0.1, with clients that each keep one HTTP/1.1 connection open and send requests
+back to back for {tp.duration:g} s; {repetitions} repetitions, the order of the runs
+turning each time, medians. Cached GETs read one item again and again (stage cache hits:
+{hits}); uncached GETs send `Cache-Control: max-age=0`, so each goes through the Lambda
+handler to moto's server; PUTs write a new version of one item per client{put_server}.
+In brackets: the fraction of the baseline's rate with as many clients,
+the baseline being the standard library's `ThreadingHTTPServer` answering a fixed body
+with `TCP_NODELAY` (this machine's ceiling for a Python server, in the same run).
+{tp.errors()} requests failed.
+
+| Requests per second | {header} |
+| --- | {separator} |
+{table}
+{_nagle(tp, concurrency)}
+Goal: reported.
+"""
+
+
+def _nagle(tp: ThroughputResult, concurrency: list[int]) -> str:
+    if not all(tp.has(kind + NODELAY, c) for kind in KINDS for c in concurrency):
+        return ""
+    one, many = min(concurrency), max(concurrency)
+    shipped = {kind: tp.rate(kind, one) for kind in KINDS}
+    nodelay = {kind: tp.rate(kind + NODELAY, one) for kind in KINDS}
+    per_answer = 1000 / shipped["cached GET"]
+    scale = tp.rate("cached GET", many) / shipped["cached GET"]
+    gains = ", ".join(f"{kind} {shipped[kind]:,.0f}/s to {nodelay[kind]:,.0f}/s" for kind in KINDS)
+    return f"""
+**Gap: Nagle's algorithm.** As shipped, one keep-alive client gets
+{shipped["cached GET"]:,.0f} cached GETs, {shipped["uncached GET"]:,.0f} uncached GETs and
+{shipped["PUT"]:,.0f} PUTs per second: about {per_answer:.0f} ms per answer even when the
+stage cache answers without any work, and {many} clients get {scale:.1f} times as many.
+Local mode's HTTP server (`_StageRequestHandler` in
+`src/cdk_serverless_crud/local/server.py`) sends the status line and headers, then the
+body, in two writes on a socket without `TCP_NODELAY`; Nagle's algorithm holds the body
+back until the client acknowledges the headers, and the client delays that ACK (by up to
+40 ms on Linux). The "(TCP_NODELAY)" rows are local mode with only that changed (set by
+the benchmark's server process, not in the library); with one client: {gains}. Clients
+that open a connection per request do not see it (urllib: about 1 ms per cached GET;
+`curl` with one URL); clients that reuse one do (`curl` with several URLs: about 40 ms
+each; `http.client`, `requests.Session`, browsers, load generators).
+`disable_nagle_algorithm = True` on the handler class, or one write for headers and
+body, removes it. Behind it, local mode serves one
+AWS call at a time (so moto's transactions stay atomic), so uncached GETs and PUTs gain
+little from more clients, and PUTs slow down as the table grows because moto copies the
+whole table for each transaction.
+"""
+
+
+def _footprint(fp: Footprint) -> str:
+    sizes = table(
+        ["Artifact", "Size"],
+        [
+            [
+                f"Lambda asset: the item service as synthesized, {fp.asset_files} files",
+                size(fp.asset_bytes),
+            ],
+            ["Lambda asset, zipped (deflate, level 9), as uploaded", size(fp.asset_zip_bytes)],
+            [
+                f"Wheel `{fp.wheel_name}`, {fp.wheel_files} files (`uv build --wheel`)",
+                size(fp.wheel_bytes),
+            ],
+        ],
+    )
+    return f"""
+## Footprint
+
+{sizes}
+
+The asset is the runtime's source only: boto3 comes with the Lambda runtime, so nothing
+is bundled and no Docker is needed. Lambda's limit is 50 MB zipped. Goal: reported.
+"""
+
+
+def _method(results: Results) -> str:
+    return """
+## How to read and rerun
+
+- `make bench` runs the full benchmark and rewrites this page; `python -m bench --quick`
+  runs every benchmark at smoke-test sizes in about a minute and writes its page to a
+  scratch folder. `tests/bench/test_bench_smoke.py` runs the same code at tiny sizes in
+  the test suite, with no timing assertions.
+- Only 127.0.0.1 servers the benchmark starts itself are loaded, each for a bounded
+  time and number of requests. No AWS account is used: moto stands in for DynamoDB and
+  S3 everywhere.
+- Absolute times are from a shared machine under other load and from Python 3.11 on
+  x86_64; the function runs Python 3.14 on arm64 in Lambda. Compare ratios across runs,
+  not times.
+"""

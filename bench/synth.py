@@ -1,0 +1,156 @@
+"""Synth overhead: ``cdk synth`` of the example app against a plain-L2 baseline app.
+
+Each synth is a separate ``cdk synth`` process (the CLI, the Python app, and jsii's
+Node), as a user runs it. Baseline and example alternate, so background load hits both.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .common import BASELINE_APP, EXAMPLE_APP, REPO, median, paired_ratio, tool_environment
+
+STACK_TEMPLATE = "ServerlessCrudExample.template.json"
+
+
+def cdk_synth_command(outdir: Path) -> list[str]:
+    """The CDK CLI's synth, as ``make synth`` runs it, into ``outdir``."""
+    cdk = REPO / "node_modules" / ".bin" / "cdk"
+    return [str(cdk), "synth", "--quiet", "--no-notices", "--output", str(outdir)]
+
+
+@dataclass
+class Run:
+    """One timed process: wall-clock seconds and CPU seconds of it and its children."""
+
+    wall: float
+    cpu: float
+
+
+def timed_run(command: Sequence[str], cwd: Path) -> Run:
+    """Run ``command`` to completion; raise with its stderr if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=tool_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{result.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall=wall, cpu=cpu)
+
+
+@dataclass
+class SynthResult:
+    """Timings of both apps, pair by pair, and whether their templates match."""
+
+    example: list[Run] = field(default_factory=list)
+    baseline: list[Run] = field(default_factory=list)
+    warmup_pairs: int = 0
+    templates_match: bool = False
+    template_difference: str = ""
+    resource_count: int = 0
+    assembly: Path | None = None
+
+    @property
+    def wall_ratio(self) -> float:
+        return paired_ratio([r.wall for r in self.example], [r.wall for r in self.baseline])
+
+    @property
+    def cpu_ratio(self) -> float:
+        return paired_ratio([r.cpu for r in self.example], [r.cpu for r in self.baseline])
+
+    def medians(self) -> dict[str, float]:
+        return {
+            "example_wall": median([r.wall for r in self.example]),
+            "baseline_wall": median([r.wall for r in self.baseline]),
+            "example_cpu": median([r.cpu for r in self.example]),
+            "baseline_cpu": median([r.cpu for r in self.baseline]),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "example": [vars(r) for r in self.example],
+            "baseline": [vars(r) for r in self.baseline],
+            "wall_ratio": self.wall_ratio,
+            "cpu_ratio": self.cpu_ratio,
+            "templates_match": self.templates_match,
+            "resource_count": self.resource_count,
+            **self.medians(),
+        }
+
+
+def measure_synth(
+    pairs: int,
+    workdir: Path,
+    *,
+    warmup_pairs: int = 1,
+    command: Callable[[Path], list[str]] = cdk_synth_command,
+) -> SynthResult:
+    """Synthesize both apps ``warmup_pairs + pairs`` times, alternating which goes first.
+
+    The warm-up pairs (discarded) fill the OS file cache and Node's compile cache. The
+    example's last assembly is kept in ``workdir/example-cdk.out`` for the benchmarks
+    that serve it or measure its asset.
+    """
+    result = SynthResult(warmup_pairs=warmup_pairs)
+    example_out = workdir / "example-cdk.out"
+    baseline_out = workdir / "baseline-cdk.out"
+    for index in range(warmup_pairs + pairs):
+        apps = [(EXAMPLE_APP, example_out), (BASELINE_APP, baseline_out)]
+        if index % 2:
+            apps.reverse()
+        runs: dict[Path, Run] = {}
+        for app_dir, outdir in apps:
+            shutil.rmtree(outdir, ignore_errors=True)
+            runs[app_dir] = timed_run(command(outdir), app_dir)
+        if index >= warmup_pairs:
+            result.example.append(runs[EXAMPLE_APP])
+            result.baseline.append(runs[BASELINE_APP])
+    result.assembly = example_out
+    _compare_templates(result, example_out / STACK_TEMPLATE, baseline_out / STACK_TEMPLATE)
+    return result
+
+
+def _compare_templates(result: SynthResult, example: Path, baseline: Path) -> None:
+    """The baseline is only a baseline if it synthesizes the same template."""
+    ours = json.loads(example.read_text())
+    theirs = json.loads(baseline.read_text())
+    result.resource_count = len(ours.get("Resources", {}))
+    result.templates_match = ours == theirs
+    if not result.templates_match:
+        result.template_difference = template_difference(ours, theirs)
+
+
+def template_difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    """Which logical IDs (or top-level sections) differ between two templates."""
+    differing = [key for key in sorted(set(ours) | set(theirs)) if key != "Resources"]
+    differing = [key for key in differing if ours.get(key) != theirs.get(key)]
+    resources_ours = ours.get("Resources", {})
+    resources_theirs = theirs.get("Resources", {})
+    for logical_id in sorted(set(resources_ours) | set(resources_theirs)):
+        if resources_ours.get(logical_id) != resources_theirs.get(logical_id):
+            differing.append(logical_id)
+    return ", ".join(differing)
+
+
+def new_workdir() -> Path:
+    """A scratch folder for assemblies; never example_app/cdk.out, which `make run` serves."""
+    return Path(tempfile.mkdtemp(prefix="serverless-crud-bench-"))

@@ -1,0 +1,174 @@
+"""The benchmarks' code paths at tiny sizes, so they cannot rot; nothing here is timed.
+
+``python -m bench`` (``make bench``) runs them at full size. Here each runs once, small:
+the apps are synthesized in this process (the real CLI takes too long for a unit test),
+and the report is rendered from what they measured.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk
+import pytest
+from bench.coldstart import ColdStartResult, measure_cold_start
+from bench.common import BASELINE_APP, EXAMPLE_APP
+from bench.footprint import Footprint, measure_footprint
+from bench.latency import BASELINE, OPERATIONS, LatencyResult, measure_latency
+from bench.machine import describe_machine
+from bench.readcost import ReadCostResult, measure_read_cost
+from bench.report import Results, render
+from bench.synth import STACK_TEMPLATE, SynthResult, measure_synth, template_difference
+from bench.throughput import BASELINE as BASELINE_GET
+from bench.throughput import ThroughputResult, measure_throughput
+
+ISSUE_ROWS = (
+    "Synth overhead",
+    "Cold start",
+    "Warm latency",
+    "Read cost as data grows",
+    "Local mode throughput",
+    "Footprint",
+)
+
+
+def _context(app_dir: Path) -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((app_dir / "cdk.json").read_text())["context"]
+    return context
+
+
+def _synthesize(app_dir: Path, outdir: Path) -> Path:
+    """Run ``app_dir/app.py`` in this process, its ``cdk.App()`` writing to ``outdir``.
+
+    jsii's Node process reads CDK_OUTDIR and the context once, when it starts, so they
+    are passed to the App instead, with the app's cdk.json context as the CLI would.
+    """
+    real_app = aws_cdk.App
+    context = _context(app_dir)
+
+    def app(*_: Any, **__: Any) -> aws_cdk.App:
+        return real_app(outdir=str(outdir), context=context)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aws_cdk, "App", app)
+        patch.chdir(app_dir)
+        runpy.run_path(str(app_dir / "app.py"), run_name="__main__")
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
+    root = tmp_path_factory.mktemp("assemblies")
+    return {
+        app_dir: _synthesize(app_dir, root / app_dir.name)
+        for app_dir in (EXAMPLE_APP, BASELINE_APP)
+    }
+
+
+@pytest.fixture(scope="module")
+def synth(assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """The synth benchmark, with a stand-in for `cdk synth` that copies the assemblies."""
+    sources = {str(app_dir): str(out) for app_dir, out in assemblies.items()}
+    script = f"import os, shutil, sys; shutil.copytree({sources!r}[os.getcwd()], sys.argv[1])"
+    return measure_synth(
+        1,
+        tmp_path_factory.mktemp("synth"),
+        warmup_pairs=0,
+        command=lambda outdir: [sys.executable, "-c", script, str(outdir)],
+    )
+
+
+@pytest.fixture(scope="module")
+def cold_start(tmp_path_factory: pytest.TempPathFactory) -> ColdStartResult:
+    return measure_cold_start(1, tmp_path_factory.mktemp("cold"), warmup_pairs=0)
+
+
+@pytest.fixture(scope="module")
+def latency() -> LatencyResult:
+    return measure_latency(1, 2)
+
+
+@pytest.fixture(scope="module")
+def read_cost() -> ReadCostResult:
+    return measure_read_cost([(3, 1, 1), (30, 2, 30)])
+
+
+@pytest.fixture(scope="module")
+def throughput(assemblies: dict[Path, Path]) -> ThroughputResult:
+    return measure_throughput(assemblies[EXAMPLE_APP], 1, 0.2, concurrency=(2,), diagnose=False)
+
+
+@pytest.fixture(scope="module")
+def footprint(assemblies: dict[Path, Path]) -> Footprint:
+    if shutil.which("uv") is None:
+        pytest.fail("uv is not on PATH; run the tests through `make test`")
+    return measure_footprint(assemblies[EXAMPLE_APP])
+
+
+def test_baseline_app_synthesizes_the_example_apps_template(
+    assemblies: dict[Path, Path],
+) -> None:
+    example = json.loads((assemblies[EXAMPLE_APP] / STACK_TEMPLATE).read_text())
+    baseline = json.loads((assemblies[BASELINE_APP] / STACK_TEMPLATE).read_text())
+    # When the library's template changes, bench/baseline_app/app.py must follow.
+    assert example == baseline, template_difference(example, baseline)
+
+
+def test_baseline_app_has_the_example_apps_context() -> None:
+    assert _context(BASELINE_APP) == _context(EXAMPLE_APP)
+
+
+def test_synth_compares_the_assemblies(synth: SynthResult) -> None:
+    assert synth.templates_match
+    assert len(synth.example) == len(synth.baseline) == 1
+
+
+def test_cold_start_serves_a_get_in_both_processes(cold_start: ColdStartResult) -> None:
+    assert len(cold_start.subject) == len(cold_start.baseline) == 1
+    assert cold_start.subject[0].peak_rss_bytes > 0
+
+
+def test_latency_covers_every_operation(latency: LatencyResult) -> None:
+    assert set(latency.p50) == {*OPERATIONS, BASELINE}
+
+
+def test_read_cost_is_bounded_by_the_page(read_cost: ReadCostResult) -> None:
+    assert read_cost.flat
+
+
+def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
+    assert throughput.errors() == 0
+    assert throughput.hit_fraction(2) > 0.5
+    assert throughput.has(BASELINE_GET, 2)
+
+
+def test_report_has_every_row_of_the_issue(
+    synth: SynthResult,
+    cold_start: ColdStartResult,
+    latency: LatencyResult,
+    read_cost: ReadCostResult,
+    throughput: ThroughputResult,
+    footprint: Footprint,
+) -> None:
+    page = render(
+        Results(
+            machine=describe_machine(),
+            quick=True,
+            seconds=1.0,
+            synth=synth,
+            cold_start=cold_start,
+            latency=latency,
+            read_cost=read_cost,
+            throughput=throughput,
+            footprint=footprint,
+        )
+    )
+    summary = page.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    for row in ISSUE_ROWS:
+        assert f"\n| {row} |" in summary
+    assert footprint.wheel_bytes > footprint.asset_zip_bytes > 0
