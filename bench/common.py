@@ -101,23 +101,6 @@ def runtime_environment(endpoint: str | None = None) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def patched_environ(values: Mapping[str, str], unset: Sequence[str] = ()) -> Iterator[None]:
-    """Set (and unset) environment variables of this process for the block."""
-    saved = {key: os.environ.get(key) for key in (*values, *unset)}
-    for key in unset:
-        os.environ.pop(key, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 # ---------------------------------------------------------------- AWS resources in moto
 
 

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdk_serverless_crud.local.aws import patched_environ
+
 from .common import (
     MASKED_ENVIRONMENT,
     RUNTIME_ENVIRONMENT,
@@ -27,7 +29,6 @@ from .common import (
     create_resources,
     get_item_event,
     median,
-    patched_environ,
     percentile,
     runtime_on_path,
     seed_items,
