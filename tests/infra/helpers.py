@@ -1,8 +1,10 @@
 """Helpers for reading synthesized templates."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
@@ -117,3 +119,11 @@ def methods_by_route(template: Template) -> dict[str, Resource]:
         )
         for method in resources(template, "AWS::ApiGateway::Method").values()
     }
+
+
+def assert_value_error(build: Callable[[], object], message_parts: list[str]) -> None:
+    """``build()`` raises a ValueError whose message contains every one of the parts."""
+    with pytest.raises(ValueError) as error:
+        build()
+    for part in message_parts:
+        assert part in str(error.value)

@@ -17,7 +17,7 @@ from cdk_serverless_crud import (
     VersionedStoreProps,
 )
 
-from .helpers import REQUIRED_TAGS, new_stack, props, store_bucket
+from .helpers import REQUIRED_TAGS, assert_value_error, new_stack, props, store_bucket
 
 
 def service(tags: Mapping[str, str] = REQUIRED_TAGS, **kwargs: Any) -> None:
@@ -160,10 +160,7 @@ INVALID: list[tuple[str, Callable[[], object], list[str]]] = [
 def test_invalid_props_fail_with_a_clear_message(
     build: Callable[[], object], message_parts: list[str]
 ) -> None:
-    with pytest.raises(ValueError) as error:
-        build()
-    for part in message_parts:
-        assert part in str(error.value)
+    assert_value_error(build, message_parts)
 
 
 def test_tags_accept_unicode_letters_spaces_and_the_allowed_symbols() -> None:
