@@ -245,6 +245,7 @@ class CachedRestApi(Construct):
         props = props or CachedRestApiProps()
         self.stage_name = stage_name
         self.authorization = authorization or Authorization.iam()
+        self.cors = props.cors
         self.user_pool: cognito.IUserPool | None = None
         self.user_pool_client: cognito.UserPoolClient | None = None
         self.authorizer = self._create_authorizer()
@@ -310,14 +311,28 @@ class CachedRestApi(Construct):
                 "the API is meant to be public.",
             )
         Aspects.of(self.rest_api).add(_AcknowledgeAuthorizationFindings(self.authorization))
-        self.node.add_validation(
-            _CachedGetsKeepAnswersApart(self.rest_api, self.authorization.caller_header)
-        )
+        self.node.add_validation(_CachedGetsKeepAnswersApart(self.rest_api, self._keyed_headers()))
 
     @property
     def url(self) -> str:
         """The URL of the stage, ending in ``/``."""
         return self.rest_api.url
+
+    @property
+    def cors_environment(self) -> dict[str, str]:
+        """The environment that tells the item service runtime the CORS policy.
+
+        ``CORS_ALLOW_ORIGINS`` (comma-separated) and ``CORS_ALLOW_CREDENTIALS``
+        (``true``/``false``); empty when CORS is off. :meth:`add_item_routes` sets it on
+        its handler. API Gateway passes Lambda answers through unchanged, so a handler of
+        your own routes must add the CORS headers itself for browsers to read them.
+        """
+        if self.cors is None:
+            return {}
+        return {
+            "CORS_ALLOW_ORIGINS": ",".join(self.cors.allow_origins),
+            "CORS_ALLOW_CREDENTIALS": "true" if self.cors.allow_credentials else "false",
+        }
 
     def add_cached_get(
         self,
@@ -330,9 +345,9 @@ class CachedRestApi(Construct):
         """Add a GET method served by ``handler`` whose cache entries never mix requests.
 
         Every path parameter of ``resource.path``, each of ``query_params`` and
-        ``headers``, and the authorization's caller header become method request
-        parameters (path parameters required, the others optional) and cache key
-        parameters of the Lambda proxy integration.
+        ``headers``, the authorization's caller header and, with CORS for several
+        origins, ``Origin`` become method request parameters (path parameters required,
+        the others optional) and cache key parameters of the Lambda proxy integration.
 
         :param resource: where to add the method, such as ``rest_api.root.add_resource()``.
         :param handler: the function behind the method.
@@ -352,8 +367,11 @@ class CachedRestApi(Construct):
         The routes, their parameters and their body models come from the packaged OpenAPI
         contract: ``/items`` GET and POST, ``/items/{id}`` GET, PUT and DELETE, and
         ``/items/{id}/versions`` GET. GETs key their cache on every path and query
-        parameter; POST and PUT bodies must be JSON objects.
+        parameter; POST and PUT bodies must be JSON objects. With CORS, ``handler`` gets
+        :attr:`cors_environment`, so its answers carry the CORS headers; a handler that
+        is not a ``lambda_.Function`` of this app cannot, and gets a warning instead.
         """
+        self._configure_cors(handler)
         for path, verb in contract.operations():
             resource = self.rest_api.root.resource_for_path(path)
             parameters = contract.request_parameters(path, verb)
@@ -453,16 +471,47 @@ class CachedRestApi(Construct):
         handler: lambda_.IFunction,
         parameters: Mapping[str, bool],
     ) -> apigateway.Method:
-        """A GET whose cache key is every parameter, plus the caller header if any."""
+        """A GET whose cache key is every parameter, plus the headers that part answers."""
         keyed = dict(parameters)
-        caller = self.authorization.caller_header
-        if caller is not None:
-            keyed.setdefault(f"method.request.header.{caller}", False)
+        for header in self._keyed_headers():
+            keyed.setdefault(header, False)
         return resource.add_method(
             "GET",
             self._integration(handler, cache_key_parameters=list(keyed)),
             request_parameters=keyed or None,
             request_validator=self.request_validator,
+        )
+
+    def _keyed_headers(self) -> dict[str, str]:
+        """Headers every cached GET keys on, each with the mix-up it prevents."""
+        headers: dict[str, str] = {}
+        caller = self.authorization.caller_header
+        if caller is not None:
+            headers[f"method.request.header.{caller}"] = (
+                "one caller could receive an answer cached for another"
+            )
+        if self.cors is not None and len(self.cors.allow_origins) > 1:
+            # The answer names the request's origin, and API Gateway's cache ignores Vary.
+            headers["method.request.header.Origin"] = (
+                "a browser of one allowed origin could receive an answer cached for "
+                "another, which it may not read"
+            )
+        return headers
+
+    def _configure_cors(self, handler: lambda_.IFunction) -> None:
+        environment = self.cors_environment
+        if not environment:
+            return
+        if isinstance(handler, lambda_.Function):
+            for name, value in environment.items():
+                handler.add_environment(name, value)
+            return
+        Annotations.of(self).add_warning_v2(
+            "cdk-serverless-crud:cors-environment",
+            f"CORS is on, but the item routes' handler {handler.node.path} is not a "
+            "lambda_.Function of this app, so its environment cannot be set: set "
+            f"{', '.join(f'{k}={v}' for k, v in environment.items())} on it, or browsers "
+            "cannot read its answers.",
         )
 
     def _integration(
@@ -678,11 +727,11 @@ class _AcknowledgeAuthorizationFindings:
 
 @jsii.implements(IValidation)
 class _CachedGetsKeepAnswersApart:
-    """Synthesis check: a cached GET keys its cache on each path parameter and the caller."""
+    """Synthesis check: a cached GET keys its cache on each path parameter and header."""
 
-    def __init__(self, rest_api: apigateway.RestApi, caller_header: str | None) -> None:
+    def __init__(self, rest_api: apigateway.RestApi, headers: Mapping[str, str]) -> None:
         self._rest_api = rest_api
-        self._caller = f"method.request.header.{caller_header}" if caller_header else None
+        self._headers = dict(headers)
 
     def validate(self) -> list[str]:
         stage = cast(apigateway.CfnStage, self._rest_api.deployment_stage.node.default_child)
@@ -705,12 +754,13 @@ class _CachedGetsKeepAnswersApart:
                     "the method with CachedRestApi.add_cached_get, or list the parameters in "
                     "both request_parameters and the integration's cache_key_parameters."
                 )
-            if self._caller is not None and self._caller not in keys:
+            for header, mix_up in self._headers.items():
+                if header in keys:
+                    continue
                 errors.append(
-                    f"GET {path} is cached but its cache key lacks {self._caller}, so one "
-                    "caller could receive an answer cached for another. Add the method with "
-                    "CachedRestApi.add_cached_get, or list the header in both "
-                    "request_parameters and the integration's cache_key_parameters."
+                    f"GET {path} is cached but its cache key lacks {header}, so {mix_up}. "
+                    "Add the method with CachedRestApi.add_cached_get, or list the header in "
+                    "both request_parameters and the integration's cache_key_parameters."
                 )
         return errors
 

@@ -27,13 +27,14 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OBJECT_PREFIX": PREFIX,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
 
 
 def _cold_start() -> None:
     """Forget what the runtime caches per container."""
     config.settings.cache_clear()
+    config.cors_policy.cache_clear()
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
     handler.router.cache_clear()

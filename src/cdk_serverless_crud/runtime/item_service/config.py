@@ -17,6 +17,14 @@ class Settings:
     object_prefix: str
 
 
+@dataclass(frozen=True)
+class CorsPolicy:
+    """Which browser origins may read the service's answers; none when CORS is off."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_credentials: bool = False
+
+
 @functools.cache
 def settings() -> Settings:
     """Read the settings once per container, on the first request."""
@@ -25,4 +33,18 @@ def settings() -> Settings:
         list_index_name=os.environ["LIST_INDEX_NAME"],
         bucket_name=os.environ["BUCKET_NAME"],
         object_prefix=os.environ["OBJECT_PREFIX"],
+    )
+
+
+@functools.cache
+def cors_policy() -> CorsPolicy:
+    """Read the CORS policy once per container; absent variables mean CORS is off.
+
+    Unlike :func:`settings` this never raises, so even an answer to a misconfigured
+    function carries the CORS headers a browser needs to read it.
+    """
+    origins = os.environ.get("CORS_ALLOW_ORIGINS", "")
+    return CorsPolicy(
+        allow_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        allow_credentials=os.environ.get("CORS_ALLOW_CREDENTIALS", "") == "true",
     )

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from . import clients, logs
-from .config import settings
+from .config import cors_policy, settings
+from .cors import cors_headers
 from .errors import ApiError, internal_error_payload
 from .http import json_response, parse_event
 from .repository import ItemRepository
@@ -57,6 +58,7 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         error_code = "internal_error"
         logs.log_unexpected(request.request_id, error)
         response = json_response(500, internal_error_payload(request.request_id))
+    response = response.with_headers(cors_headers(cors_policy(), request.headers.get("origin")))
     logs.log_request(
         request_id=request.request_id,
         method=request.method,

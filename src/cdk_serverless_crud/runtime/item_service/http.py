@@ -53,6 +53,10 @@ class Response:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
+    def with_headers(self, headers: Mapping[str, str]) -> Response:
+        """A copy with ``headers`` added."""
+        return Response(self.status, self.body, {**self.headers, **headers})
+
     def to_lambda(self) -> dict[str, Any]:
         """The dict API Gateway expects back from a proxy integration."""
         return {
