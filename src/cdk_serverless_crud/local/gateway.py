@@ -1,8 +1,8 @@
 """An API Gateway REST API (v1) stage in front of Lambda proxy integrations, in process.
 
 It does what the deployed stage does for the parts a user notices: resource matching,
-the Lambda proxy event and response, the 403 for undefined routes, the stage cache keyed
-by the declared cache key parameters, and the stage's access log format.
+the Lambda proxy event and response, the 403 for undefined routes, CORS preflights, the
+stage cache keyed by the declared cache key parameters, and the stage's access log format.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from .template import ApiSpec, FunctionSpec, MethodSpec, TemplateError
+from .template import ApiSpec, FunctionSpec, MethodSpec, PreflightSpec, TemplateError
 
 #: API Gateway's own limits: request payloads and the largest cached response.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -31,6 +31,8 @@ MAX_CACHED_RESPONSE_BYTES = 1024 * 1024
 MAX_EVENT_BYTES = 6 * 1024 * 1024
 
 _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
+
+_ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -141,7 +143,7 @@ def load_handler(function: FunctionSpec) -> Handler:
 @dataclass(frozen=True)
 class _Route:
     segments: tuple[str, ...]
-    methods: Mapping[str, MethodSpec]
+    methods: Mapping[str, MethodSpec | PreflightSpec]
 
     def match(self, parts: list[str]) -> dict[str, str] | None:
         """Path parameters if ``parts`` (decoded segments) fit this resource."""
@@ -181,9 +183,11 @@ class Gateway:
         self.api = api
         self.handlers = handlers
         self.cache = StageCache(clock)
-        by_path: dict[str, dict[str, MethodSpec]] = {}
+        by_path: dict[str, dict[str, MethodSpec | PreflightSpec]] = {}
         for method in api.methods:
             by_path.setdefault(method.resource_path, {})[method.http_method] = method
+        for preflight in api.preflights:
+            by_path.setdefault(preflight.resource_path, {})["OPTIONS"] = preflight
         routes = [
             _Route(tuple(p for p in path.split("/") if p), methods)
             for path, methods in by_path.items()
@@ -239,6 +243,8 @@ class Gateway:
             method = route.methods.get(request.method) or route.methods.get("ANY")
             if method is None:
                 return _missing_token(), None
+            if isinstance(method, PreflightSpec):
+                return _preflight_response(method, request), method.resource_path
             return self._invoke_method(method, params, request, request_id), method.resource_path
         return _missing_token(), None
 
@@ -413,6 +419,31 @@ def _proxy_response(result: Any) -> HttpResponse:
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(int(result["statusCode"]), headers, data)
+
+
+def _preflight_response(preflight: PreflightSpec, request: HttpRequest) -> HttpResponse:
+    """API Gateway's own answer to a preflight: no Lambda, no authorization, no cache.
+
+    With several allowed origins, the static Access-Control-Allow-Origin is the first;
+    aws-cdk-lib's response template replaces it with the request's Origin when that is
+    one of the others.
+    """
+    headers = list(preflight.headers)
+    origin = _template_origin(request)
+    if origin in preflight.echo_origins:
+        headers = [(n, v) for n, v in headers if n.lower() != _ALLOW_ORIGIN.lower()]
+        headers.append((_ALLOW_ORIGIN, origin))
+    return HttpResponse(preflight.status, headers, b"")
+
+
+def _template_origin(request: HttpRequest) -> str:
+    """The Origin as aws-cdk-lib's response template reads it.
+
+    The template looks the header up by exact name, ``Origin`` and then ``origin`` (as
+    HTTP/2 clients send it), so other spellings are not seen.
+    """
+    sent = dict(request.headers)
+    return sent.get("Origin") or sent.get("origin") or ""
 
 
 def _missing_token() -> HttpResponse:

@@ -15,6 +15,9 @@ from .aws import in_memory_aws, patched_environ
 from .gateway import MAX_REQUEST_BYTES, Gateway, HttpRequest, load_handlers
 from .template import ApiSpec, TemplateError, load_api
 
+#: Statuses whose answers have no body (RFC 9110 sections 15.3.5 and 15.4.5).
+_NO_CONTENT = frozenset({204, 304})
+
 
 class _StageRequestHandler(BaseHTTPRequestHandler):
     """Hands every method to the gateway; writes one access log line per request."""
@@ -66,6 +69,9 @@ class _StageRequestHandler(BaseHTTPRequestHandler):
         for name, value in headers:
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
+        if status in _NO_CONTENT:
+            self.end_headers()  # RFC 9110: no body, so no Content-Length either
+            return
         if "content-type" not in names:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

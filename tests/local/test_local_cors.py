@@ -1,0 +1,254 @@
+"""CORS preflights in local mode: answered from the template, as the deployed stage would.
+
+One app, two stacks: one allowed origin with credentials, and several origins behind API
+keys. Local mode serves one app per process at a time, so each stack is served for one
+test class only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
+from cdk_serverless_crud.local.server import serve_local
+from cdk_serverless_crud.local.template import TemplateError, load_api
+
+from .conftest import Client, Reply, synthesize
+
+APP = "https://app.example.com"
+ADMIN = "https://admin.example.com"
+DEV = "http://localhost:5173"
+FOREIGN = "https://evil.example.net"
+RESOURCES = ("/", "/items", "/items/abc", "/items/abc/versions")
+
+CORS_APP = textwrap.dedent(
+    f"""
+    import aws_cdk as cdk
+    from cdk_serverless_crud import (
+        Authorization, CachedRestApiProps, CorsProps, ServerlessCrudService
+    )
+
+    TAGS = {{"Environment": "test", "Project": "local", "Owner": "qa"}}
+    app = cdk.App()
+    ServerlessCrudService(
+        cdk.Stack(app, "OneOrigin"),
+        "Items",
+        tags=TAGS,
+        api_props=CachedRestApiProps(
+            cors=CorsProps(
+                allow_origins=["{APP}"],
+                allow_credentials=True,
+                allow_headers=["Content-Type", "If-Match"],
+                max_age=cdk.Duration.seconds(300),
+            )
+        ),
+    )
+    ServerlessCrudService(
+        cdk.Stack(app, "SeveralOrigins"),
+        "Items",
+        tags=TAGS,
+        authorization=Authorization.api_keys(),
+        api_props=CachedRestApiProps(
+            cors=CorsProps(allow_origins=["{APP}", "{ADMIN}", "{DEV}"])
+        ),
+    )
+    app.synth()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def cors_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    app_dir = tmp_path_factory.mktemp("cors-app")
+    (app_dir / "app.py").write_text(CORS_APP)
+    return synthesize(app_dir, app_dir / "cdk.out")
+
+
+def _serve(cdk_out: Path, stack: str) -> Iterator[Client]:
+    with serve_local(cdk_out, port=0, stack=stack, log=io.StringIO()) as running:
+        yield Client(running.url)
+
+
+@pytest.fixture(scope="class")
+def one_origin(cors_cdk_out: Path) -> Iterator[Client]:
+    yield from _serve(cors_cdk_out, "OneOrigin")
+
+
+@pytest.fixture(scope="class")
+def several_origins(cors_cdk_out: Path) -> Iterator[Client]:
+    yield from _serve(cors_cdk_out, "SeveralOrigins")
+
+
+def preflight(client: Client, path: str, origin: str | None = APP) -> Reply:
+    """What a browser sends before a cross-origin PUT with a JSON body."""
+    headers = {
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type,if-match",
+    }
+    if origin is not None:
+        headers["Origin"] = origin
+    return client.request("OPTIONS", path, headers=headers)
+
+
+def assert_missing_token(reply: Reply) -> None:
+    assert reply.status == 403
+    assert reply.json() == {"message": "Missing Authentication Token"}
+
+
+class TestOneOriginWithCredentials:
+    def test_preflight_gets_the_allowed_origin_and_policy(self, one_origin: Client) -> None:
+        reply = preflight(one_origin, "/items/abc")
+        assert (reply.status, reply.body) == (204, b"")
+        assert reply.headers["Access-Control-Allow-Origin"] == APP
+        assert reply.headers["Access-Control-Allow-Credentials"] == "true"
+        assert reply.headers["Access-Control-Allow-Methods"] == "OPTIONS,GET,POST,PUT,DELETE"
+        assert reply.headers["Access-Control-Allow-Headers"] == "Content-Type,If-Match"
+        assert reply.headers["Access-Control-Max-Age"] == "300"
+        assert reply.headers["Vary"] == "Origin"
+
+    def test_every_resource_answers_preflights(self, one_origin: Client) -> None:
+        for path in RESOURCES:
+            assert preflight(one_origin, path).status == 204, path
+
+    def test_a_foreign_origin_gets_the_allowed_one_which_browsers_refuse(
+        self, one_origin: Client
+    ) -> None:
+        reply = preflight(one_origin, "/items", origin=FOREIGN)
+        assert (reply.status, reply.headers["Access-Control-Allow-Origin"]) == (204, APP)
+
+    def test_paths_without_a_resource_are_still_403(self, one_origin: Client) -> None:
+        assert_missing_token(preflight(one_origin, "/nothing"))
+        assert_missing_token(preflight(one_origin, "/items/abc/versions/v1"))
+
+    def test_answers_name_the_origin_and_expose_the_version(self, one_origin: Client) -> None:
+        created = one_origin.request("POST", "/items", {"v": 1}, headers={"Origin": APP})
+        read = one_origin.request("GET", f"/items/{created.json()['id']}")
+        for reply in (created, read):
+            assert reply.headers["Access-Control-Allow-Origin"] == APP
+            assert reply.headers["Access-Control-Allow-Credentials"] == "true"
+            assert "ETag" in reply.headers["Access-Control-Expose-Headers"]
+
+    def test_other_methods_of_a_resource_stay_undefined(self, one_origin: Client) -> None:
+        # The root has only its preflight: a GET there is as undefined as before.
+        assert_missing_token(one_origin.request("GET", "/"))
+
+
+class TestSeveralOriginsBehindApiKeys:
+    def test_each_allowed_origin_is_echoed(self, several_origins: Client) -> None:
+        echoed = [
+            preflight(several_origins, "/items", origin).headers["Access-Control-Allow-Origin"]
+            for origin in (APP, ADMIN, DEV, ADMIN)
+        ]
+        assert echoed == [APP, ADMIN, DEV, ADMIN]
+
+    def test_a_foreign_origin_is_not_echoed(self, several_origins: Client) -> None:
+        for origin in (FOREIGN, None):
+            reply = preflight(several_origins, "/items/abc", origin)
+            assert reply.status == 204
+            assert reply.headers["Access-Control-Allow-Origin"] == APP
+            assert reply.headers["Vary"] == "Origin"
+
+    def test_preflights_need_no_api_key(self, several_origins: Client) -> None:
+        assert preflight(several_origins, "/items").status == 204
+        forbidden = several_origins.request("GET", "/items", headers={"Origin": ADMIN})
+        assert (forbidden.status, forbidden.json()) == (403, {"message": "Forbidden"})
+
+    def test_preflights_are_not_cached(self, several_origins: Client) -> None:
+        replies = [preflight(several_origins, "/items/abc", o) for o in (ADMIN, DEV)]
+        assert [r.headers["Access-Control-Allow-Origin"] for r in replies] == [ADMIN, DEV]
+        assert not [r for r in replies if "X-Cache" in r.headers]
+
+    def test_paths_without_a_resource_are_still_403(self, several_origins: Client) -> None:
+        assert_missing_token(preflight(several_origins, "/nothing", ADMIN))
+
+    def test_cached_answers_are_kept_apart_per_origin(self, several_origins: Client) -> None:
+        key = {"x-api-key": "local"}
+        created = several_origins.request("POST", "/items", {"v": 1}, headers=key)
+        path = f"/items/{created.json()['id']}"
+        replies = [
+            several_origins.request("GET", path, headers={**key, "Origin": origin})
+            for origin in (ADMIN, DEV, ADMIN)
+        ]
+        assert [r.headers["X-Cache"] for r in replies] == ["Miss", "Miss", "Hit"]
+        assert [r.headers["Access-Control-Allow-Origin"] for r in replies] == [ADMIN, DEV, ADMIN]
+
+
+def test_an_app_without_cors_answers_preflights_with_403(client: Client) -> None:
+    assert_missing_token(preflight(client, "/items"))
+    assert_missing_token(preflight(client, "/items/abc"))
+
+
+def test_the_origin_is_read_under_the_names_the_template_uses(cors_cdk_out: Path) -> None:
+    # HTTP/2 clients send "origin"; urllib always sends "Origin", so this is in process.
+    gateway = Gateway(load_api(cors_cdk_out, "SeveralOrigins"), {})
+
+    def allowed_origin(name: str) -> str:
+        request = HttpRequest("OPTIONS", "/prod/items", "", ((name, DEV),), b"")
+        return dict(gateway.handle(request)[0].headers)["Access-Control-Allow-Origin"]
+
+    assert [allowed_origin(name) for name in ("Origin", "origin", "ORIGIN")] == [DEV, DEV, APP]
+
+
+def test_preflights_are_read_from_the_template(cors_cdk_out: Path) -> None:
+    api = load_api(cors_cdk_out, "SeveralOrigins")
+    assert [p.resource_path for p in api.preflights] == [
+        "/",
+        "/items",
+        "/items/{id}",
+        "/items/{id}/versions",
+    ]
+    assert {p.echo_origins for p in api.preflights} == {(ADMIN, DEV)}
+    assert {m.http_method for m in api.methods} == {"GET", "POST", "PUT", "DELETE"}
+
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _set_response_template(response: dict[str, Any]) -> None:
+    response["ResponseTemplates"] = {"application/json": '{"allowed": "$input.params()"}'}
+
+
+def _map_a_request_header(response: dict[str, Any]) -> None:
+    parameters = response["ResponseParameters"]
+    parameters["method.response.header.Access-Control-Allow-Origin"] = (
+        "method.request.header.Origin"
+    )
+
+
+def _add_a_selection_pattern(response: dict[str, Any]) -> None:
+    response["SelectionPattern"] = "5\\d{2}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set_response_template, "response template is not the origin check aws-cdk-lib"),
+        (_map_a_request_header, "static header values"),
+        (_add_a_selection_pattern, "exactly one integration response and no selection pattern"),
+    ],
+)
+def test_preflights_local_mode_cannot_serve_are_refused(
+    cors_cdk_out: Path, tmp_path: Path, edit: Edit, message: str
+) -> None:
+    cdk_out = shutil.copytree(cors_cdk_out, tmp_path / "cdk.out")
+    template_file = cdk_out / "OneOrigin.template.json"
+    template = json.loads(template_file.read_text())
+    (method,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+        and r["Properties"]["HttpMethod"] == "OPTIONS"
+        and "Fn::GetAtt" in r["Properties"]["ResourceId"]
+    ]
+    edit(method["Properties"]["Integration"]["IntegrationResponses"][0])
+    template_file.write_text(json.dumps(template))
+    with pytest.raises(TemplateError, match=f"OPTIONS /: .*{message}"):
+        load_api(cdk_out, "OneOrigin")
