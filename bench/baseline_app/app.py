@@ -29,6 +29,7 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -83,6 +84,7 @@ def build_stack(app: cdk.App) -> Stack:
     table = _table(Construct(items, "Table"))
     function = _function(Construct(items, "Function"), bucket, table)
     rest_api = _rest_api(Construct(items, "Api"), function)
+    _alarms(Construct(items, "Monitoring"), rest_api.deployment_stage, function, table)
     for output_id, value, description in (
         ("ApiUrl", rest_api.url, "URL of the API stage"),
         ("TableName", table.table_name, "DynamoDB table of item versions"),
@@ -400,6 +402,71 @@ def _cloud_watch_role(scope: Construct, rest_api: apigateway.RestApi) -> None:
     assert isinstance(default_child, Construct)
     account.node.add_dependency(default_child)
     rest_api.deployment_stage.node.add_dependency(account)
+
+
+_WINDOW = "in 3 of 5 periods of 1 minute"
+
+
+def _alarms(
+    scope: Construct, stage: apigateway.Stage, function: lambda_.Function, table: dynamodb.Table
+) -> None:
+    minute = Duration.minutes(1)
+    throttles = {
+        operation.lower(): table.metric_throttled_requests_for_operation(
+            operation, statistic="Sum", period=minute
+        )
+        for operation in ("GetItem", "Query", "TransactWriteItems")
+    }
+    alarms = {
+        "ApiServerErrorRate": (
+            stage.metric_server_error(statistic="Average", period=minute),
+            0.01,
+            f"At least 1 % of the stage's requests were answered 5XX {_WINDOW}. Bad input "
+            "gets a 4xx, so look for error_code in the function's logs and for throttling "
+            "or timeouts.",
+        ),
+        "ApiLatencyP99": (
+            stage.metric_latency(statistic="p99", period=minute),
+            2000,
+            f"The stage's p99 latency reached 2 seconds {_WINDOW}. Check the function's "
+            "duration and write contention (503).",
+        ),
+        "FunctionErrors": (
+            function.metric_errors(statistic="Sum", period=minute),
+            1,
+            f"The function failed at least 1 time(s) per period {_WINDOW}: timeouts, "
+            "crashes or out of memory, as every answer is handled.",
+        ),
+        "FunctionThrottles": (
+            function.metric_throttles(statistic="Sum", period=minute),
+            1,
+            f"The function was throttled at least 1 time(s) per period {_WINDOW}: raise its "
+            "reserved concurrency or the account's limit.",
+        ),
+        "TableThrottledRequests": (
+            cloudwatch.MathExpression(
+                expression=" + ".join(f"FILL({name}, 0)" for name in throttles),
+                using_metrics=throttles,
+                label="Throttled requests",
+                period=minute,
+            ),
+            1,
+            f"The table throttled at least 1 request(s) per period {_WINDOW}: once boto3's "
+            "retries run out, callers get a 5XX.",
+        ),
+    }
+    for alarm_id, (metric, threshold, description) in alarms.items():
+        cloudwatch.Alarm(
+            scope,
+            alarm_id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
 
 
 if __name__ == "__main__":

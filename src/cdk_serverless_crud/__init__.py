@@ -4,7 +4,8 @@
 ``VersionedStore`` (S3), ``TimeSeriesTable`` (DynamoDB), ``TaggedFunction`` (Lambda)
 and ``CachedRestApi`` (API Gateway). Each takes an optional props object of the same
 name plus ``Props``. ``Authorization`` picks how callers authenticate (AWS IAM by
-default), and ``CorsProps`` opens the API to browsers of other origins.
+default), ``CorsProps`` opens the API to browsers of other origins, and
+``ServiceMonitoring`` raises CloudWatch alarms when the service fails its callers.
 
 The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
 starts without loading aws-cdk-lib and its Node.js process.
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps, CorsProps
     from cdk_serverless_crud.authorization import Authorization, AuthorizationMode
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
+    from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
     from cdk_serverless_crud.service import ServerlessCrudService
     from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
     from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
@@ -30,6 +32,8 @@ _EXPORTS = {
     "CachedRestApiProps": "api",
     "CorsProps": "api",
     "ServerlessCrudService": "service",
+    "ServiceMonitoring": "monitoring",
+    "ServiceMonitoringProps": "monitoring",
     "TaggedFunction": "function",
     "TaggedFunctionProps": "function",
     "TimeSeriesTable": "table",
@@ -45,6 +49,8 @@ __all__ = [
     "CachedRestApiProps",
     "CorsProps",
     "ServerlessCrudService",
+    "ServiceMonitoring",
+    "ServiceMonitoringProps",
     "TaggedFunction",
     "TaggedFunctionProps",
     "TimeSeriesTable",

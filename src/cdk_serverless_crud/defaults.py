@@ -3,7 +3,7 @@
 Values marked *fixed* are not props: they are what makes the service production-ready,
 so the constructs always apply them. The others are the defaults of the props classes
 (``VersionedStoreProps``, ``TimeSeriesTableProps``, ``TaggedFunctionProps``,
-``CachedRestApiProps``) and of ``ServerlessCrudService``.
+``CachedRestApiProps``, ``ServiceMonitoringProps``) and of ``ServerlessCrudService``.
 """
 
 from aws_cdk import Duration, RemovalPolicy
@@ -95,3 +95,15 @@ CORS_ALLOW_HEADERS = (  # what the item service reads, plus what SigV4 and API k
     "X-Amz-Content-Sha256",
 )
 CORS_MAX_AGE = Duration.minutes(10)
+
+# ServiceMonitoring (CloudWatch alarms): a breach in 3 of the last 5 minutes alarms
+ALARM_API_SERVER_ERROR_RATE = 0.01  # 1 % of requests answered 5XX
+ALARM_API_LATENCY_P99 = Duration.seconds(2)
+ALARM_FUNCTION_ERRORS = 1  # per period; the handler answers every request it gets
+ALARM_FUNCTION_THROTTLES = 1
+ALARM_TABLE_THROTTLED_REQUESTS = 1
+ALARM_TABLE_OPERATIONS = ("GetItem", "Query", "TransactWriteItems")  # the runtime's calls
+ALARM_PERIOD = Duration.minutes(1)
+ALARM_EVALUATION_PERIODS = 5
+ALARM_DATAPOINTS_TO_ALARM = 3
+DASHBOARD = False

@@ -13,6 +13,7 @@ from cdk_serverless_crud import defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
+from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
 from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
@@ -30,14 +31,16 @@ class ServerlessCrudService(Construct):
     or adjust one and keep the rest: :meth:`create_store`, :meth:`create_table`,
     :meth:`create_function` (which can use ``self.store`` and ``self.table``),
     :meth:`create_api` and :meth:`add_routes` (which can use all of them), then
-    :meth:`add_outputs`. Every taggable resource in the service carries ``tags``.
+    :meth:`create_monitoring` and :meth:`add_outputs`. Every taggable resource in the
+    service carries ``tags``.
 
     Callers authenticate with AWS IAM (SigV4) by default: give them access with
     :meth:`grant_invoke_read` or :meth:`grant_invoke_read_write`, or pick another
     ``authorization``.
 
     Attributes: ``store`` (:class:`VersionedStore`), ``table`` (:class:`TimeSeriesTable`),
-    ``function`` (:class:`TaggedFunction`), ``api`` (:class:`CachedRestApi`) and
+    ``function`` (:class:`TaggedFunction`), ``api`` (:class:`CachedRestApi`),
+    ``monitoring`` (:class:`ServiceMonitoring`: CloudWatch alarms by default) and
     ``authorization`` (:class:`Authorization`).
     """
 
@@ -55,6 +58,7 @@ class ServerlessCrudService(Construct):
         table_props: TimeSeriesTableProps | None = None,
         function_props: TaggedFunctionProps | None = None,
         api_props: CachedRestApiProps | None = None,
+        monitoring_props: ServiceMonitoringProps | None = None,
     ) -> None:
         """Build the service.
 
@@ -73,6 +77,8 @@ class ServerlessCrudService(Construct):
         :param function_props: overrides for the function.
             Default: ``TaggedFunctionProps()``.
         :param api_props: overrides for the API. Default: ``CachedRestApiProps()``.
+        :param monitoring_props: alarm thresholds and actions, and the optional dashboard.
+            Default: ``ServiceMonitoringProps()``, five alarms and no dashboard.
         """
         super().__init__(scope, construct_id)
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
@@ -92,6 +98,7 @@ class ServerlessCrudService(Construct):
         self.function = self.create_function(function)
         self.api = self.create_api(api)
         self.add_routes()
+        self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
         for key, value in tags.items():
             Tags.of(self).add(key, value)
@@ -149,6 +156,19 @@ class ServerlessCrudService(Construct):
         cover their parameters.
         """
         self.api.add_item_routes(self.function.function)
+
+    def create_monitoring(self, props: ServiceMonitoringProps) -> ServiceMonitoring:
+        """Build the alarms on the stage, the function and the table (construct id
+        ``Monitoring``); override to watch more, such as routes of your own.
+        """
+        return ServiceMonitoring(
+            self,
+            "Monitoring",
+            stage=self.api.rest_api.deployment_stage,
+            function=self.function.function,
+            table=self.table.table,
+            props=props,
+        )
 
     def add_outputs(self) -> None:
         """Output the API URL and the table, bucket and function names."""

@@ -60,3 +60,21 @@ def test_subclassing_example(tmp_path: Path) -> None:
         if r["Type"] == "AWS::ApiGateway::Resource" and r["Properties"]["PathPart"] == "health"
     ]
     assert len(health) == 1
+
+
+def test_alarms_example(tmp_path: Path) -> None:
+    (alarms,) = [b for b in _python_blocks() if "ServiceMonitoringProps(" in b]
+    script = (
+        "import aws_cdk as cdk\n\napp = cdk.App()\nstack = cdk.Stack(app, 'Watched')\n"
+        + alarms
+        + "\napp.synth()\n"
+    )
+    resources = _synth(script, tmp_path)["Watched"]["Resources"]
+    alarms_found = [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    (topic,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::SNS::Topic"]
+    assert len(alarms_found) == 5
+    assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms_found)
+    assert {a.get("ExtendedStatistic"): a["Threshold"] for a in alarms_found}["p99"] == 800
+    assert [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]

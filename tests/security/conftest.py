@@ -22,6 +22,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from cdk_serverless_crud import (
@@ -29,6 +30,7 @@ from cdk_serverless_crud import (
     CachedRestApiProps,
     CorsProps,
     ServerlessCrudService,
+    ServiceMonitoringProps,
     TaggedFunctionProps,
     TimeSeriesTableProps,
     VersionedStoreProps,
@@ -151,6 +153,10 @@ def _hardened(stack: Stack) -> None:
         encryption_key=key,
         store_props=VersionedStoreProps(server_access_logs_bucket=logs),
         function_props=TaggedFunctionProps(reserved_concurrent_executions=50),
+        monitoring_props=ServiceMonitoringProps(
+            alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True),
+            dashboard=True,
+        ),
         api_props=CachedRestApiProps(
             web_acl_arn=WEB_ACL,
             cors=CorsProps(

@@ -1,0 +1,325 @@
+"""ServiceMonitoring: CloudWatch alarms, and optionally a dashboard, for the service.
+
+The alarms are plain aws-cdk-lib ``cloudwatch.Alarm`` resources rather than
+cdk-monitoring-constructs': see the README's "Alarms" section for the measured reasons.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_serverless_crud import defaults, validation
+
+_MAX_LATENCY_MS = 29_000  # API Gateway's integration timeout: no answer takes longer
+_ONE_DAY_SECONDS = 86_400
+_SEVEN_DAYS_SECONDS = 7 * _ONE_DAY_SECONDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceMonitoringProps:
+    """Overrides for :class:`ServiceMonitoring`.
+
+    Each alarm fires when its metric reaches its threshold in ``datapoints_to_alarm`` of
+    ``evaluation_periods`` periods; periods without data count as healthy. Alarm and
+    dashboard names are left to CloudFormation, so services never collide.
+    """
+
+    alarms: bool = True
+    """Create the alarms.
+
+    :default: True
+    """
+
+    api_server_error_rate: float = defaults.ALARM_API_SERVER_ERROR_RATE
+    """The fraction of the stage's requests answered 5XX that raises the alarm, above 0
+    and at most 1. The item service answers bad input with a 4xx, so a 5XX is a fault.
+
+    :default: 0.01 (1 %)
+    """
+
+    api_latency_p99: Duration = defaults.ALARM_API_LATENCY_P99
+    """The stage's p99 latency (API Gateway's ``Latency``, cache hits included) that raises
+    the alarm, from 1 ms to 29 seconds.
+
+    :default: Duration.seconds(2)
+    """
+
+    function_errors: int = defaults.ALARM_FUNCTION_ERRORS
+    """Function errors per period that raise the alarm, at least 1. The handler answers
+    every request, so an error is a timeout, a crash or an out-of-memory.
+
+    :default: 1
+    """
+
+    function_throttles: int = defaults.ALARM_FUNCTION_THROTTLES
+    """Throttled invocations per period that raise the alarm, at least 1.
+
+    :default: 1
+    """
+
+    table_throttled_requests: int = defaults.ALARM_TABLE_THROTTLED_REQUESTS
+    """Throttled table requests per period that raise the alarm, at least 1, summed over
+    the operations the item service makes (GetItem, Query, TransactWriteItems).
+
+    :default: 1
+    """
+
+    period: Duration = defaults.ALARM_PERIOD
+    """The period each datapoint covers, a whole number of minutes.
+
+    :default: Duration.minutes(1)
+    """
+
+    evaluation_periods: int = defaults.ALARM_EVALUATION_PERIODS
+    """How many recent periods each alarm looks at, at least 1. With ``period`` at most a
+    day (seven days for periods of an hour or more), as CloudWatch allows.
+
+    :default: 5
+    """
+
+    datapoints_to_alarm: int = defaults.ALARM_DATAPOINTS_TO_ALARM
+    """How many of those periods must breach, from 1 to ``evaluation_periods``.
+
+    :default: 3
+    """
+
+    alarm_topic: sns.ITopic | None = None
+    """An SNS topic told when an alarm fires and when it recovers.
+
+    :default: None, no notification
+    """
+
+    alarm_actions: Sequence[cloudwatch.IAlarmAction] = ()
+    """More actions taken when an alarm fires, such as a Lambda or Systems Manager action.
+
+    :default: none
+    """
+
+    dashboard: bool = defaults.DASHBOARD
+    """Create a CloudWatch dashboard of the service's metrics and alarms.
+
+    :default: False
+    """
+
+    def __post_init__(self) -> None:
+        validation.check_range(
+            "ServiceMonitoringProps.api_server_error_rate", self.api_server_error_rate, 0, 1
+        )
+        if self.api_server_error_rate == 0:
+            raise ValueError(
+                "ServiceMonitoringProps.api_server_error_rate must be above 0 (a fraction such "
+                "as 0.01 for 1 %); got 0."
+            )
+        if not self.api_latency_p99.is_unresolved():
+            validation.check_range(
+                "ServiceMonitoringProps.api_latency_p99",
+                self.api_latency_p99.to_milliseconds(),
+                1,
+                _MAX_LATENCY_MS,
+                "milliseconds",
+            )
+        for prop in ("function_errors", "function_throttles", "table_throttled_requests"):
+            validation.check_range(f"ServiceMonitoringProps.{prop}", getattr(self, prop), 1)
+        self._check_evaluation()
+
+    def _check_evaluation(self) -> None:
+        validation.check_range(
+            "ServiceMonitoringProps.evaluation_periods", self.evaluation_periods, 1
+        )
+        validation.check_range(
+            "ServiceMonitoringProps.datapoints_to_alarm",
+            self.datapoints_to_alarm,
+            1,
+            self.evaluation_periods,
+        )
+        if self.period.is_unresolved():
+            return
+        seconds = self.period.to_seconds()
+        if seconds < 60 or seconds % 60:
+            raise ValueError(
+                "ServiceMonitoringProps.period must be a whole number of minutes (AWS "
+                f"services publish these metrics every minute); got {seconds:g} seconds."
+            )
+        limit = _SEVEN_DAYS_SECONDS if seconds >= 3600 else _ONE_DAY_SECONDS
+        if seconds * self.evaluation_periods > limit:
+            raise ValueError(
+                "ServiceMonitoringProps.period times evaluation_periods must be at most "
+                f"{limit // _ONE_DAY_SECONDS} day(s), as CloudWatch allows; got "
+                f"{seconds:g} seconds x {self.evaluation_periods}."
+            )
+
+
+class ServiceMonitoring(Construct):
+    """CloudWatch alarms on the signals that say the service is failing its callers.
+
+    - ``ApiServerErrorRate``: the stage's 5XX rate (``5XXError``, average);
+    - ``ApiLatencyP99``: the stage's p99 ``Latency``;
+    - ``FunctionErrors`` and ``FunctionThrottles``: the function's ``Errors`` and
+      ``Throttles``;
+    - ``TableThrottledRequests``: the table's ``ThrottledRequests`` for each operation
+      the item service makes, missing data filled with 0 and summed.
+
+    The alarms are ``.alarms`` (by those names, empty with ``alarms=False``), each also an
+    attribute in snake case (``.api_server_error_rate``...); the dashboard is
+    ``.dashboard``, None unless asked for.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: apigateway.Stage,
+        function: lambda_.IFunction,
+        table: dynamodb.ITable,
+        table_operations: Sequence[str] = defaults.ALARM_TABLE_OPERATIONS,
+        props: ServiceMonitoringProps | None = None,
+    ) -> None:
+        """Create the alarms and, if asked, the dashboard.
+
+        :param stage: the API stage to watch, such as ``rest_api.deployment_stage``.
+        :param function: the function behind the API.
+        :param table: the table the function reads and writes.
+        :param table_operations: the DynamoDB operations whose throttles count.
+            Default: GetItem, Query and TransactWriteItems, those of the item service.
+        :param props: thresholds, actions and the dashboard.
+            Default: ``ServiceMonitoringProps()``.
+        """
+        super().__init__(scope, construct_id)
+        if not table_operations:
+            raise ValueError(
+                "table_operations must name at least one DynamoDB operation, such as "
+                "'GetItem'; got none."
+            )
+        self.props = props or ServiceMonitoringProps()
+        period = self.props.period
+        self.metrics: Mapping[str, cloudwatch.IMetric] = {
+            "ApiServerErrorRate": stage.metric_server_error(statistic="Average", period=period),
+            "ApiLatencyP99": stage.metric_latency(statistic="p99", period=period),
+            "FunctionErrors": function.metric_errors(statistic="Sum", period=period),
+            "FunctionThrottles": function.metric_throttles(statistic="Sum", period=period),
+            "TableThrottledRequests": _throttled_requests(table, table_operations, period),
+        }
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        if self.props.alarms:
+            self._create_alarms()
+        self.api_server_error_rate = self.alarms.get("ApiServerErrorRate")
+        self.api_latency_p99 = self.alarms.get("ApiLatencyP99")
+        self.function_errors = self.alarms.get("FunctionErrors")
+        self.function_throttles = self.alarms.get("FunctionThrottles")
+        self.table_throttled_requests = self.alarms.get("TableThrottledRequests")
+        self.dashboard = self._create_dashboard() if self.props.dashboard else None
+
+    def _create_alarms(self) -> None:
+        props = self.props
+        window = (
+            f"in {props.datapoints_to_alarm} of {props.evaluation_periods} periods of "
+            f"{props.period.to_human_string()}"
+        )
+        specs = {
+            "ApiServerErrorRate": (
+                props.api_server_error_rate,
+                f"At least {props.api_server_error_rate * 100:g} % of the stage's requests were "
+                f"answered 5XX {window}. Bad input gets a 4xx, so look for error_code in the "
+                "function's logs and for throttling or timeouts.",
+            ),
+            "ApiLatencyP99": (
+                props.api_latency_p99.to_milliseconds(),
+                f"The stage's p99 latency reached {props.api_latency_p99.to_human_string()} "
+                f"{window}. Check the function's duration and write contention (503).",
+            ),
+            "FunctionErrors": (
+                props.function_errors,
+                f"The function failed at least {props.function_errors} time(s) per period "
+                f"{window}: timeouts, crashes or out of memory, as every answer is handled.",
+            ),
+            "FunctionThrottles": (
+                props.function_throttles,
+                f"The function was throttled at least {props.function_throttles} time(s) per "
+                f"period {window}: raise its reserved concurrency or the account's limit.",
+            ),
+            "TableThrottledRequests": (
+                props.table_throttled_requests,
+                f"The table throttled at least {props.table_throttled_requests} request(s) per "
+                f"period {window}: once boto3's retries run out, callers get a 5XX.",
+            ),
+        }
+        for name, (threshold, description) in specs.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                name,
+                metric=self.metrics[name],
+                threshold=threshold,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=props.evaluation_periods,
+                datapoints_to_alarm=props.datapoints_to_alarm,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            if props.alarm_topic is not None:
+                topic_action = cloudwatch_actions.SnsAction(props.alarm_topic)
+                alarm.add_alarm_action(topic_action)
+                alarm.add_ok_action(topic_action)
+            if props.alarm_actions:
+                alarm.add_alarm_action(*props.alarm_actions)
+            self.alarms[name] = alarm
+
+    def _create_dashboard(self) -> cloudwatch.Dashboard:
+        metrics = self.metrics
+        graphs: list[cloudwatch.IWidget] = [
+            cloudwatch.GraphWidget(title="API 5XX rate", left=[metrics["ApiServerErrorRate"]]),
+            cloudwatch.GraphWidget(title="API latency p99", left=[metrics["ApiLatencyP99"]]),
+            cloudwatch.GraphWidget(
+                title="Function errors and throttles",
+                left=[metrics["FunctionErrors"], metrics["FunctionThrottles"]],
+            ),
+            cloudwatch.GraphWidget(
+                title="Table throttled requests", left=[metrics["TableThrottledRequests"]]
+            ),
+        ]
+        dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        if self.alarms:
+            dashboard.add_widgets(
+                cloudwatch.AlarmStatusWidget(
+                    title="Alarms", alarms=list(self.alarms.values()), width=24
+                )
+            )
+        dashboard.add_widgets(*graphs)  # six columns each: one row of four
+        return dashboard
+
+
+def _throttled_requests(
+    table: dynamodb.ITable, operations: Sequence[str], period: Duration
+) -> cloudwatch.MathExpression:
+    """Throttled requests summed over ``operations``.
+
+    DynamoDB publishes ``ThrottledRequests`` per operation, and only when throttling
+    happens. A plain sum of the series (as aws-cdk-lib's
+    ``metric_throttled_requests_for_operations`` builds it) has no value in a minute
+    where one operation had no throttles, so the alarm would never see it; each series
+    is filled with 0 first.
+    """
+    using = {
+        operation.lower(): cloudwatch.Metric(
+            namespace="AWS/DynamoDB",
+            metric_name="ThrottledRequests",
+            dimensions_map={"TableName": table.table_name, "Operation": operation},
+            statistic="Sum",
+            period=period,
+        )
+        for operation in operations
+    }
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({name}, 0)" for name in using),
+        using_metrics=using,
+        label="Throttled requests",
+        period=period,
+    )
