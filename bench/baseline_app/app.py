@@ -452,7 +452,7 @@ def _alarms(
             ),
             1,
             f"The table throttled at least 1 request(s) per period {_WINDOW}: once boto3's "
-            "retries run out, callers get a 5XX.",
+            "retries run out, callers get 503 service_busy.",
         ),
     }
     for alarm_id, (metric, threshold, description) in alarms.items():

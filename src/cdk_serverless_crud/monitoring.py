@@ -249,7 +249,7 @@ class ServiceMonitoring(Construct):
             "TableThrottledRequests": (
                 props.table_throttled_requests,
                 f"The table throttled at least {props.table_throttled_requests} request(s) per "
-                f"period {window}: once boto3's retries run out, callers get a 5XX.",
+                f"period {window}: once boto3's retries run out, callers get 503 service_busy.",
             ),
         }
         for name, (threshold, description) in specs.items():

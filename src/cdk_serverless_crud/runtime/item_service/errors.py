@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from .codec import Json
@@ -94,6 +96,46 @@ class TooMuchContention(ApiError):
     def __init__(self, message: str) -> None:
         """Ask the client to retry after a second."""
         super().__init__(message, {"Retry-After": "1"})
+
+
+class ServiceBusy(ApiError):
+    """AWS throttled a call after boto3's own retries; the client should retry."""
+
+    status = 503
+    code = "service_busy"
+
+    def __init__(self) -> None:
+        """Ask the client to retry after a second."""
+        super().__init__("the service is busy; retry", {"Retry-After": "1"})
+
+
+# What DynamoDB and S3 answer when they throttle: capacity, request rate or account
+# limits. They are worth a retry, unlike every other failure.
+_THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+def as_api_error(error: Exception) -> ApiError | None:
+    """The answer for a failure: its own for an ApiError, 503 for throttling, else None."""
+    if isinstance(error, ApiError):
+        return error
+    if not isinstance(error, ClientError):
+        return None
+    code = error.response.get("Error", {}).get("Code")
+    reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    if code in _THROTTLING_CODES or (
+        code == "TransactionCanceledException"
+        and any(reason.get("Code") in _THROTTLING_REASONS for reason in reasons)
+    ):
+        return ServiceBusy()
+    return None
 
 
 def internal_error_payload(request_id: str) -> Json:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from . import clients, logs
 from .config import cors_policy, settings
 from .cors import cors_headers
-from .errors import ApiError, internal_error_payload
+from .errors import as_api_error, internal_error_payload
 from .http import json_response, parse_event
 from .repository import ItemRepository
 from .router import Router, item_routes
@@ -50,14 +50,16 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         match = router().resolve(request)
         route = match.template
         response = match.handler(request, match.params)
-    except ApiError as error:
-        error_code = error.code
-        response = json_response(error.status, error.payload(), error.headers)
     except Exception as error:
         # Writes are single transactions, so a failure here leaves no partial data.
-        error_code = "internal_error"
-        logs.log_unexpected(request.request_id, error)
-        response = json_response(500, internal_error_payload(request.request_id))
+        api_error = as_api_error(error)
+        if api_error is not None:
+            error_code = api_error.code
+            response = json_response(api_error.status, api_error.payload(), api_error.headers)
+        else:
+            error_code = "internal_error"
+            logs.log_unexpected(request.request_id, error)
+            response = json_response(500, internal_error_payload(request.request_id))
     response = response.with_headers(cors_headers(cors_policy(), request.headers.get("origin")))
     logs.log_request(
         request_id=request.request_id,
