@@ -39,7 +39,6 @@ class Sizes:
     read_sizes: tuple[tuple[int, int, int], ...]  # (items, versions, versions of the read item)
     throughput_repetitions: int
     throughput_seconds: float
-    throughput_diagnose: bool  # also measure local mode with TCP_NODELAY
     throughput_fresh_put_servers: bool  # each PUT run on an empty table
 
 
@@ -61,7 +60,6 @@ FULL = Sizes(
     ),
     throughput_repetitions=3,
     throughput_seconds=3.0,
-    throughput_diagnose=True,
     throughput_fresh_put_servers=True,
 )
 QUICK = Sizes(
@@ -74,7 +72,6 @@ QUICK = Sizes(
     read_sizes=((10, 1, 1), (10, 30, 30), (30, 1, 1), (30, 1, 30)),
     throughput_repetitions=1,
     throughput_seconds=0.5,
-    throughput_diagnose=False,
     throughput_fresh_put_servers=False,
 )
 
@@ -130,7 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 assembly,
                 sizes.throughput_repetitions,
                 sizes.throughput_seconds,
-                diagnose=sizes.throughput_diagnose,
                 fresh_put_servers=sizes.throughput_fresh_put_servers,
             ),
         )

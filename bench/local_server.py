@@ -5,8 +5,6 @@ with local mode (``serve_local``); ``python local_server.py baseline`` serves a 
 JSON answer with the standard library's ThreadingHTTPServer, this machine's ceiling for
 a Python HTTP server. Both bind a free port on 127.0.0.1, print their base URL on one
 line, and stop when stdin closes (so they never outlive the benchmark).
-``local-nodelay`` is local mode with TCP_NODELAY set on its connections, to measure
-what Nagle's algorithm costs it.
 """
 
 from __future__ import annotations
@@ -60,14 +58,9 @@ class _BaselineServer(AbstractContextManager["_BaselineServer"]):
 def main() -> None:
     kind = sys.argv[1]
     devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    if kind in ("local", "local-nodelay"):
-        from cdk_serverless_crud.local import server
+    if kind == "local":
+        from cdk_serverless_crud.local.server import serve_local
 
-        if kind == "local-nodelay":
-            # Diagnosis only, never shipped: what local mode would do if its replies were
-            # not held back by Nagle's algorithm (see docs/performance.md).
-            server._StageRequestHandler.disable_nagle_algorithm = True
-        serve_local = server.serve_local
         context: AbstractContextManager[object] = serve_local(
             Path(sys.argv[2]), host="127.0.0.1", port=0, log=devnull
         )

@@ -29,7 +29,6 @@ LOOPBACK = "127.0.0.1"  # the only address load is ever sent to
 CONCURRENCY = (1, 8)
 KINDS = ("cached GET", "uncached GET", "PUT")
 BASELINE = "baseline GET"
-NODELAY = " (TCP_NODELAY)"
 BODY = json.dumps({"name": "widget", "price": 9.99}).encode()
 
 Request = tuple[str, str, dict[str, str], bytes | None]
@@ -229,37 +228,26 @@ def measure_throughput(
     duration: float,
     *,
     concurrency: tuple[int, ...] = CONCURRENCY,
-    diagnose: bool = True,
     fresh_put_servers: bool = True,
 ) -> ThroughputResult:
     """Each repetition runs every phase; the order of phases turns round each time.
 
     Local mode serves GETs from one server, and each PUT run from a fresh one, so every
     PUT run starts from the same (empty) table: moto copies the whole table for each
-    transaction, so a PUT costs more as the table grows. With ``diagnose``, the same
-    runs are repeated against local mode with TCP_NODELAY set (``NODELAY`` kinds).
-    Without ``fresh_put_servers`` (smoke tests), PUTs follow the GETs on their server.
+    transaction, so a PUT costs more as the table grows. Without ``fresh_put_servers``
+    (smoke tests), PUTs follow the GETs on their server.
     """
     result = ThroughputResult(duration, concurrency, fresh_put_servers)
-
-    def local(server: str) -> list[Callable[[int], None]]:
-        if not fresh_put_servers:
-            return [
-                lambda index: _get_phase(
-                    result, server, cdk_out, duration, _order(concurrency, index), puts=True
-                )
-            ]
-        return [
-            lambda index: _get_phase(result, server, cdk_out, duration, _order(concurrency, index)),
-            lambda index: _put_phase(result, server, cdk_out, duration, _order(concurrency, index)),
-        ]
-
     phases: list[Callable[[int], None]] = [
         lambda index: _baseline_phase(result, duration, _order(concurrency, index)),
-        *local("local"),
+        lambda index: _get_phase(
+            result, cdk_out, duration, _order(concurrency, index), puts=not fresh_put_servers
+        ),
     ]
-    if diagnose:
-        phases += local("local-nodelay")
+    if fresh_put_servers:
+        phases.append(
+            lambda index: _put_phase(result, cdk_out, duration, _order(concurrency, index))
+        )
     for index in range(repetitions):
         shift = index % len(phases)
         for phase in phases[shift:] + phases[:shift]:
@@ -271,10 +259,6 @@ def _order(concurrency: tuple[int, ...], index: int) -> tuple[int, ...]:
     return concurrency if index % 2 == 0 else tuple(reversed(concurrency))
 
 
-def _label(kind: str, server: str) -> str:
-    return kind + NODELAY if server == "local-nodelay" else kind
-
-
 def _baseline_phase(result: ThroughputResult, duration: float, order: tuple[int, ...]) -> None:
     with running_server("baseline") as url:
         for clients in order:
@@ -284,37 +268,36 @@ def _baseline_phase(result: ThroughputResult, duration: float, order: tuple[int,
 
 def _get_phase(
     result: ThroughputResult,
-    server: str,
     cdk_out: Path,
     duration: float,
     order: tuple[int, ...],
     *,
     puts: bool = False,
 ) -> None:
-    with running_server(server, cdk_out) as url:
+    with running_server("local", cdk_out) as url:
         (item_id,) = _create_items(url, 1)
         path = f"/items/{item_id}"
         fresh = {"Cache-Control": "max-age=0"}
         for clients in order:
             cached = generate_load(url, lambda _: ("GET", path, {}, None), clients, duration)
-            result.add(_label("cached GET", server), clients, cached)
+            result.add("cached GET", clients, cached)
             uncached = generate_load(url, lambda _: ("GET", path, fresh, None), clients, duration)
-            result.add(_label("uncached GET", server), clients, uncached)
+            result.add("uncached GET", clients, uncached)
         for clients in order if puts else ():
             paths = [f"/items/{item_id}" for item_id in _create_items(url, clients)]
             load = generate_load(url, _put_request(paths), clients, duration)
-            result.add(_label("PUT", server), clients, load)
+            result.add("PUT", clients, load)
 
 
 def _put_phase(
-    result: ThroughputResult, server: str, cdk_out: Path, duration: float, order: tuple[int, ...]
+    result: ThroughputResult, cdk_out: Path, duration: float, order: tuple[int, ...]
 ) -> None:
     for clients in order:
-        with running_server(server, cdk_out) as url:
+        with running_server("local", cdk_out) as url:
             # One item per client: writers to one item would contend, and retry.
             paths = [f"/items/{item_id}" for item_id in _create_items(url, clients)]
             load = generate_load(url, _put_request(paths), clients, duration)
-            result.add(_label("PUT", server), clients, load)
+            result.add("PUT", clients, load)
 
 
 def _put_request(paths: list[str]) -> Callable[[int], Request]:

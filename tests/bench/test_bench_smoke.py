@@ -100,7 +100,7 @@ def read_cost() -> ReadCostResult:
 
 @pytest.fixture(scope="module")
 def throughput(assemblies: dict[Path, Path]) -> ThroughputResult:
-    return measure_throughput(assemblies[EXAMPLE_APP], 1, 0.2, concurrency=(2,), diagnose=False)
+    return measure_throughput(assemblies[EXAMPLE_APP], 1, 0.2, concurrency=(2,))
 
 
 @pytest.fixture(scope="module")
