@@ -43,7 +43,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    synth_pairs=7,
+    synth_pairs=11,  # per-pair ratios spread over ~20 points on a shared machine
     synth_warmup_pairs=1,
     cold_start_pairs=15,
     cold_start_warmup_pairs=1,

@@ -104,7 +104,7 @@ def _verdict(value: float, goal: float = GOAL_RATIO) -> str:
     """Short form, for the summary table."""
     if value <= goal:
         return "**Met**"
-    return f"**Not met**: {(value / goal - 1) * 100:.0f}% over the goal"
+    return f"**Not met**: {value:.3f}x, {(value / goal - 1) * 100:.1f}% over the goal"
 
 
 def _goal_sentence(value: float, goal: float = GOAL_RATIO) -> str:
