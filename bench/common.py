@@ -165,6 +165,28 @@ def seed_items(dynamodb: Any, ids: Sequence[str], versions: int) -> int:
 # ---------------------------------------------------------------- Lambda invocations
 
 
+class ReadCounter:
+    """Items DynamoDB read for the runtime, and its calls, since the last take()."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.calls: list[str] = []
+
+    def after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """botocore's ``after-call.dynamodb`` event: count what the call read."""
+        self.calls.append(model.name)
+        if model.name == "Query":
+            self.items += int(parsed.get("ScannedCount", 0))
+        elif model.name == "GetItem":
+            self.items += 1 if "Item" in parsed else 0
+
+    def take(self) -> tuple[int, list[str]]:
+        """The count and calls so far, then start again."""
+        taken = (self.items, self.calls)
+        self.items, self.calls = 0, []
+        return taken
+
+
 def api_event(
     method: str,
     resource: str,

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .common import LambdaContext, api_event, get_item_event, seed_items
+from .common import LambdaContext, ReadCounter, api_event, get_item_event, seed_items
 from .latency import warm_runtime
 
 PAGE = 25  # the API's default page size, for GET /items and GET /items/{id}/versions
@@ -84,26 +84,6 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
     }
 
 
-class _ReadCounter:
-    """Items DynamoDB read for the runtime, and its calls, since the last take()."""
-
-    def __init__(self) -> None:
-        self.items = 0
-        self.calls: list[str] = []
-
-    def after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append(model.name)
-        if model.name == "Query":
-            self.items += int(parsed.get("ScannedCount", 0))
-        elif model.name == "GetItem":
-            self.items += 1 if "Item" in parsed else 0
-
-    def take(self) -> tuple[int, list[str]]:
-        taken = (self.items, self.calls)
-        self.items, self.calls = 0, []
-        return taken
-
-
 def measure_read_cost(sizes: list[tuple[int, int, int]]) -> ReadCostResult:
     """Seed each ``(items, versions, probe_versions)`` size and read from it.
 
@@ -125,7 +105,7 @@ def _measure_cell(items: int, versions: int, probe_versions: int) -> Cell:
         records = seed_items(dynamodb, [PROBE], probe_versions) + seed_items(
             dynamodb, others, versions
         )
-        counter = _ReadCounter()
+        counter = ReadCounter()
         events = dynamodb.meta.events
         events.register("after-call.dynamodb", counter.after_call)
         try:
@@ -146,7 +126,7 @@ def _measure_cell(items: int, versions: int, probe_versions: int) -> Cell:
     return Cell(items, versions, probe_versions, records, get, list_page, versions_page)
 
 
-def _request(handler: Any, counter: _ReadCounter, event: dict[str, Any], key: str | None) -> Reads:
+def _request(handler: Any, counter: ReadCounter, event: dict[str, Any], key: str | None) -> Reads:
     counter.take()
     answer = handler.handler(event, LambdaContext())
     if answer["statusCode"] != 200:

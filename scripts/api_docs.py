@@ -126,14 +126,24 @@ def parameter_table(
         elif default is None:
             findings.missing_defaults.append(f"{owner}({parameter.name}=...)")
             default = f"`{expression(parameter.default)}`"
-        rows.append(
-            f"| `{parameter.name}` | {code(expression(parameter.annotation))} "
-            f"| {one_line(markdown(default, classes))} "
-            f"| {one_line(markdown(description, classes))} |"
-        )
+        rows.append(table_row(parameter.name, parameter.annotation, default, description, classes))
     if not rows:
         return []
     return ["| Parameter | Type | Default | Description |", "| --- | --- | --- | --- |", *rows]
+
+
+def table_row(
+    name: str,
+    annotation: str | griffe.Expr | None,
+    default: str,
+    description: str,
+    classes: list[str],
+) -> str:
+    """One row of a parameter or props table: name, type, default and description."""
+    return (
+        f"| `{name}` | {code(expression(annotation))} "
+        f"| {one_line(markdown(default, classes))} | {one_line(markdown(description, classes))} |"
+    )
 
 
 def docstring_text(obj: griffe.Object | griffe.Alias) -> str:
@@ -178,10 +188,7 @@ def fields_table(cls: griffe.Class, classes: list[str], findings: Findings) -> l
         elif default is None:
             findings.missing_defaults.append(f"{cls.name}.{name}")
             default = f"`{expression(member.value)}`"
-        rows.append(
-            f"| `{name}` | {code(expression(member.annotation))} "
-            f"| {one_line(markdown(default, classes))} | {one_line(markdown(text, classes))} |"
-        )
+        rows.append(table_row(name, member.annotation, default, text, classes))
     return ["| Prop | Type | Default | Description |", "| --- | --- | --- | --- |", *rows]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Annotations, ArnFormat, Aspects, Duration, IAspect, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aspects, Duration, IAspect, Names, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -626,13 +626,7 @@ class CachedRestApi(Construct):
         )
 
     def _register_cloud_watch_role(self) -> iam.Role:
-        stack = Stack.of(self)
-        log_groups = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        log_groups = keys.log_groups_arn(self)
         log_streams = f"{log_groups}:log-stream:*"
         # Account-wide: it must cover every API's execution and access log groups in this
         # region, not only this one's.

@@ -38,15 +38,20 @@ def encrypted_log_group(
     return logs.LogGroup(scope, construct_id, retention=retention, encryption_key=encryption_key)
 
 
-def allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
-    """Let CloudWatch Logs in this account and region use ``key`` for its log groups."""
-    stack = Stack.of(scope)
-    log_groups = stack.format_arn(
+def log_groups_arn(scope: Construct) -> str:
+    """The ARN pattern of every log group in the account and region of ``scope``'s stack."""
+    return Stack.of(scope).format_arn(
         service="logs",
         resource="log-group",
         resource_name="*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
+
+
+def allow_cloudwatch_logs(scope: Construct, key: kms.IKey) -> None:
+    """Let CloudWatch Logs in this account and region use ``key`` for its log groups."""
+    stack = Stack.of(scope)
+    log_groups = log_groups_arn(scope)
     statement = iam.PolicyStatement(
         sid="AllowCloudWatchLogsOfThisAccountAndRegion",
         principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],

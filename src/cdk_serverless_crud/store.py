@@ -1,7 +1,7 @@
 """VersionedStore: the versioned S3 bucket that holds item bodies too large for DynamoDB."""
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -10,6 +10,16 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_serverless_crud import acknowledgments, defaults, validation
+
+# What the store's bucket and its access log bucket share: versioned, private, owned by
+# the bucket owner, reachable over TLS 1.2+ only.
+_SECURE_BUCKET: dict[str, Any] = {
+    "versioned": True,
+    "block_public_access": defaults.BLOCK_PUBLIC_ACCESS,
+    "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    "enforce_ssl": defaults.ENFORCE_SSL,
+    "minimum_tls_version": defaults.MINIMUM_TLS_VERSION,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,14 +92,10 @@ class VersionedStore(Construct):
         self.bucket = s3.Bucket(
             self,
             "Resource",
-            versioned=True,
+            **_SECURE_BUCKET,
             encryption=s3.BucketEncryption.KMS if key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=key,
             bucket_key_enabled=True if key else None,
-            block_public_access=defaults.BLOCK_PUBLIC_ACCESS,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=defaults.ENFORCE_SSL,
-            minimum_tls_version=defaults.MINIMUM_TLS_VERSION,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireNoncurrentVersions",
@@ -143,12 +149,8 @@ class VersionedStore(Construct):
         return s3.Bucket(
             self,
             "AccessLogs",
-            versioned=True,
+            **_SECURE_BUCKET,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=defaults.BLOCK_PUBLIC_ACCESS,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=defaults.ENFORCE_SSL,
-            minimum_tls_version=defaults.MINIMUM_TLS_VERSION,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",

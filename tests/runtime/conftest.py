@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from bench.common import create_resources
 from item_service import clients, config, handler
 from moto import mock_aws
 
@@ -47,33 +48,8 @@ def aws() -> Iterator[SimpleNamespace]:
     # Keeping boto3's default session across tests keeps its loaded service models:
     # creating a client then costs milliseconds instead of ~100 ms.
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "id", "AttributeType": "S"},
-                {"AttributeName": "timestamp", "AttributeType": "N"},
-                {"AttributeName": "listing", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "id", "KeyType": "HASH"},
-                {"AttributeName": "timestamp", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "listing", "KeyType": "HASH"},
-                        {"AttributeName": "id", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+        create_resources(dynamodb, s3)
         yield SimpleNamespace(dynamodb=dynamodb, s3=s3)
     _cold_start()
 

@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+# The benchmark seeds the same table and bucket: their names are defined once, there.
+from bench.common import BUCKET as BUCKET
+from bench.common import INDEX as INDEX
+from bench.common import PREFIX as PREFIX
+from bench.common import STAGE
+from bench.common import TABLE as TABLE
 from item_service import handler
 from openapi_schema_validator import OAS30Validator
 
 PACKAGE = Path(__file__).parents[2] / "src" / "cdk_serverless_crud"
 OPENAPI: dict[str, Any] = json.loads((PACKAGE / "openapi.json").read_text())
-TABLE = "items-table"
-INDEX = "latest-items"
-BUCKET = "items-bucket"
-PREFIX = "items/"
-STAGE = "prod"
 TEMPLATES = ("/items", "/items/{id}", "/items/{id}/versions")
 
 
