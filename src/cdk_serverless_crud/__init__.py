@@ -17,8 +17,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps, CorsProps
-    from cdk_serverless_crud.authorization import Authorization, AuthorizationMode
+    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
+    from cdk_serverless_crud.authorization import (
+        ApiKeyAuthorization,
+        Authorization,
+        AuthorizationBinding,
+        AuthorizationMode,
+        CognitoAuthorization,
+        IamAuthorization,
+        NoAuthorization,
+    )
+    from cdk_serverless_crud.cors import CorsProps
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
     from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
     from cdk_serverless_crud.service import ServerlessCrudService
@@ -26,11 +35,16 @@ if TYPE_CHECKING:
     from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
 _EXPORTS = {
+    "ApiKeyAuthorization": "authorization",
     "Authorization": "authorization",
+    "AuthorizationBinding": "authorization",
     "AuthorizationMode": "authorization",
+    "CognitoAuthorization": "authorization",
+    "IamAuthorization": "authorization",
+    "NoAuthorization": "authorization",
     "CachedRestApi": "api",
     "CachedRestApiProps": "api",
-    "CorsProps": "api",
+    "CorsProps": "cors",
     "ServerlessCrudService": "service",
     "ServiceMonitoring": "monitoring",
     "ServiceMonitoringProps": "monitoring",
@@ -43,11 +57,16 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ApiKeyAuthorization",
     "Authorization",
+    "AuthorizationBinding",
     "AuthorizationMode",
     "CachedRestApi",
     "CachedRestApiProps",
+    "CognitoAuthorization",
     "CorsProps",
+    "IamAuthorization",
+    "NoAuthorization",
     "ServerlessCrudService",
     "ServiceMonitoring",
     "ServiceMonitoringProps",

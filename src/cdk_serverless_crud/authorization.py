@@ -1,22 +1,30 @@
-"""Authorization: how the API authenticates its callers, chosen with a factory method.
+"""Authorization: how the API authenticates its callers, one class per mode.
 
-``Authorization.iam()`` (the default), ``Authorization.cognito(...)``,
-``Authorization.api_keys(...)`` or ``Authorization.none()``. ``CachedRestApi`` applies
-the choice to every method, and keys cached answers per caller where the answer could
-otherwise reach another caller.
+Pick one with a factory: ``Authorization.iam()`` (the default), ``.cognito(...)``,
+``.api_keys(...)`` or ``.none()``. Each mode binds itself to the API
+(:meth:`Authorization.bind`): it creates what it needs (a user pool and authorizer, a
+usage plan) and tells the API the method options, the header that tells callers apart in
+the cache key, and the cdk-nag findings the mode explains. ``CachedRestApi`` applies the
+binding and never asks which mode it has, as aws-cdk-lib's ``ApiDefinition.bind`` and
+``Code.bind`` do for their variants.
 """
 
 from __future__ import annotations
 
+import abc
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
+import jsii
+from aws_cdk import Annotations, Aspects, IAspect
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from cdk_serverless_crud import acknowledgments, defaults, validation
+from cdk_serverless_crud.user_pool import create_user_pool
 
 
 class AuthorizationMode(enum.Enum):
@@ -32,15 +40,49 @@ class AuthorizationMode(enum.Enum):
     """Anyone on the internet."""
 
 
-_CALLER_HEADERS = {
-    AuthorizationMode.COGNITO: "Authorization",
-    AuthorizationMode.API_KEY: "x-api-key",
-}
 _ALLOWED_MFA = (cognito.Mfa.REQUIRED, cognito.Mfa.OPTIONAL)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Authorization:
+class AuthorizationBinding:
+    """What an :class:`Authorization` gives the API it is bound to."""
+
+    method_options: apigateway.MethodOptions
+    """The default options of every method of the API."""
+
+    caller_header: str | None = None
+    """The header that tells callers apart, which cached answers must be keyed on.
+
+    :default: None, callers need not be told apart
+    """
+
+    acknowledgments: Mapping[str, str] = field(default_factory=dict)
+    """cdk-nag rule ids and why they do not apply, for every method that uses
+    :attr:`method_options`.
+
+    :default: none
+    """
+
+    authorizer: apigateway.IAuthorizer | None = None
+    """The authorizer of every method, with Cognito.
+
+    :default: None
+    """
+
+    user_pool: cognito.IUserPool | None = None
+    """The user pool callers sign in to, with Cognito.
+
+    :default: None
+    """
+
+    user_pool_client: cognito.UserPoolClient | None = None
+    """The app client of a user pool the API created.
+
+    :default: None
+    """
+
+
+class Authorization(abc.ABC):
     """How the API authenticates callers. Build one with a factory method:
 
     - :meth:`iam` (the default): callers sign requests with SigV4 and need
@@ -48,65 +90,40 @@ class Authorization:
     - :meth:`cognito`: callers send a Cognito user pool token in ``Authorization``;
     - :meth:`api_keys`: callers send an API key of the usage plan in ``x-api-key``;
     - :meth:`none`: a public API; the construct adds a warning.
-
-    The fields hold the settings of the chosen mode; the others keep their defaults.
     """
 
-    mode: AuthorizationMode
+    mode: ClassVar[AuthorizationMode]
     """Which kind of authorization."""
 
-    user_pool: cognito.IUserPool | None = None
-    """COGNITO: an existing user pool, or None for one the API creates.
+    grants_by_iam: ClassVar[bool] = False
+    """Whether IAM policies decide access, so that ``grant_invoke_*`` grants mean something."""
 
-    :default: None
-    """
+    @abc.abstractmethod
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        """Create what the mode needs in ``scope`` (the API) and say how methods use it."""
 
-    scopes: tuple[str, ...] = ()
-    """COGNITO: OAuth scopes an access token must carry; none accepts ID tokens.
+    def bind_stage(self, rest_api: apigateway.RestApi) -> apigateway.UsagePlan | None:
+        """Attach what the mode needs to the deployed stage; the usage plan of API keys.
 
-    :default: no scopes
-    """
+        :default: nothing
+        """
+        return None
 
-    mfa: cognito.Mfa = defaults.COGNITO_MFA
-    """COGNITO, created pool: multi-factor authentication, REQUIRED or OPTIONAL (TOTP).
+    @property
+    def caller_header(self) -> str | None:
+        """The header that tells callers apart, which cached answers must be keyed on.
 
-    :default: Mfa.REQUIRED
-    """
-
-    threat_protection: bool = defaults.COGNITO_THREAT_PROTECTION
-    """COGNITO, created pool: the Plus feature plan with full-function threat protection.
-
-    :default: True
-    """
-
-    quota_limit: int = defaults.API_KEY_QUOTA_LIMIT
-    """API_KEY: requests one key may make per ``quota_period``, at least 1.
-
-    :default: 10000
-    """
-
-    quota_period: apigateway.Period = defaults.API_KEY_QUOTA_PERIOD
-    """API_KEY: the period of ``quota_limit``.
-
-    :default: Period.DAY
-    """
-
-    throttling_rate_limit: float = defaults.API_KEY_THROTTLING_RATE_LIMIT
-    """API_KEY: steady-state requests per second per key, at least 0.
-
-    :default: 10
-    """
-
-    throttling_burst_limit: int = defaults.API_KEY_THROTTLING_BURST_LIMIT
-    """API_KEY: requests per key in a burst above the rate, at least 0.
-
-    :default: 20
-    """
+        ``Authorization`` with Cognito, ``x-api-key`` with API keys. None with IAM, whose
+        signature changes with every request, and with no authorization: API Gateway
+        authorizes each request before the cache answers, and the items are the same for
+        every caller allowed to read them.
+        """
+        return None
 
     @staticmethod
-    def iam() -> Authorization:
+    def iam() -> IamAuthorization:
         """AWS IAM (SigV4): each request is signed, and IAM policies allow each method."""
-        return Authorization(mode=AuthorizationMode.IAM)
+        return IamAuthorization()
 
     @staticmethod
     def cognito(
@@ -115,7 +132,7 @@ class Authorization:
         scopes: Sequence[str] = (),
         mfa: cognito.Mfa | None = None,
         threat_protection: bool | None = None,
-    ) -> Authorization:
+    ) -> CognitoAuthorization:
         """A Cognito user pool authorizer on every method.
 
         :param user_pool: an existing pool. Default: a pool the API creates, with no
@@ -157,8 +174,7 @@ class Authorization:
             )
         if threat_protection is None:
             threat_protection = defaults.COGNITO_THREAT_PROTECTION
-        return Authorization(
-            mode=AuthorizationMode.COGNITO,
+        return CognitoAuthorization(
             user_pool=user_pool,
             scopes=tuple(scopes),
             mfa=mfa or defaults.COGNITO_MFA,
@@ -172,7 +188,7 @@ class Authorization:
         quota_period: apigateway.Period = defaults.API_KEY_QUOTA_PERIOD,
         throttling_rate_limit: float = defaults.API_KEY_THROTTLING_RATE_LIMIT,
         throttling_burst_limit: int = defaults.API_KEY_THROTTLING_BURST_LIMIT,
-    ) -> Authorization:
+    ) -> ApiKeyAuthorization:
         """API keys: every method requires a key of the API's usage plan.
 
         Add keys with ``CachedRestApi.add_api_key``. API keys identify callers and meter
@@ -191,8 +207,7 @@ class Authorization:
         validation.check_range(
             "Authorization.api_keys(throttling_burst_limit=...)", throttling_burst_limit, 0
         )
-        return Authorization(
-            mode=AuthorizationMode.API_KEY,
+        return ApiKeyAuthorization(
             quota_limit=quota_limit,
             quota_period=quota_period,
             throttling_rate_limit=throttling_rate_limit,
@@ -200,67 +215,229 @@ class Authorization:
         )
 
     @staticmethod
-    def none() -> Authorization:
+    def none() -> NoAuthorization:
         """No authorization: anyone who knows the URL may read and write. Adds a warning."""
-        return Authorization(mode=AuthorizationMode.NONE)
+        return NoAuthorization()
+
+
+class IamAuthorization(Authorization):
+    """AWS IAM (SigV4) on every method; build it with :meth:`Authorization.iam`."""
+
+    mode = AuthorizationMode.IAM
+    """Always ``AuthorizationMode.IAM``."""
+    grants_by_iam = True
+    """Always True: IAM policies decide access."""
+
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        """Every method requires a SigV4 signature allowed by IAM."""
+        return _acknowledged(
+            scope,
+            AuthorizationBinding(
+                method_options=apigateway.MethodOptions(
+                    authorization_type=apigateway.AuthorizationType.IAM
+                ),
+                acknowledgments={"AwsSolutions-COG4": acknowledgments.IAM_NOT_COGNITO},
+            ),
+            "AWS_IAM",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CognitoAuthorization(Authorization):
+    """A Cognito user pool authorizer; build it with :meth:`Authorization.cognito`."""
+
+    mode = AuthorizationMode.COGNITO
+    """Always ``AuthorizationMode.COGNITO``."""
+
+    user_pool: cognito.IUserPool | None = None
+    """An existing user pool, or None for one the API creates.
+
+    :default: None
+    """
+
+    scopes: tuple[str, ...] = ()
+    """OAuth scopes an access token must carry; none accepts ID tokens.
+
+    :default: no scopes
+    """
+
+    mfa: cognito.Mfa = defaults.COGNITO_MFA
+    """For the created pool: multi-factor authentication, REQUIRED or OPTIONAL (TOTP).
+
+    :default: Mfa.REQUIRED
+    """
+
+    threat_protection: bool = defaults.COGNITO_THREAT_PROTECTION
+    """For the created pool: the Plus feature plan with full-function threat protection.
+
+    :default: True
+    """
 
     @property
-    def caller_header(self) -> str | None:
-        """The header that tells callers apart, which cached answers must be keyed on.
+    def caller_header(self) -> str:
+        """``Authorization``: the token differs per user."""
+        return "Authorization"
 
-        ``Authorization`` with Cognito, ``x-api-key`` with API keys. None with IAM, whose
-        signature changes with every request, and with no authorization: API Gateway
-        authorizes each request before the cache answers, and the items are the same for
-        every caller allowed to read them.
-        """
-        return _CALLER_HEADERS.get(self.mode)
-
-
-def create_user_pool(
-    scope: Construct, authorization: Authorization
-) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
-    """The user pool (id ``UserPool``) and app client (``UserPoolClient``) for COGNITO."""
-    plus = authorization.threat_protection
-    pool = cognito.UserPool(
-        scope,
-        "UserPool",
-        self_sign_up_enabled=defaults.COGNITO_SELF_SIGN_UP,
-        sign_in_aliases=cognito.SignInAliases(email=True),
-        sign_in_case_sensitive=False,
-        auto_verify=cognito.AutoVerifiedAttrs(email=True),
-        account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-        mfa=authorization.mfa,
-        mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-        password_policy=cognito.PasswordPolicy(
-            min_length=defaults.COGNITO_PASSWORD_MIN_LENGTH,
-            require_lowercase=True,
-            require_uppercase=True,
-            require_digits=True,
-            require_symbols=True,
-            temp_password_validity=defaults.COGNITO_TEMP_PASSWORD_VALIDITY,
-        ),
-        feature_plan=cognito.FeaturePlan.PLUS if plus else cognito.FeaturePlan.ESSENTIALS,
-        standard_threat_protection_mode=(
-            cognito.StandardThreatProtectionMode.FULL_FUNCTION if plus else None
-        ),
-        deletion_protection=True,
-        removal_policy=defaults.COGNITO_REMOVAL_POLICY,
-    )
-    if authorization.mfa is not cognito.Mfa.REQUIRED:
-        acknowledgments.acknowledge(
-            pool, "AwsSolutions-COG2", acknowledgments.USER_POOL_MFA_OPTIONAL
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        """The user pool (``UserPool``, created unless given) and its ``Authorizer``."""
+        pool: cognito.IUserPool
+        client: cognito.UserPoolClient | None = None
+        if self.user_pool is None:
+            pool, client = create_user_pool(
+                scope, mfa=self.mfa, threat_protection=self.threat_protection
+            )
+        else:
+            pool = self.user_pool
+        authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            scope,
+            "Authorizer",
+            cognito_user_pools=[pool],
+            identity_source=apigateway.IdentitySource.header(self.caller_header),
         )
-    if not plus:
-        acknowledgments.acknowledge(pool, "AwsSolutions-COG8", acknowledgments.USER_POOL_ESSENTIALS)
-    client = pool.add_client(
-        "UserPoolClient",
-        auth_flows=cognito.AuthFlow(user_srp=True),
-        generate_secret=False,
-        disable_o_auth=True,
-        prevent_user_existence_errors=True,
-        enable_token_revocation=True,
-        access_token_validity=defaults.COGNITO_ACCESS_TOKEN_VALIDITY,
-        id_token_validity=defaults.COGNITO_ACCESS_TOKEN_VALIDITY,
-        refresh_token_validity=defaults.COGNITO_REFRESH_TOKEN_VALIDITY,
+        return AuthorizationBinding(
+            method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                authorizer=authorizer,
+                authorization_scopes=list(self.scopes) or None,
+            ),
+            caller_header=self.caller_header,
+            authorizer=authorizer,
+            user_pool=pool,
+            user_pool_client=client,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyAuthorization(Authorization):
+    """API keys of a usage plan; build it with :meth:`Authorization.api_keys`."""
+
+    mode = AuthorizationMode.API_KEY
+    """Always ``AuthorizationMode.API_KEY``."""
+
+    quota_limit: int = defaults.API_KEY_QUOTA_LIMIT
+    """Requests one key may make per ``quota_period``, at least 1.
+
+    :default: 10000
+    """
+
+    quota_period: apigateway.Period = defaults.API_KEY_QUOTA_PERIOD
+    """The period of ``quota_limit``.
+
+    :default: Period.DAY
+    """
+
+    throttling_rate_limit: float = defaults.API_KEY_THROTTLING_RATE_LIMIT
+    """Steady-state requests per second per key, at least 0.
+
+    :default: 10
+    """
+
+    throttling_burst_limit: int = defaults.API_KEY_THROTTLING_BURST_LIMIT
+    """Requests per key in a burst above the rate, at least 0.
+
+    :default: 20
+    """
+
+    @property
+    def caller_header(self) -> str:
+        """``x-api-key``: the key differs per caller."""
+        return "x-api-key"
+
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        """Every method requires an API key, and no other authorization."""
+        return _without_authorizer(
+            scope,
+            api_key_required=True,
+            caller_header=self.caller_header,
+            reason=acknowledgments.API_KEY_NOT_AUTHORIZATION,
+        )
+
+    def bind_stage(self, rest_api: apigateway.RestApi) -> apigateway.UsagePlan:
+        """The usage plan (``UsagePlan``) of the stage, with the quota and throttling."""
+        return rest_api.add_usage_plan(
+            "UsagePlan",
+            description="Quota and throttling per API key",
+            quota=apigateway.QuotaSettings(limit=self.quota_limit, period=self.quota_period),
+            throttle=apigateway.ThrottleSettings(
+                rate_limit=self.throttling_rate_limit, burst_limit=self.throttling_burst_limit
+            ),
+            api_stages=[
+                apigateway.UsagePlanPerApiStage(api=rest_api, stage=rest_api.deployment_stage)
+            ],
+        )
+
+
+class NoAuthorization(Authorization):
+    """No authorization, for a public API; build it with :meth:`Authorization.none`."""
+
+    mode = AuthorizationMode.NONE
+    """Always ``AuthorizationMode.NONE``."""
+
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        """Every method is open; the API gets a warning annotation."""
+        Annotations.of(scope).add_warning_v2(
+            "cdk-serverless-crud:no-authorization",
+            "Authorization.none(): anyone who knows the URL can read and write items. "
+            "Use Authorization.iam() (the default), .cognito() or .api_keys() unless "
+            "the API is meant to be public.",
+        )
+        return _without_authorizer(
+            scope,
+            api_key_required=False,
+            caller_header=None,
+            reason=acknowledgments.NO_AUTHORIZATION,
+        )
+
+
+def _without_authorizer(
+    scope: Construct, *, api_key_required: bool, caller_header: str | None, reason: str
+) -> AuthorizationBinding:
+    """Methods with no authorizer, which cdk-nag's APIG4 and COG4 flag, for ``reason``."""
+    return _acknowledged(
+        scope,
+        AuthorizationBinding(
+            method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.NONE,
+                api_key_required=api_key_required,
+            ),
+            caller_header=caller_header,
+            acknowledgments={"AwsSolutions-APIG4": reason, "AwsSolutions-COG4": reason},
+        ),
+        "NONE",
     )
-    return pool, client
+
+
+def _acknowledged(
+    scope: Construct, binding: AuthorizationBinding, authorization_type: str
+) -> AuthorizationBinding:
+    """``binding``, with its findings acknowledged on each method of ``scope`` that uses it.
+
+    :param authorization_type: the method's ``AuthorizationType`` as CloudFormation
+        writes it, such as ``AWS_IAM``.
+    """
+    Aspects.of(scope).add(_AcknowledgeAuthorizationFindings(binding, authorization_type))
+    return binding
+
+
+@jsii.implements(IAspect)
+class _AcknowledgeAuthorizationFindings:
+    """Acknowledges, per method, the findings that the binding's authorization explains.
+
+    A method whose settings differ from the binding's (a route added with its own
+    authorization) is left to the checks.
+    """
+
+    def __init__(self, binding: AuthorizationBinding, authorization_type: str) -> None:
+        self._authorization_type = authorization_type
+        self._api_key_required = binding.method_options.api_key_required is True
+        self._acknowledgments = dict(binding.acknowledgments)
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, apigateway.CfnMethod) or node.http_method == "OPTIONS":
+            return
+        if (node.authorization_type or "NONE") != self._authorization_type:
+            return
+        if self._api_key_required and node.api_key_required is not True:
+            return
+        for rule, reason in self._acknowledgments.items():
+            acknowledgments.acknowledge(node, rule, reason)

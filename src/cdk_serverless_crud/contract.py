@@ -8,6 +8,7 @@ runtime keeps its own checks for ids, ``limit``, ``cursor`` and ``If-Match``.
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,23 @@ OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 JSON_MEDIA_TYPE = "application/json"
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 
+_PATH_PARAMETER = re.compile(r"\{([^}+]+)\+?\}")
 # Where a parameter is, in OpenAPI and in API Gateway's method request.
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 # OpenAPI 3.0 keywords that JSON Schema draft 4 does not know.
 _OPENAPI_ONLY = frozenset(
     {"nullable", "readOnly", "writeOnly", "example", "deprecated", "discriminator", "xml"}
 )
+
+
+def path_parameters(path: str) -> list[str]:
+    """The parameter names in a resource path: ``/items/{id}/{proxy+}`` gives id, proxy."""
+    return _PATH_PARAMETER.findall(path)
+
+
+def with_wildcards(path: str) -> str:
+    """A resource path with each parameter as ``*``, as execute-api ARNs write it."""
+    return _PATH_PARAMETER.sub("*", path)
 
 
 @functools.cache

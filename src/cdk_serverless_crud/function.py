@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_serverless_crud import acknowledgments, defaults, keys, validation
+from cdk_serverless_crud import acknowledgments, defaults, log_groups, validation
 
 RUNTIME_ASSET_PATH = Path(__file__).parent / "runtime"
 """The Lambda code of the item service; it ships inside this package."""
@@ -132,7 +132,7 @@ class TaggedFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role of one function; no AWS-managed policies",
         )
-        self.log_group = keys.encrypted_log_group(
+        self.log_group = log_groups.encrypted_log_group(
             self,
             "LogGroup",
             retention=props.log_retention,

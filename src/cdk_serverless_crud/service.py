@@ -82,8 +82,6 @@ class ServerlessCrudService(Construct):
         """
         super().__init__(scope, construct_id)
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
-        self.stage_name = stage_name
-        self.cache_ttl = cache_ttl
         self.authorization = authorization or Authorization.iam()
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
@@ -96,7 +94,9 @@ class ServerlessCrudService(Construct):
         self.store = self.create_store(store)
         self.table = self.create_table(table)
         self.function = self.create_function(function)
-        self.api = self.create_api(api)
+        self.api = self.create_api(
+            api, stage_name=stage_name, cache_ttl=cache_ttl, authorization=self.authorization
+        )
         self.add_routes()
         self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
@@ -134,18 +134,24 @@ class ServerlessCrudService(Construct):
         self.store.grant_item_objects_read_write(function.function, defaults.OBJECT_PREFIX)
         return function
 
-    def create_api(self, props: CachedRestApiProps) -> CachedRestApi:
-        """Build the REST API with ``stage_name``, ``cache_ttl`` and ``authorization``
-        (construct id ``Api``).
+    def create_api(
+        self,
+        props: CachedRestApiProps,
+        *,
+        stage_name: str,
+        cache_ttl: Duration,
+        authorization: Authorization,
+    ) -> CachedRestApi:
+        """Build the REST API (construct id ``Api``) from the service's arguments.
 
         Routes come later, from :meth:`add_routes`.
         """
         return CachedRestApi(
             self,
             "Api",
-            stage_name=self.stage_name,
-            cache_ttl=self.cache_ttl,
-            authorization=self.authorization,
+            stage_name=stage_name,
+            cache_ttl=cache_ttl,
+            authorization=authorization,
             props=props,
         )
 

@@ -11,9 +11,19 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from cdk_serverless_crud import CachedRestApi, CachedRestApiProps
+from cdk_serverless_crud import CachedRestApi, CachedRestApiProps, ServerlessCrudService
 
-from .helpers import get_att, join, logical_id, methods_by_route, new_stack, only, props, resources
+from .helpers import (
+    REQUIRED_TAGS,
+    get_att,
+    join,
+    logical_id,
+    methods_by_route,
+    new_stack,
+    only,
+    props,
+    resources,
+)
 
 STAGE = "AWS::ApiGateway::Stage"
 OPENAPI = Path(__file__).parents[2] / "src" / "cdk_serverless_crud" / "openapi.json"
@@ -258,3 +268,41 @@ def test_synth_accepts_a_get_whose_caching_is_turned_off() -> None:
         "HttpMethod": "GET",
         "CachingEnabled": False,
     }
+
+
+@pytest.fixture(scope="module")
+def uncached() -> Template:
+    """The service with ``cache_ttl=0``, which the README says turns caching off."""
+    stack = new_stack()
+    ServerlessCrudService(stack, "Items", tags=REQUIRED_TAGS, cache_ttl=Duration.seconds(0))
+    return Template.from_stack(stack)
+
+
+def test_a_ttl_of_0_bills_no_cache_cluster(uncached: Template) -> None:
+    stage = props(uncached, STAGE)
+    assert stage["CacheClusterEnabled"] is False
+    assert "CacheClusterSize" not in stage
+
+
+def test_a_ttl_of_0_caches_no_method(uncached: Template) -> None:
+    settings = props(uncached, STAGE)["MethodSettings"]
+    assert [s for s in settings if s.get("CachingEnabled") is not False] == []
+    assert all("CacheTtlInSeconds" not in s for s in settings)
+
+
+def test_a_ttl_of_0_demands_no_cache_key_of_a_get() -> None:
+    stack = Stack(App(), "Test")
+    api = CachedRestApi(
+        stack,
+        "Api",
+        cache_ttl=Duration.seconds(0),
+        props=CachedRestApiProps(cloud_watch_role=False),
+    )
+    handler = lambda_.Function.from_function_arn(
+        stack, "Handler", "arn:aws:lambda:us-east-1:123456789012:function:raw"
+    )
+    api.rest_api.root.resource_for_path("/raw/{id}").add_method(
+        "GET", apigateway.LambdaIntegration(handler)
+    )
+    methods = methods_by_route(Template.from_stack(stack))
+    assert "CacheKeyParameters" not in methods["GET /raw/{id}"]["Integration"]

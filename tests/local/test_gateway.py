@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
-from cdk_serverless_crud.local.template import ApiSpec, _cache_setting, load_api
+from cdk_serverless_crud.local.template import ApiSpec, load_api
 
 
 class Recorder:
@@ -177,62 +177,3 @@ def test_access_log_line_is_the_stage_format(gateway: Gateway, api: ApiSpec) -> 
     line = json.loads(gateway.access_log_line(variables) or "")
     assert set(line) == set(json.loads(api.access_log_format or ""))
     assert "-" not in (line["requestId"], line["status"], line["httpMethod"])
-
-
-@pytest.mark.parametrize(
-    ("settings", "path", "method", "expected"),
-    [
-        ([], "/items", "GET", (False, 300)),
-        (
-            [
-                {
-                    "ResourcePath": "/*",
-                    "HttpMethod": "*",
-                    "CachingEnabled": True,
-                    "CacheTtlInSeconds": 60,
-                }
-            ],
-            "/items",
-            "GET",
-            (True, 60),
-        ),
-        (
-            [{"ResourcePath": "/*", "HttpMethod": "*", "CachingEnabled": True}],
-            "/items",
-            "POST",
-            (False, 300),
-        ),
-        (
-            [
-                {
-                    "ResourcePath": "/*",
-                    "HttpMethod": "*",
-                    "CachingEnabled": True,
-                    "CacheTtlInSeconds": 60,
-                },
-                {"ResourcePath": "/~1items~1{id}", "HttpMethod": "GET", "CachingEnabled": False},
-            ],
-            "/items/{id}",
-            "GET",
-            (False, 60),
-        ),
-        (
-            [
-                {
-                    "ResourcePath": "/*",
-                    "HttpMethod": "*",
-                    "CachingEnabled": True,
-                    "CacheTtlInSeconds": 60,
-                },
-                {"ResourcePath": "/~1items", "HttpMethod": "GET", "CacheTtlInSeconds": 5},
-            ],
-            "/items",
-            "GET",
-            (True, 5),
-        ),
-    ],
-)
-def test_method_settings_resolve_as_api_gateway_does(
-    settings: list[dict[str, Any]], path: str, method: str, expected: tuple[bool, int]
-) -> None:
-    assert _cache_setting(settings, path, method) == expected

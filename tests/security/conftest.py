@@ -16,7 +16,7 @@ from typing import Any
 
 import aws_cdk
 import pytest
-from aws_cdk import App, Stack, Validations
+from aws_cdk import App, Duration, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -180,6 +180,10 @@ def _disposable(stack: Stack) -> None:
     )
 
 
+def _uncached(stack: Stack) -> None:
+    ServerlessCrudService(stack, "Items", tags=TAGS, cache_ttl=Duration.seconds(0))
+
+
 CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Default": _default,
     "Cognito": _cognito,
@@ -187,6 +191,7 @@ CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Public": _public,
     "Hardened": _hardened,
     "Disposable": _disposable,
+    "Uncached": _uncached,
 }
 """Each non-default configuration the gates cover, by stack name."""
 

@@ -104,6 +104,7 @@ CONFIGURATIONS = {
     },
     "Disposable": _service("Disposable/Items")
     | {_stage("Disposable/Items"), "Disposable/Items/Table/Resource/Resource: AwsSolutions-DDB3"},
+    "Uncached": _service("Uncached/Items") | {_stage("Uncached/Items")},
 }
 
 

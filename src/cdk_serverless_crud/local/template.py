@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk_serverless_crud.stage_settings import method_caching
+
 JsonObject = Mapping[str, Any]
 
 #: Logical ids become local physical names; CloudFormation would add a random suffix.
 _BUCKET_NAME_INVALID = re.compile(r"[^a-z0-9-]+")
-
-#: A method setting's ``ResourcePath`` encodes ``/`` as ``~1`` (JSON pointer style).
-_WILDCARD = "/*"
 
 #: How an integration response names the method response header it sets.
 _RESPONSE_HEADER = "method.response.header."
@@ -182,8 +181,7 @@ class _Reader:
         if len(stages) != 1:
             raise TemplateError(f"REST API {api_id} has {len(stages)} stages; expected 1")
         stage = stages[0]["Properties"]
-        cluster = bool(stage.get("CacheClusterEnabled", False))
-        settings = stage.get("MethodSettings", [])
+        cluster = stage.get("CacheClusterEnabled") is True
         functions: dict[str, FunctionSpec] = {}
         methods = []
         preflights = []
@@ -205,15 +203,15 @@ class _Reader:
             fn_id = _find_getatt_arn(integration.get("Uri"))
             if fn_id not in functions:
                 functions[fn_id] = self._function(fn_id)
-            caching, ttl = _cache_setting(settings, path, props["HttpMethod"])
+            caching = method_caching(stage, path, props["HttpMethod"])
             methods.append(
                 MethodSpec(
                     resource_path=path,
                     http_method=props["HttpMethod"],
                     function=functions[fn_id],
                     cache_key_parameters=tuple(integration.get("CacheKeyParameters", [])),
-                    caching_enabled=cluster and caching and ttl > 0,
-                    cache_ttl_seconds=ttl,
+                    caching_enabled=caching.enabled,
+                    cache_ttl_seconds=caching.ttl_seconds,
                     authorization_type=str(props.get("AuthorizationType", "NONE")),
                     api_key_required=props.get("ApiKeyRequired") is True,
                 )
@@ -300,25 +298,6 @@ class _Reader:
             name = name[:63].strip("-")
         status = props.get("VersioningConfiguration", {}).get("Status")
         return BucketSpec(name=name, versioned=status == "Enabled")
-
-
-def _cache_setting(settings: list[JsonObject], path: str, method: str) -> tuple[bool, int]:
-    """Whether ``method path`` is cached, and for how long, as API Gateway decides.
-
-    A stage-wide (``/*/*``) setting caches only GET; a method-specific setting wins.
-    """
-    # "/items/{id}" is written "/~1items~1{id}": a leading "/", then the path escaped.
-    encoded = "/" + path.replace("/", "~1")
-    caching, ttl = False, 300
-    for setting in settings:
-        if setting.get("ResourcePath") == _WILDCARD and setting.get("HttpMethod") == "*":
-            caching = bool(setting.get("CachingEnabled", False)) and method == "GET"
-            ttl = int(setting.get("CacheTtlInSeconds", ttl))
-    for setting in settings:
-        if setting.get("ResourcePath") == encoded and setting.get("HttpMethod") in (method, "*"):
-            caching = bool(setting.get("CachingEnabled", caching))
-            ttl = int(setting.get("CacheTtlInSeconds", ttl))
-    return caching, ttl
 
 
 def _preflight(path: str, props: JsonObject) -> PreflightSpec:
