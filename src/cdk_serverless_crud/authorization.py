@@ -38,6 +38,8 @@ class AuthorizationMode(enum.Enum):
     """An API key of the API's usage plan in the ``x-api-key`` header."""
     NONE = "NONE"
     """Anyone on the internet."""
+    CUSTOM = "CUSTOM"
+    """A mode of your own, such as a Lambda authorizer: subclass :class:`Authorization`."""
 
 
 _ALLOWED_MFA = (cognito.Mfa.REQUIRED, cognito.Mfa.OPTIONAL)
@@ -90,6 +92,9 @@ class Authorization(abc.ABC):
     - :meth:`cognito`: callers send a Cognito user pool token in ``Authorization``;
     - :meth:`api_keys`: callers send an API key of the usage plan in ``x-api-key``;
     - :meth:`none`: a public API; the construct adds a warning.
+
+    For another mode, such as a Lambda authorizer, subclass it with ``mode =
+    AuthorizationMode.CUSTOM`` and a :meth:`bind` that returns the method options.
     """
 
     mode: ClassVar[AuthorizationMode]

@@ -8,9 +8,17 @@ from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
+from constructs import Construct
 
-from cdk_serverless_crud import Authorization, CachedRestApi, ServerlessCrudService
+from cdk_serverless_crud import (
+    Authorization,
+    AuthorizationBinding,
+    AuthorizationMode,
+    CachedRestApi,
+    ServerlessCrudService,
+)
 
 from .helpers import (
     REQUIRED_TAGS,
@@ -350,3 +358,42 @@ def test_a_cached_get_without_the_caller_key_fails_synthesis() -> None:
         RuntimeError, match=r"GET /raw is cached .* method\.request\.header\.x-api-key"
     ):
         Template.from_stack(stack)
+
+
+class _TokenAuthorization(Authorization):
+    """A mode the library does not ship: a Lambda TOKEN authorizer on ``X-Token``."""
+
+    mode = AuthorizationMode.CUSTOM
+
+    @property
+    def caller_header(self) -> str:
+        return "X-Token"
+
+    def bind(self, scope: Construct) -> AuthorizationBinding:
+        function = lambda_.Function.from_function_arn(
+            scope, "AuthorizerFunction", "arn:aws:lambda:us-east-1:123456789012:function:auth"
+        )
+        authorizer = apigateway.TokenAuthorizer(
+            scope,
+            "Authorizer",
+            handler=function,
+            identity_source=apigateway.IdentitySource.header(self.caller_header),
+        )
+        return AuthorizationBinding(
+            method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.CUSTOM, authorizer=authorizer
+            ),
+            caller_header=self.caller_header,
+            authorizer=authorizer,
+        )
+
+
+def test_a_mode_of_your_own_binds_without_changes_to_the_api() -> None:
+    stack = new_stack()
+    ServerlessCrudService(stack, "Items", tags=REQUIRED_TAGS, authorization=_TokenAuthorization())
+    template = Template.from_stack(stack)
+    authorizer = {"Ref": logical_id(template, "AWS::ApiGateway::Authorizer")}
+    for route, method in methods_by_route(template).items():
+        assert (method["AuthorizationType"], method["AuthorizerId"]) == ("CUSTOM", authorizer)
+        if route.startswith("GET "):
+            assert "method.request.header.X-Token" in method["Integration"]["CacheKeyParameters"]
