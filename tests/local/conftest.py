@@ -1,12 +1,9 @@
-"""Local mode fixtures: synthesize a CDK app once per module and serve it over real HTTP."""
+"""Local mode fixtures: the example app served over real HTTP, and a client for it."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -17,15 +14,6 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.local.server import RunningService, serve_local
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def synthesize(app_dir: Path, outdir: Path, *args: str) -> Path:
-    """Run a CDK app the way the CLI does (it writes the assembly to ``CDK_OUTDIR``)."""
-    env = {**os.environ, "CDK_OUTDIR": str(outdir)}
-    subprocess.run([sys.executable, "app.py", *args], cwd=app_dir, env=env, check=True)
-    return outdir
 
 
 @dataclass
@@ -65,12 +53,6 @@ class Client:
                 return Reply(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers), error.read())
-
-
-@pytest.fixture(scope="session")
-def example_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example app, synthesized once for the whole local-mode suite."""
-    return synthesize(REPO / "example_app", tmp_path_factory.mktemp("example-cdk-out"))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 
 from cdk_serverless_crud.local.server import serve_local
 
-from .conftest import Client, synthesize
+from ..conftest import synthesize
+from .conftest import Client
 
 CUSTOM_APP = textwrap.dedent(
     """

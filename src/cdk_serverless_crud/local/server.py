@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from .aws import in_memory_aws, patched_environ
+from .aws import in_memory_aws
 from .gateway import MAX_REQUEST_BYTES, Gateway, HttpRequest, load_handlers
-from .template import ApiSpec, TemplateError, load_api
+from .template import ApiSpec, load_api
 
 #: Statuses whose answers have no body (RFC 9110 sections 15.3.5 and 15.4.5).
 _NO_CONTENT = frozenset({204, 304})
@@ -123,7 +123,7 @@ def serve_local(
     process at a time; each start begins with empty tables and buckets.
     """
     api = load_api(cdk_out, stack)
-    with in_memory_aws(api, host="127.0.0.1") as endpoint, _function_environment(api):
+    with in_memory_aws(api, host="127.0.0.1") as endpoint:
         gateway = Gateway(api, load_handlers(api.functions))
         server = _StageServer((host, port), gateway, log)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -135,23 +135,3 @@ def serve_local(
         finally:
             server.shutdown()
             server.server_close()
-
-
-@contextmanager
-def _function_environment(api: ApiSpec) -> Iterator[None]:
-    """Set the functions' environment variables for this process.
-
-    Lambda gives each function its own process; here they share one, so two functions
-    that disagree on a variable cannot both be served.
-    """
-    merged: dict[str, str] = {}
-    for function in api.functions:
-        for key, value in function.environment.items():
-            if merged.get(key, value) != value:
-                raise TemplateError(
-                    f"functions disagree on environment variable {key}; "
-                    "local mode runs them in one process"
-                )
-            merged[key] = value
-    with patched_environ(merged):
-        yield
