@@ -179,7 +179,6 @@ class RunningService:
 
     url: str
     api: ApiSpec
-    aws_endpoint: str
 
 
 @contextmanager
@@ -198,7 +197,7 @@ def serve_local(
     process at a time; each start begins with empty tables and buckets.
     """
     api = load_api(cdk_out, stack)
-    with in_memory_aws(api, host="127.0.0.1") as endpoint:
+    with in_memory_aws(api, host="127.0.0.1"):
         server = _stage_server(
             host, port, StageApp(Gateway(api, load_handlers(api.functions)), log)
         )
@@ -207,7 +206,7 @@ def serve_local(
         try:
             bound_host, bound_port = server.server_address[:2]
             url = f"http://{bound_host!s}:{bound_port}/{api.stage_name}"
-            yield RunningService(url=url, api=api, aws_endpoint=endpoint)
+            yield RunningService(url=url, api=api)
         finally:
             server.shutdown()
             server.server_close()
