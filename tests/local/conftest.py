@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.local.server import RunningService, serve_local
+from cdk_serverless_crud.local.template import ApiSpec, load_api
 
 
 @dataclass
@@ -66,3 +67,27 @@ def service(example_cdk_out: Path) -> Iterator[tuple[RunningService, io.StringIO
 @pytest.fixture(scope="module")
 def client(service: tuple[RunningService, io.StringIO]) -> Client:
     return Client(service[0].url)
+
+
+class Recorder:
+    """A Lambda handler that records its events and answers what it is told to."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.answer: Any = {"statusCode": 200, "headers": {"X-Test": "1"}, "body": "{}"}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+def api(example_cdk_out: Path) -> ApiSpec:
+    return load_api(example_cdk_out)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from werkzeug.test import Client
 
 from cdk_serverless_crud.local.gateway import Gateway
 from cdk_serverless_crud.local.server import StageApp
-from cdk_serverless_crud.local.template import ApiSpec, load_api
+from cdk_serverless_crud.local.template import ApiSpec
 
-from .test_gateway import Recorder
-
-
-@pytest.fixture(scope="module")
-def api(example_cdk_out: Path) -> ApiSpec:
-    return load_api(example_cdk_out)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+from .conftest import Recorder
 
 
 @pytest.fixture
