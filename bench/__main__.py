@@ -113,14 +113,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         cold_start = _step(
             "cold start",
             lambda: measure_cold_start(
-                sizes.cold_start_pairs, workdir, warmup_pairs=sizes.cold_start_warmup_pairs
+                sizes.cold_start_pairs,
+                workdir,
+                assembly=assembly,
+                warmup_pairs=sizes.cold_start_warmup_pairs,
             ),
         )
         latency = _step(
             "warm latency",
-            lambda: measure_latency(sizes.latency_rounds, sizes.latency_iterations),
+            lambda: measure_latency(
+                sizes.latency_rounds, sizes.latency_iterations, assembly=assembly
+            ),
         )
-        read_cost = _step("read cost", lambda: measure_read_cost(list(sizes.read_sizes)))
+        read_cost = _step(
+            "read cost", lambda: measure_read_cost(list(sizes.read_sizes), assembly=assembly)
+        )
         throughput = _step(
             "local mode throughput",
             lambda: measure_throughput(

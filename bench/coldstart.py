@@ -1,39 +1,43 @@
 """Cold start: a fresh process imports the handler and serves its first GET from moto.
 
-The subject is the item service as deployed: a copy of the Lambda asset without byte
-code, run with ``-B``, so every start compiles the asset's modules the way a Lambda
+The subject is the item service as deployed: a copy of the synthesized Lambda asset
+without byte code, run with ``-B``, so every start compiles the asset's modules the way a Lambda
 container does from its read-only code. The baseline (``baseline_handler.py``) gets
-the same treatment. Both read one item from the same moto server on 127.0.0.1.
+the same treatment. Both read one item from the same moto server on 127.0.0.1, which
+holds the synthesized template's tables and buckets.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from cdk_serverless_crud.local import context
+from cdk_serverless_crud.local.aws import in_memory_aws
+from cdk_serverless_crud.local.environment import REGION
+from cdk_serverless_crud.local.seeding import seed_items
+from cdk_serverless_crud.local.template import load_api
+
 from .common import (
-    HANDLER,
     REPO,
-    RUNTIME,
-    create_resources,
     get_item_event,
     median,
     paired_ratio,
-    runtime_environment,
-    seed_items,
+    runtime_child_environment,
+    store_table,
 )
 
 CHILD = REPO / "bench" / "coldstart_child.py"
+#: The Lambda context's module, which the child loads by path (see coldstart_child.py).
+CONTEXT = Path(context.__file__)
 BASELINE_HANDLER = REPO / "bench" / "baseline_handler.py"
 ITEM_ID = "cold-start-item"
 
@@ -80,53 +84,25 @@ class ColdStartResult:
         }
 
 
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server on a free 127.0.0.1 port, from empty state; yields its endpoint."""
-    from moto.server import ThreadedMotoServer
-
-    # werkzeug would log every AWS call of every start on stderr.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset, timeout=30):
-            pass
-        yield endpoint
-    finally:
-        server.stop()
-
-
-def _aws_clients(endpoint: str) -> tuple[Any, Any]:
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    return (
-        session.client("dynamodb", endpoint_url=endpoint),
-        session.client("s3", endpoint_url=endpoint),
-    )
-
-
-def measure_cold_start(pairs: int, workdir: Path, *, warmup_pairs: int = 1) -> ColdStartResult:
-    """Start the item service and the baseline ``warmup_pairs + pairs`` times each.
+def measure_cold_start(
+    pairs: int, workdir: Path, *, assembly: Path, warmup_pairs: int = 1
+) -> ColdStartResult:
+    """Start the app's function in ``assembly`` and the baseline ``warmup_pairs + pairs`` times.
 
     Starts alternate (baseline first in even pairs), and the warm-up pairs, which fill
     the OS file cache, are discarded.
     """
+    api = load_api(assembly)
+    (function,) = api.functions
     subject_dir = workdir / "subject-asset"
     baseline_dir = workdir / "baseline-asset"
     shutil.rmtree(subject_dir, ignore_errors=True)
     shutil.rmtree(baseline_dir, ignore_errors=True)
     # The asset as TaggedFunction ships it (same excludes): no byte code.
     shutil.copytree(
-        RUNTIME, subject_dir, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+        function.code_dir,
+        subject_dir,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"),
     )
     baseline_dir.mkdir(parents=True)
     shutil.copy(BASELINE_HANDLER, baseline_dir / "baseline_handler.py")
@@ -134,15 +110,16 @@ def measure_cold_start(pairs: int, workdir: Path, *, warmup_pairs: int = 1) -> C
     event_file.write_text(json.dumps(get_item_event(ITEM_ID)))
 
     result = ColdStartResult(warmup_pairs=warmup_pairs)
-    with moto_server() as endpoint:
-        dynamodb, s3 = _aws_clients(endpoint)
-        create_resources(dynamodb, s3)
-        seed_items(dynamodb, [ITEM_ID], versions=1)
-        env = runtime_environment(endpoint)
+    with in_memory_aws(api) as endpoint:
+        dynamodb = boto3.session.Session(region_name=REGION).client(
+            "dynamodb", endpoint_url=endpoint
+        )
+        seed_items(dynamodb, store_table(api), [ITEM_ID], versions=1)
+        env = runtime_child_environment(api, endpoint)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         sides = [
             ("baseline", baseline_dir, "baseline_handler.handler"),
-            ("subject", subject_dir, HANDLER),
+            ("subject", subject_dir, function.handler),
         ]
         for index in range(warmup_pairs + pairs):
             order = sides if index % 2 == 0 else list(reversed(sides))
@@ -154,7 +131,15 @@ def measure_cold_start(pairs: int, workdir: Path, *, warmup_pairs: int = 1) -> C
 
 
 def _cold_start(code_dir: Path, handler: str, event_file: Path, env: dict[str, str]) -> Start:
-    command = [sys.executable, "-B", str(CHILD), str(code_dir), handler, str(event_file)]
+    command = [
+        sys.executable,
+        "-B",
+        str(CHILD),
+        str(code_dir),
+        handler,
+        str(event_file),
+        str(CONTEXT),
+    ]
     started = time.perf_counter()
     completed = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False

@@ -1,7 +1,11 @@
 """One cold start, in this fresh process: import a handler and serve one GET.
 
 Run as a script, never imported: nothing but the standard library is loaded before
-the clock starts. Usage: ``python -B coldstart_child.py CODE_DIR HANDLER EVENT_FILE``.
+the clock starts. Usage:
+``python -B coldstart_child.py CODE_DIR HANDLER EVENT_FILE CONTEXT_FILE``.
+``CONTEXT_FILE`` is ``cdk_serverless_crud/local/context.py``, loaded by its path, not
+through its package, whose imports would be done before the clock and shorten the
+handler's own.
 Prints one JSON line (the last line of stdout; the handler may log before it).
 """
 
@@ -10,13 +14,6 @@ import json
 import resource
 import sys
 import time
-
-
-class _Context:
-    aws_request_id = "cold-start"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
 
 
 def _peak_rss_kb() -> int:
@@ -36,8 +33,21 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _lambda_context(context_file: str) -> object:
+    """A ``LambdaContext`` from the module at ``context_file``, run on its own.
+
+    Executed rather than imported: the import machinery for a file outside sys.path
+    (importlib.util) would load modules the handler's import then finds loaded.
+    """
+    namespace: dict[str, object] = {"__name__": "lambda_context"}
+    with open(context_file) as file:
+        exec(compile(file.read(), context_file, "exec"), namespace)
+    return namespace["LambdaContext"](request_id="cold-start")
+
+
 def main() -> None:
-    code_dir, handler_name, event_file = sys.argv[1:4]
+    code_dir, handler_name, event_file, context_file = sys.argv[1:5]
+    context = _lambda_context(context_file)
     with open(event_file) as file:
         event = json.load(file)
     sys.path.insert(0, code_dir)
@@ -46,7 +56,7 @@ def main() -> None:
     started = time.perf_counter()
     handler = getattr(importlib.import_module(module_name), attribute)
     imported = time.perf_counter()
-    answer = handler(event, _Context())
+    answer = handler(event, context)
     answered = time.perf_counter()
 
     peak_rss_kb = _peak_rss_kb()

@@ -1,4 +1,9 @@
-"""What the benchmarks share: paths, statistics, moto resources and API Gateway events."""
+"""What the benchmarks share: paths, statistics, child processes and events.
+
+The runtime under moto (events, Lambda context, environment, tables and buckets from the
+synthesized template) is local mode's harness in ``cdk_serverless_crud.local``; this
+module only adds the benchmarks' own defaults.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,19 @@ import json
 import os
 import statistics
 import sys
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cdk_serverless_crud.local.environment import MASKED, runtime_environment
+from cdk_serverless_crud.local.events import proxy_event
+from cdk_serverless_crud.local.template import ApiSpec
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_APP = REPO / "example_app"
 BASELINE_APP = REPO / "bench" / "baseline_app"
 RUNTIME = REPO / "src" / "cdk_serverless_crud" / "runtime"
-HANDLER = "item_service.handler.handler"
-
-# Names the runtime reads from its environment (docs/design.md); any value works in moto.
-TABLE = "items-table"
-INDEX = "latest-items"
-BUCKET = "items-bucket"
-PREFIX = "items/"
-STAGE = "prod"
-
-#: Dummy credentials and the runtime's settings: boto3 talks to moto, never to AWS.
-RUNTIME_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_NAME": TABLE,
-    "LIST_INDEX_NAME": INDEX,
-    "BUCKET_NAME": BUCKET,
-    "OBJECT_PREFIX": PREFIX,
-}
-MASKED_ENVIRONMENT = (
-    "AWS_PROFILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_ENDPOINT_URL",
-)
-
-START_MS = 1_700_000_000_000
-"""Timestamp of the first version of seeded items (epoch ms)."""
-
 
 # ---------------------------------------------------------------- statistics
 
@@ -92,99 +69,20 @@ def tool_environment() -> dict[str, str]:
     return env
 
 
-def runtime_environment(endpoint: str | None = None) -> dict[str, str]:
-    """A child environment for the Lambda runtime: moto at ``endpoint``, no real AWS."""
-    env = {k: v for k, v in tool_environment().items() if k not in MASKED_ENVIRONMENT}
-    env.update(RUNTIME_ENVIRONMENT)
-    if endpoint is not None:
-        env["AWS_ENDPOINT_URL"] = endpoint
+def runtime_child_environment(api: ApiSpec, endpoint: str) -> dict[str, str]:
+    """A child environment for the API's function: moto at ``endpoint``, no real AWS."""
+    env = {k: v for k, v in tool_environment().items() if k not in MASKED}
+    env.update(runtime_environment(api, endpoint))
     return env
 
 
-# ---------------------------------------------------------------- AWS resources in moto
-
-
-def create_resources(dynamodb: Any, s3: Any) -> None:
-    """The table (with its sparse listing index) and the versioned bucket, as deployed."""
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "N"},
-            {"AttributeName": "listing", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "id", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "listing", "KeyType": "HASH"},
-                    {"AttributeName": "id", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-
-
-def seed_items(dynamodb: Any, ids: Sequence[str], versions: int) -> int:
-    """Write items with ``versions`` versions each, straight to the table.
-
-    Uses the layout of docs/design.md (version records plus one head per item), which
-    is what the API would have written, at a fraction of the cost. Returns the number
-    of records written.
-    """
-    data = {"M": {"name": {"S": "widget"}, "price": {"N": "9.99"}}}
-    records: list[dict[str, Any]] = []
-    for item_id in ids:
-        for version in range(versions):
-            records.append(
-                {"id": {"S": item_id}, "timestamp": {"N": str(START_MS + version)}, "data": data}
-            )
-        records.append(
-            {
-                "id": {"S": item_id},
-                "timestamp": {"N": "0"},
-                "latest": {"N": str(START_MS + versions - 1)},
-                "data": data,
-                "listing": {"S": "item"},
-            }
-        )
-    for start in range(0, len(records), 25):
-        batch = [{"PutRequest": {"Item": r}} for r in records[start : start + 25]]
-        dynamodb.batch_write_item(RequestItems={TABLE: batch})
-    return len(records)
+def store_table(api: ApiSpec) -> str:
+    """The name of the table the API's one function stores items in."""
+    (function,) = api.functions
+    return function.environment["TABLE_NAME"]
 
 
 # ---------------------------------------------------------------- Lambda invocations
-
-
-class ReadCounter:
-    """Items DynamoDB read for the runtime, and its calls, since the last take()."""
-
-    def __init__(self) -> None:
-        self.items = 0
-        self.calls: list[str] = []
-
-    def after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        """botocore's ``after-call.dynamodb`` event: count what the call read."""
-        self.calls.append(model.name)
-        if model.name == "Query":
-            self.items += int(parsed.get("ScannedCount", 0))
-        elif model.name == "GetItem":
-            self.items += 1 if "Item" in parsed else 0
-
-    def take(self) -> tuple[int, list[str]]:
-        """The count and calls so far, then start again."""
-        taken = (self.items, self.calls)
-        self.items, self.calls = 0, []
-        return taken
 
 
 def api_event(
@@ -196,43 +94,21 @@ def api_event(
     query: Mapping[str, str] | None = None,
     body: Any = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) Lambda proxy event; absent maps are null, as in AWS."""
-    headers = {"Content-Type": "application/json"} if body is not None else None
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers else None,
-        "queryStringParameters": dict(query) if query else None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": dict(path_params) if path_params else None,
-        "stageVariables": None,
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{STAGE}{path}",
-            "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
-        },
-    }
+    """The proxy event of a benchmark request: ``body``, if any, sent as JSON."""
+    return proxy_event(
+        method,
+        path,
+        resource=resource,
+        path_parameters=path_params or None,
+        headers=[("Content-Type", "application/json")] if body is not None else [],
+        query=(query or {}).items(),
+        body=None if body is None else json.dumps(body),
+    )
 
 
 def get_item_event(item_id: str) -> dict[str, Any]:
     """GET /items/{id}."""
     return api_event("GET", "/items/{id}", f"/items/{item_id}", path_params={"id": item_id})
-
-
-class LambdaContext:
-    """The part of the Lambda context the handler reads; 29 s left, as API Gateway allows."""
-
-    aws_request_id = "bench-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the timeout."""
-        return 29_000
 
 
 @contextmanager

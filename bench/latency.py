@@ -16,22 +16,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from cdk_serverless_crud.local.aws import patched_environ
+from cdk_serverless_crud.local.aws import create_resources
+from cdk_serverless_crud.local.context import LambdaContext
+from cdk_serverless_crud.local.environment import MASKED, patched_environ, runtime_environment
+from cdk_serverless_crud.local.seeding import seed_items
+from cdk_serverless_crud.local.template import ApiSpec, load_api
 
 from .common import (
-    MASKED_ENVIRONMENT,
-    RUNTIME_ENVIRONMENT,
-    TABLE,
-    LambdaContext,
     api_event,
-    create_resources,
     get_item_event,
     median,
     percentile,
     runtime_on_path,
-    seed_items,
+    store_table,
 )
 
 OPERATIONS = ("create", "get", "update", "list", "versions")
@@ -79,15 +79,15 @@ class LatencyResult:
 
 
 @contextmanager
-def warm_runtime() -> Iterator[Any]:
-    """The runtime's handler module, fresh, with moto in process holding its resources.
+def warm_runtime(api: ApiSpec) -> Iterator[Any]:
+    """The runtime's handler module, fresh, with moto in process holding the API's resources.
 
     Yields the ``item_service`` package's ``handler`` module; forgets the runtime's
     per-container caches before and after, as a new container would.
     """
     from moto import mock_aws
 
-    with runtime_on_path(), patched_environ(RUNTIME_ENVIRONMENT, unset=MASKED_ENVIRONMENT):
+    with runtime_on_path(), patched_environ(runtime_environment(api), unset=MASKED):
         from item_service import clients, config, handler
 
         def forget() -> None:
@@ -100,7 +100,7 @@ def warm_runtime() -> Iterator[Any]:
         # Keep boto3's default session: its loaded models make new clients cheap.
         with mock_aws(config={"core": {"reset_boto3_session": False}}):
             try:
-                create_resources(clients.dynamodb(), clients.s3())
+                create_resources(api, clients.dynamodb(), clients.s3())
                 yield handler
             finally:
                 forget()
@@ -125,16 +125,16 @@ class AwsTimer:
 
 
 def _invoke(handler: Any, event: dict[str, Any], expected: int) -> dict[str, Any]:
-    answer = handler.handler(event, LambdaContext())
+    answer = handler.handler(event, LambdaContext(request_id="bench-request"))
     if answer["statusCode"] != expected:
         raise RuntimeError(f"{event['httpMethod']} {event['path']}: {answer}")
     return json.loads(answer["body"]) if answer["body"] else {}
 
 
 def measure_latency(
-    rounds: int, iterations: int, *, items: int = 30, history_items: int = 2
+    rounds: int, iterations: int, *, assembly: Path, items: int = 30, history_items: int = 2
 ) -> LatencyResult:
-    """Time ``iterations`` calls of each operation per round.
+    """Time ``iterations`` calls of each operation per round, on the app in ``assembly``.
 
     ``items`` items are seeded, ``history_items`` of them with a full page (25) of
     versions; list and versions pages are full. moto's cost grows with the table (it
@@ -146,12 +146,14 @@ def measure_latency(
     histories = ids[:history_items]
     result = LatencyResult(rounds, iterations, items, PAGE)
     names = [*OPERATIONS, BASELINE]
-    with warm_runtime() as handler:
+    api = load_api(assembly)
+    table = store_table(api)
+    with warm_runtime(api) as handler:
         from item_service import clients
 
         dynamodb = clients.dynamodb()
-        result.table_records = seed_items(dynamodb, histories, PAGE) + seed_items(
-            dynamodb, ids[history_items:], 1
+        result.table_records = seed_items(dynamodb, table, histories, PAGE) + seed_items(
+            dynamodb, table, ids[history_items:], 1
         )
         targets = itertools.cycle(ids)
         history_targets = itertools.cycle(histories)
@@ -179,7 +181,7 @@ def measure_latency(
             "update": update,
             "list": lambda: _invoke(handler, api_event("GET", "/items", "/items"), 200),
             "versions": lambda: _invoke(handler, _versions_event(next(history_targets)), 200),
-            BASELINE: lambda: _raw_get_item(dynamodb, next(targets)),
+            BASELINE: lambda: _raw_get_item(dynamodb, table, next(targets)),
         }
         timer = AwsTimer()
         events = dynamodb.meta.events
@@ -190,7 +192,7 @@ def measure_latency(
             with contextlib.redirect_stdout(io.StringIO()) as sink:
                 for name in names:  # warm-up: first calls load models and caches
                     calls[name]()
-                _clean(dynamodb, cleanup)
+                _clean(dynamodb, table, cleanup)
                 for round_index in range(rounds):
                     samples: dict[str, list[float]] = {name: [] for name in names}
                     own: dict[str, list[float]] = {name: [] for name in names}
@@ -204,7 +206,7 @@ def measure_latency(
                             elapsed = time.perf_counter() - started
                             samples[name].append(elapsed)
                             own[name].append(elapsed - timer.take())
-                        _clean(dynamodb, cleanup)
+                        _clean(dynamodb, table, cleanup)
                         sink.seek(0)
                         sink.truncate()
                     for name in names:
@@ -217,15 +219,15 @@ def measure_latency(
     return result
 
 
-def _clean(dynamodb: Any, written: list[tuple[str, int, bool]]) -> None:
+def _clean(dynamodb: Any, table: str, written: list[tuple[str, int, bool]]) -> None:
     """Delete what the timed writes added, so the table keeps its size."""
     for item_id, timestamp, head in written:
         dynamodb.delete_item(
-            TableName=TABLE, Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}}
+            TableName=table, Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}}
         )
         if head:
             dynamodb.delete_item(
-                TableName=TABLE, Key={"id": {"S": item_id}, "timestamp": {"N": "0"}}
+                TableName=table, Key={"id": {"S": item_id}, "timestamp": {"N": "0"}}
             )
     written.clear()
 
@@ -239,9 +241,9 @@ def _versions_event(item_id: str) -> dict[str, Any]:
     )
 
 
-def _raw_get_item(dynamodb: Any, item_id: str) -> None:
+def _raw_get_item(dynamodb: Any, table: str, item_id: str) -> None:
     response = dynamodb.get_item(
-        TableName=TABLE,
+        TableName=table,
         Key={"id": {"S": item_id}, "timestamp": {"N": "0"}},
         ConsistentRead=True,
     )

@@ -11,9 +11,15 @@ import contextlib
 import io
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .common import LambdaContext, ReadCounter, api_event, get_item_event, seed_items
+from cdk_serverless_crud.local.context import LambdaContext
+from cdk_serverless_crud.local.reads import ReadCounter
+from cdk_serverless_crud.local.seeding import seed_items
+from cdk_serverless_crud.local.template import ApiSpec, load_api
+
+from .common import api_event, get_item_event, store_table
 from .latency import warm_runtime
 
 PAGE = 25  # the API's default page size, for GET /items and GET /items/{id}/versions
@@ -84,26 +90,28 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
     }
 
 
-def measure_read_cost(sizes: list[tuple[int, int, int]]) -> ReadCostResult:
-    """Seed each ``(items, versions, probe_versions)`` size and read from it.
+def measure_read_cost(sizes: list[tuple[int, int, int]], *, assembly: Path) -> ReadCostResult:
+    """Seed each ``(items, versions, probe_versions)`` size of the app in ``assembly``, read.
 
     Every item has ``versions`` versions except the one read (``PROBE``), which has
     ``probe_versions``. Each size gets a fresh moto.
     """
+    api = load_api(assembly)
     result = ReadCostResult()
     for items, versions, probe_versions in sizes:
-        result.cells.append(_measure_cell(items, versions, probe_versions))
+        result.cells.append(_measure_cell(api, items, versions, probe_versions))
     return result
 
 
-def _measure_cell(items: int, versions: int, probe_versions: int) -> Cell:
-    with warm_runtime() as handler:
+def _measure_cell(api: ApiSpec, items: int, versions: int, probe_versions: int) -> Cell:
+    table = store_table(api)
+    with warm_runtime(api) as handler:
         from item_service import clients
 
         dynamodb = clients.dynamodb()
         others = [f"item-{n:05d}" for n in range(1, items)]
-        records = seed_items(dynamodb, [PROBE], probe_versions) + seed_items(
-            dynamodb, others, versions
+        records = seed_items(dynamodb, table, [PROBE], probe_versions) + seed_items(
+            dynamodb, table, others, versions
         )
         counter = ReadCounter()
         events = dynamodb.meta.events
@@ -128,7 +136,7 @@ def _measure_cell(items: int, versions: int, probe_versions: int) -> Cell:
 
 def _request(handler: Any, counter: ReadCounter, event: dict[str, Any], key: str | None) -> Reads:
     counter.take()
-    answer = handler.handler(event, LambdaContext())
+    answer = handler.handler(event, LambdaContext(request_id="bench-request"))
     if answer["statusCode"] != 200:
         raise RuntimeError(f"{event['path']} answered {answer['statusCode']}: {answer['body']}")
     body = json.loads(answer["body"])

@@ -84,18 +84,22 @@ def synth(assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def cold_start(tmp_path_factory: pytest.TempPathFactory) -> ColdStartResult:
-    return measure_cold_start(1, tmp_path_factory.mktemp("cold"), warmup_pairs=0)
+def cold_start(
+    assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> ColdStartResult:
+    return measure_cold_start(
+        1, tmp_path_factory.mktemp("cold"), assembly=assemblies[EXAMPLE_APP], warmup_pairs=0
+    )
 
 
 @pytest.fixture(scope="module")
-def latency() -> LatencyResult:
-    return measure_latency(1, 2)
+def latency(assemblies: dict[Path, Path]) -> LatencyResult:
+    return measure_latency(1, 2, assembly=assemblies[EXAMPLE_APP])
 
 
 @pytest.fixture(scope="module")
-def read_cost() -> ReadCostResult:
-    return measure_read_cost([(3, 1, 1), (30, 2, 30)])
+def read_cost(assemblies: dict[Path, Path]) -> ReadCostResult:
+    return measure_read_cost([(3, 1, 1), (30, 2, 30)], assembly=assemblies[EXAMPLE_APP])
 
 
 @pytest.fixture(scope="module")

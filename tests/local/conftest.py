@@ -1,15 +1,13 @@
-"""Local mode fixtures: synthesize a CDK app once per module and serve it over real HTTP."""
+"""Local mode fixtures: the example app served over real HTTP, and a client for it."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,15 +15,9 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.local.server import RunningService, serve_local
+from cdk_serverless_crud.local.template import ApiSpec, load_api
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def synthesize(app_dir: Path, outdir: Path, *args: str) -> Path:
-    """Run a CDK app the way the CLI does (it writes the assembly to ``CDK_OUTDIR``)."""
-    env = {**os.environ, "CDK_OUTDIR": str(outdir)}
-    subprocess.run([sys.executable, "app.py", *args], cwd=app_dir, env=env, check=True)
-    return outdir
+from ..conftest import synthesize
 
 
 @dataclass
@@ -67,10 +59,13 @@ class Client:
             return Reply(error.code, dict(error.headers), error.read())
 
 
-@pytest.fixture(scope="session")
-def example_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example app, synthesized once for the whole local-mode suite."""
-    return synthesize(REPO / "example_app", tmp_path_factory.mktemp("example-cdk-out"))
+@contextmanager
+def serve_app_source(app_dir: Path, source: str) -> Iterator[Client]:
+    """Write ``source`` as ``app_dir/app.py``, synthesize it and serve it on a free port."""
+    (app_dir / "app.py").write_text(source)
+    cdk_out = synthesize(app_dir, app_dir / "cdk.out")
+    with serve_local(cdk_out, port=0, log=io.StringIO()) as running:
+        yield Client(running.url)
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +79,27 @@ def service(example_cdk_out: Path) -> Iterator[tuple[RunningService, io.StringIO
 @pytest.fixture(scope="module")
 def client(service: tuple[RunningService, io.StringIO]) -> Client:
     return Client(service[0].url)
+
+
+class Recorder:
+    """A Lambda handler that records its events and answers what it is told to."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.answer: Any = {"statusCode": 200, "headers": {"X-Test": "1"}, "body": "{}"}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+def api(example_cdk_out: Path) -> ApiSpec:
+    return load_api(example_cdk_out)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()

@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
-from cdk_serverless_crud.local.template import ApiSpec, load_api
+from cdk_serverless_crud.local.template import ApiSpec
 
-
-class Recorder:
-    """A Lambda handler that records its events and answers what it is told to."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.answer: Any = {"statusCode": 200, "headers": {"X-Test": "1"}, "body": "{}"}
-
-    def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        self.events.append(event)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
-
-
-@pytest.fixture(scope="module")
-def api(example_cdk_out: Path) -> ApiSpec:
-    return load_api(example_cdk_out)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
+from .conftest import Recorder
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
 from cdk_serverless_crud.local.server import serve_local
 from cdk_serverless_crud.local.template import TemplateError, load_api
 
-from .conftest import Client, Reply, synthesize
+from ..conftest import synthesize
+from .conftest import Client, Reply
 
 APP = "https://app.example.com"
 ADMIN = "https://admin.example.com"

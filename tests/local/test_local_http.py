@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import threading
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from cdk_serverless_crud.local.server import RunningService
 
@@ -180,3 +182,34 @@ def test_access_log_lines_use_the_stage_format(
     (entry,) = [line for line in lines if request_id in line.values()]
     assert set(entry) == set(json.loads(running.api.access_log_format or "{}"))
     assert {"GET", "200", "/items"} <= set(entry.values())
+
+
+def test_64_simultaneous_clients_all_get_answers(client: Client) -> None:
+    item = client.request("POST", "/items", {"v": 1}).json()
+    url = urlsplit(client.base_url)
+    clients = 64
+    start = threading.Barrier(clients)
+    outcomes: list[object] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        start.wait()  # every client connects at once
+        connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+        try:
+            connection.request("GET", f"{url.path}/items/{item['id']}")
+            response = connection.getresponse()
+            response.read()
+            outcome: object = response.status
+        except OSError as error:  # a reset or refused connection
+            outcome = error
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == [200] * clients

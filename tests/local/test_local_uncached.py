@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections.abc import Iterator
 
 import pytest
 
-from cdk_serverless_crud.local.server import serve_local
-
-from .conftest import Client, synthesize
+from .conftest import Client, serve_app_source
 
 UNCACHED_APP = textwrap.dedent(
     """
@@ -32,11 +29,8 @@ UNCACHED_APP = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def uncached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    app_dir = tmp_path_factory.mktemp("uncached-app")
-    (app_dir / "app.py").write_text(UNCACHED_APP)
-    cdk_out = synthesize(app_dir, app_dir / "cdk.out")
-    with serve_local(cdk_out, port=0, log=io.StringIO()) as running:
-        yield Client(running.url)
+    with serve_app_source(tmp_path_factory.mktemp("uncached-app"), UNCACHED_APP) as client:
+        yield client
 
 
 def test_a_ttl_of_0_answers_every_get_fresh(uncached: Client) -> None:

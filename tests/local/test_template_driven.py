@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import textwrap
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from cdk_serverless_crud.local.server import serve_local
-
-from .conftest import Client, synthesize
+from .conftest import Client, serve_app_source
 
 CUSTOM_APP = textwrap.dedent(
     """
@@ -43,11 +40,8 @@ CUSTOM_APP = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    app_dir = tmp_path_factory.mktemp("custom-app")
-    (app_dir / "app.py").write_text(CUSTOM_APP)
-    cdk_out = synthesize(app_dir, app_dir / "cdk.out")
-    with serve_local(cdk_out, port=0, log=io.StringIO()) as running:
-        yield Client(running.url)
+    with serve_app_source(tmp_path_factory.mktemp("custom-app"), CUSTOM_APP) as client:
+        yield client
 
 
 def test_stage_name_comes_from_the_template(custom: Client) -> None:

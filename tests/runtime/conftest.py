@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
 import pytest
-from bench.common import create_resources
 from item_service import clients, config, handler
 from moto import mock_aws
 
-from .helpers import BUCKET, INDEX, PREFIX, TABLE, Api
+from cdk_serverless_crud.local.aws import create_resources
+from cdk_serverless_crud.local.environment import MASKED, runtime_environment
+from cdk_serverless_crud.local.template import ApiSpec, load_api
+
+from .helpers import Api
+
+#: Runtime settings the example app leaves unset; a developer's shell must not set them.
+_UNSET = ("CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS")
+
+
+@pytest.fixture(scope="session")
+def example_api(example_cdk_out: Path) -> ApiSpec:
+    """The example app's API as deployed: its function's settings, tables and buckets."""
+    return load_api(example_cdk_out)
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _env(monkeypatch: pytest.MonkeyPatch, example_api: ApiSpec) -> None:
     """Fake credentials (never real AWS) and the variables the construct sets."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": TABLE,
-        "LIST_INDEX_NAME": INDEX,
-        "BUCKET_NAME": BUCKET,
-        "OBJECT_PREFIX": PREFIX,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS"):
+    for name in (*MASKED, *_UNSET):
         monkeypatch.delenv(name, raising=False)
+    for name, value in runtime_environment(example_api).items():
+        monkeypatch.setenv(name, value)
 
 
 def _cold_start() -> None:
@@ -42,15 +46,21 @@ def _cold_start() -> None:
 
 
 @pytest.fixture
-def aws() -> Iterator[SimpleNamespace]:
-    """moto with the table (and its sparse GSI) and the versioned bucket."""
+def aws(example_api: ApiSpec) -> Iterator[SimpleNamespace]:
+    """moto with the template's tables and buckets; ``table`` and ``bucket`` name the store."""
     _cold_start()
     # Keeping boto3's default session across tests keeps its loaded service models:
     # creating a client then costs milliseconds instead of ~100 ms.
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
         dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
-        create_resources(dynamodb, s3)
-        yield SimpleNamespace(dynamodb=dynamodb, s3=s3)
+        create_resources(example_api, dynamodb, s3)
+        (function,) = example_api.functions
+        yield SimpleNamespace(
+            dynamodb=dynamodb,
+            s3=s3,
+            table=function.environment["TABLE_NAME"],
+            bucket=function.environment["BUCKET_NAME"],
+        )
     _cold_start()
 
 

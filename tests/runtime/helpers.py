@@ -5,25 +5,22 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-# The benchmark seeds the same table and bucket: their names are defined once, there.
-from bench.common import BUCKET as BUCKET
-from bench.common import INDEX as INDEX
-from bench.common import PREFIX as PREFIX
-from bench.common import STAGE
-from bench.common import TABLE as TABLE
 from item_service import handler
 from openapi_schema_validator import OAS30Validator
 
+from cdk_serverless_crud.local.context import LambdaContext
+from cdk_serverless_crud.local.events import proxy_event
+from cdk_serverless_crud.local.paths import match_resource
+
 PACKAGE = Path(__file__).parents[2] / "src" / "cdk_serverless_crud"
 OPENAPI: dict[str, Any] = json.loads((PACKAGE / "openapi.json").read_text())
-TEMPLATES = ("/items", "/items/{id}", "/items/{id}/versions")
+#: The API's resources: the documented ones, and a greedy proxy behind them.
+TEMPLATES = (*OPENAPI["paths"], "/{proxy+}")
 
 
 @dataclass
@@ -46,15 +43,8 @@ class ApiResponse:
 
 def resource_for(path: str) -> tuple[str, dict[str, str] | None]:
     """The resource and decoded path parameters API Gateway would match."""
-    segments = [unquote(s) for s in path.strip("/").split("/")]
-    for template in TEMPLATES:
-        parts = template.strip("/").split("/")
-        if len(parts) == len(segments) and all(
-            p.startswith("{") or p == s for p, s in zip(parts, segments, strict=True)
-        ):
-            params = {p[1:-1]: s for p, s in zip(parts, segments, strict=True) if p.startswith("{")}
-            return template, params or None
-    return "/{proxy+}", {"proxy": path.lstrip("/")}
+    template, params = match_resource(TEMPLATES, path) or ("/", {})
+    return template, params or None
 
 
 def make_event(
@@ -68,44 +58,23 @@ def make_event(
     resource: str | None = None,
     path_params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event; absent maps are null, as in AWS."""
+    """An API Gateway REST (v1) proxy event; bytes (or ``base64_body``) go base64-encoded."""
     matched, params = resource_for(path)
     if isinstance(body, bytes) or base64_body:
         raw = body.encode() if isinstance(body, str) else body
         body = base64.b64encode(raw or b"").decode()
         base64_body = True
-    return {
-        "resource": resource or matched,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers or None,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()} if headers else None,
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_params if path_params is not None else params,
-        "stageVariables": None,
-        "body": body,
-        "isBase64Encoded": base64_body,
-        "requestContext": {
-            "resourcePath": resource or matched,
-            "httpMethod": method,
-            "path": f"/{STAGE}{path}",
-            "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
-        },
-    }
-
-
-@dataclass
-class LambdaContext:
-    """The Lambda context: a request id and the time left before the timeout."""
-
-    remaining_ms: int
-    aws_request_id: str = "lambda-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left, as Lambda reports them."""
-        return self.remaining_ms
+    return proxy_event(
+        method,
+        path,
+        resource=resource or matched,
+        path_parameters=path_params if path_params is not None else params,
+        headers=(headers or {}).items(),
+        query=(query or {}).items(),
+        body=body,
+        is_base64_encoded=base64_body,
+        request_id=None,
+    )
 
 
 class Api:
@@ -117,7 +86,10 @@ class Api:
 
     def invoke(self, event: dict[str, Any]) -> ApiResponse:
         """Invoke the handler with a raw event."""
-        result = handler.handler(event, LambdaContext(self.remaining_ms))
+        context = LambdaContext(
+            request_id="lambda-request", timeout_seconds=self.remaining_ms / 1000
+        )
+        result = handler.handler(event, context)
         assert set(result) == {"statusCode", "headers", "body", "isBase64Encoded"}
         response = ApiResponse(result["statusCode"], result["headers"], result["body"])
         check_contract(event, response)

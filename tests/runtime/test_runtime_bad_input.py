@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from item_service.http import MAX_BODY_BYTES
 
-from .helpers import TABLE, Api, make_event
+from .helpers import Api, make_event
 
 
 def _stored_records(aws: SimpleNamespace) -> int:
-    return int(aws.dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"])
+    return int(aws.dynamodb.scan(TableName=aws.table, Select="COUNT")["Count"])
 
 
 def _nested(depth: int) -> str:

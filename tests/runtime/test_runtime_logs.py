@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import TABLE, Api, make_event
+from .helpers import Api, make_event
 
 SECRET = "s3cr3t-value-7f1c"
 
@@ -67,7 +67,7 @@ def test_bodies_never_reach_the_logs(
 def test_unexpected_errors_answer_500_and_log_a_traceback_without_the_body(
     api: Api, aws: SimpleNamespace, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    aws.dynamodb.delete_table(TableName=TABLE)
+    aws.dynamodb.delete_table(TableName=aws.table)
     event = make_event("POST", "/items", body=json.dumps({"secret": SECRET}))
 
     response = api.invoke(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from types import SimpleNamespace
 
-from .helpers import TABLE, Api
+from .helpers import Api
 
 EXACT = {
     "big_int": "123456789012345678901234567890",
@@ -61,7 +61,7 @@ def test_numbers_are_stored_as_dynamodb_numbers(api: Api, aws: SimpleNamespace) 
     created = api.request("POST", "/items", body=BODY).json()
 
     item = aws.dynamodb.get_item(
-        TableName=TABLE,
+        TableName=aws.table,
         Key={"id": {"S": created["id"]}, "timestamp": {"N": str(created["timestamp"])}},
     )["Item"]
 

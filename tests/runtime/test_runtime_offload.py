@@ -9,14 +9,14 @@ from types import SimpleNamespace
 import pytest
 from item_service import service
 
-from .helpers import BUCKET, TABLE, Api
+from .helpers import Api
 
 BIG = {"blob": "x" * 500_000, "n": 1}
 
 
 def _record(aws: SimpleNamespace, item_id: str, timestamp: int) -> dict[str, dict[str, str]]:
     key = {"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}}
-    return aws.dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
+    return aws.dynamodb.get_item(TableName=aws.table, Key=key)["Item"]
 
 
 def test_a_500_kb_item_round_trips(api: Api) -> None:
@@ -41,7 +41,7 @@ def test_records_point_at_the_s3_object_version(api: Api, aws: SimpleNamespace) 
     assert head["s3_key"] == version["s3_key"]
     assert head["s3_version"] == version["s3_version"]
     stored = aws.s3.get_object(
-        Bucket=BUCKET, Key=version["s3_key"]["S"], VersionId=version["s3_version"]["S"]
+        Bucket=aws.bucket, Key=version["s3_key"]["S"], VersionId=version["s3_version"]["S"]
     )
     assert stored["VersionId"] == version["s3_version"]["S"]
     assert stored["ContentType"] == "application/json"
@@ -97,19 +97,19 @@ def test_pages_are_cut_to_fit_a_lambda_response(api: Api, monkeypatch: pytest.Mo
 
 
 def test_a_failed_offload_writes_nothing_and_answers_500(api: Api, aws: SimpleNamespace) -> None:
-    aws.s3.delete_bucket(Bucket=BUCKET)
+    aws.s3.delete_bucket(Bucket=aws.bucket)
 
     response = api.request("POST", "/items", BIG)
 
     assert response.status == 500
     assert response.error_code == "internal_error"
-    assert aws.dynamodb.scan(TableName=TABLE)["Items"] == []
+    assert aws.dynamodb.scan(TableName=aws.table)["Items"] == []
 
 
 def test_reads_fetch_the_recorded_s3_version_not_the_newest(api: Api, aws: SimpleNamespace) -> None:
     created = api.create(BIG).json()
     key = _record(aws, created["id"], 0)["s3_key"]["S"]
-    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b'{"overwritten": true}')
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=b'{"overwritten": true}')
 
     assert api.request("GET", f"/items/{created['id']}").json()["data"] == BIG
 
@@ -125,4 +125,4 @@ def test_refused_writes_leave_no_object_in_s3(
     response = api.request("PUT", path, BIG, headers=headers)
 
     assert response.status == (412 if if_match else 404)
-    assert "Versions" not in aws.s3.list_object_versions(Bucket=BUCKET)
+    assert "Versions" not in aws.s3.list_object_versions(Bucket=aws.bucket)

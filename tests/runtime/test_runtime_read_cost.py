@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-from bench.common import START_MS, ReadCounter, seed_items
 from item_service import clients
+
+from cdk_serverless_crud.local.reads import ReadCounter
+from cdk_serverless_crud.local.seeding import START_MS, seed_items
 
 from .helpers import Api
 
@@ -30,7 +32,7 @@ def reads(api: Api) -> Iterator[ReadCounter]:
 def _seed(aws: SimpleNamespace, versions: int) -> list[str]:
     """Write items with long histories straight to the table (docs/design.md layout)."""
     ids = [f"item-{n}" for n in range(ITEMS)]
-    seed_items(aws.dynamodb, ids, versions)
+    seed_items(aws.dynamodb, aws.table, ids, versions)
     return ids
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .helpers import TABLE, Api, make_event
+from .helpers import Api, make_event
 
 ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -166,7 +166,7 @@ def test_stored_records_follow_the_design(api: Api, aws: SimpleNamespace) -> Non
 
     def record(timestamp: int) -> dict[str, object]:
         key = {"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}}
-        return aws.dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
+        return aws.dynamodb.get_item(TableName=aws.table, Key=key)["Item"]
 
     assert record(first) == {
         "id": {"S": item_id},

@@ -20,8 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
+from .context import LambdaContext
+from .events import event_body, proxy_event
+from .paths import ResourcePath, by_specificity, path_segments
 from .template import ApiSpec, FunctionSpec, MethodSpec, PreflightSpec, TemplateError
 
 #: API Gateway's own limits: request payloads and the largest cached response.
@@ -98,26 +101,6 @@ class StageCache:
             self._entries[key] = _CacheEntry(self.clock() + ttl_seconds, response)
 
 
-class LambdaContext:
-    """The subset of the Lambda context object that handlers use."""
-
-    def __init__(self, function: FunctionSpec, request_id: str) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function.name}"
-        )
-        self.memory_limit_in_mb = function.memory_mb
-        self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + function.timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 def load_handler(function: FunctionSpec) -> Handler:
     """Import the function's handler from its synthesized asset folder."""
     module_name, _, attribute = function.handler.rpartition(".")
@@ -140,37 +123,6 @@ def load_handler(function: FunctionSpec) -> Handler:
     return handler  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
-class _Route:
-    segments: tuple[str, ...]
-    methods: Mapping[str, MethodSpec | PreflightSpec]
-
-    def match(self, parts: list[str]) -> dict[str, str] | None:
-        """Path parameters if ``parts`` (decoded segments) fit this resource."""
-        params: dict[str, str] = {}
-        for index, segment in enumerate(self.segments):
-            if segment.endswith("+}"):
-                rest = parts[index:]
-                if not rest:
-                    return None
-                params[segment[1:-2]] = "/".join(rest)
-                return params
-            if index >= len(parts):
-                return None
-            if segment.startswith("{") and segment.endswith("}"):
-                params[segment[1:-1]] = parts[index]
-            elif segment != parts[index]:
-                return None
-        return params if len(parts) == len(self.segments) else None
-
-    @property
-    def specificity(self) -> tuple[int, ...]:
-        """Literal segments beat parameters, which beat greedy ones (API Gateway's order)."""
-        return tuple(
-            0 if s.endswith("+}") else 1 if s.startswith("{") else 2 for s in self.segments
-        )
-
-
 class Gateway:
     """The REST API stage: routes a request to its Lambda and maps the answer back."""
 
@@ -188,11 +140,9 @@ class Gateway:
             by_path.setdefault(method.resource_path, {})[method.http_method] = method
         for preflight in api.preflights:
             by_path.setdefault(preflight.resource_path, {})["OPTIONS"] = preflight
-        routes = [
-            _Route(tuple(p for p in path.split("/") if p), methods)
-            for path, methods in by_path.items()
+        self.routes: list[tuple[ResourcePath, Mapping[str, MethodSpec | PreflightSpec]]] = [
+            (resource, by_path[resource.template]) for resource in by_specificity(by_path)
         ]
-        self.routes = sorted(routes, key=lambda r: r.specificity, reverse=True)
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, dict[str, str]]:
         """Answer one request; also return the access log variables."""
@@ -235,12 +185,12 @@ class Gateway:
         path = request.raw_path
         if path != stage_prefix and not path.startswith(stage_prefix + "/"):
             return _missing_token(), None
-        parts = [unquote(p) for p in path[len(stage_prefix) :].split("/") if p]
-        for route in self.routes:
-            params = route.match(parts)
+        parts = path_segments(path[len(stage_prefix) :])
+        for resource, methods in self.routes:
+            params = resource.match(parts)
             if params is None:
                 continue
-            method = route.methods.get(request.method) or route.methods.get("ANY")
+            method = methods.get(request.method) or methods.get("ANY")
             if method is None:
                 return _missing_token(), None
             if isinstance(method, PreflightSpec):
@@ -267,7 +217,21 @@ class Gateway:
             cached = None if fresh else self.cache.get(key)
             if cached is not None:
                 return cached.with_header("X-Cache", "Hit")
-        event = _proxy_event(self.api, method, path_params, query, request, request_id)
+        body, is_base64 = event_body(request.body)
+        event = proxy_event(
+            request.method,
+            request.raw_path[len(self.api.stage_name) + 1 :] or "/",
+            resource=method.resource_path,
+            path_parameters=path_params or None,
+            headers=request.headers,
+            query=query,
+            body=body,
+            is_base64_encoded=is_base64,
+            stage=self.api.stage_name,
+            request_id=request_id,
+            source_ip=request.source_ip,
+            protocol=request.protocol,
+        )
         response = self._call_lambda(method.function, event, request_id)
         if key is None:
             return response
@@ -280,7 +244,13 @@ class Gateway:
         if len(json.dumps(event)) > MAX_EVENT_BYTES:
             return _json(413, {"message": "Request Too Long"})
         try:
-            result = self.handlers[function.logical_id](event, LambdaContext(function, request_id))
+            context = LambdaContext(
+                function.name,
+                request_id=request_id,
+                timeout_seconds=function.timeout_seconds,
+                memory_mb=function.memory_mb,
+            )
+            result = self.handlers[function.logical_id](event, context)
         except Exception:
             return _json(502, {"message": "Internal server error"})
         return _proxy_response(result)
@@ -333,70 +303,6 @@ def _cache_key(
         elif kind in ("header", "multivalueheader"):
             values.append((parameter, request.header(name)))
     return (method.resource_path, method.http_method, tuple(values))
-
-
-def _proxy_event(
-    api: ApiSpec,
-    method: MethodSpec,
-    path_params: dict[str, str],
-    query: list[tuple[str, str]],
-    request: HttpRequest,
-    request_id: str,
-) -> dict[str, Any]:
-    """The REST API (v1) Lambda proxy event; absent maps are null, as in AWS."""
-    headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query:
-        multi_query.setdefault(name, []).append(value)
-    body, is_base64 = _event_body(request.body)
-    now = datetime.now(UTC)
-    return {
-        "resource": method.resource_path,
-        "path": request.raw_path[len(api.stage_name) + 1 :] or "/",
-        "httpMethod": request.method,
-        "headers": headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_params or None,
-        "stageVariables": None,
-        "body": body,
-        "isBase64Encoded": is_base64,
-        "requestContext": {
-            "resourceId": "local",
-            "resourcePath": method.resource_path,
-            "httpMethod": request.method,
-            "extendedRequestId": request_id[:16],
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": request.raw_path,
-            "accountId": "123456789012",
-            "protocol": request.protocol,
-            "stage": api.stage_name,
-            "domainPrefix": "localhost",
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "requestId": request_id,
-            "identity": {
-                "sourceIp": request.source_ip,
-                "userAgent": request.header("User-Agent"),
-            },
-            "domainName": "localhost",
-            "apiId": "local",
-        },
-    }
-
-
-def _event_body(raw: bytes) -> tuple[str | None, bool]:
-    """Text bodies pass as text; bytes that are not UTF-8 pass base64-encoded."""
-    if not raw:
-        return None, False
-    try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(raw).decode("ascii"), True
 
 
 def _proxy_response(result: Any) -> HttpResponse:

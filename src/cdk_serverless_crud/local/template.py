@@ -107,7 +107,6 @@ class ApiSpec:
     """A REST API stage, its methods and what they need."""
 
     stack_name: str
-    api_name: str
     stage_name: str
     cache_cluster_enabled: bool
     access_log_format: str | None
@@ -172,7 +171,7 @@ class _Reader:
             raise TemplateError(
                 f"stack {self.stack_name} has {len(rest_apis)} REST APIs; expected 1"
             )
-        ((api_id, api),) = rest_apis
+        ((api_id, _),) = rest_apis
         stages = [
             res
             for _, res in _of_type({"Resources": self.resources}, "AWS::ApiGateway::Stage")
@@ -219,7 +218,6 @@ class _Reader:
         log_setting = stage.get("AccessLogSetting") or {}
         return ApiSpec(
             stack_name=self.stack_name,
-            api_name=str(api["Properties"].get("Name", api_id)),
             stage_name=str(stage["StageName"]),
             cache_cluster_enabled=cluster,
             access_log_format=log_setting.get("Format"),
