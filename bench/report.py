@@ -163,7 +163,7 @@ def _summary(results: Results) -> str:
         ],
         [
             "Local mode throughput",
-            "Requests/s with 1 and 8 keep-alive clients",
+            "Requests/s with 1 and 8 clients sending back to back",
             "Reported",
             throughput_cells,
             "Reported",

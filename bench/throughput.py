@@ -1,8 +1,9 @@
 """Local mode throughput: requests per second with 1 and 8 concurrent clients.
 
 The server (``local_server.py``) runs in its own process on 127.0.0.1; clients are
-threads here, each with one keep-alive connection, for a fixed time and a capped number
-of requests. The baseline is the standard library's HTTP server answering a fixed body:
+threads here, each sending requests back to back on its own connection (local mode's
+werkzeug server closes it after each answer, and the client reconnects), for a fixed time
+and a capped number of requests. The baseline is the standard library's HTTP server answering a fixed body:
 the most a Python HTTP server does on this machine, measured in the same run.
 """
 
