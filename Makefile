@@ -62,7 +62,7 @@ bench: install ## Run the benchmarks and write docs/performance.md (about 10 min
 projen: install ## Regenerate pyproject.toml, package.json and tasks from .projenrc.py
 	python .projenrc.py
 
-release-check: install ## Rehearse a release in a clean clone: build, check, synth, publib dry run
+release-check: install ## Rehearse a release in a clean clone: projen's release task, then a publib dry run
 	python scripts/release_check.py
 
 api-docs: install ## Regenerate docs/api.md from the docstrings of the public API
