@@ -177,12 +177,18 @@ JsonFile(
 for ignored in ["node_modules/", ".tools/", "cdk.out/", "dist/", ".mypy_cache/", ".ruff_cache/"]:
     project.add_git_ignore(ignored)
 
-# --- Tasks the release runs (`projen <task>`; the Makefile runs the same tools) ---------------
+# --- Tasks: written once here; the Makefile, CI and the release run them (`projen <task>`) ----
+LINTED = "src tests example_app bench scripts"
+lint = project.add_task("lint", description="ruff lint and format check")
+lint.exec(f"ruff check {LINTED}")
+lint.exec(f"ruff format --check {LINTED}")
+# mypy's own settings (pyproject.toml) check src/; the release scripts are checked apart.
+typecheck = project.add_task("typecheck", description="mypy --strict on src/ and scripts/")
+typecheck.exec("mypy")
+typecheck.exec("mypy --strict scripts")
 project.test_task.reset()
-project.test_task.exec("ruff check src tests example_app scripts")
-project.test_task.exec("ruff format --check src tests example_app scripts")
-project.test_task.exec("mypy")
-project.test_task.exec("mypy --strict scripts")
+project.test_task.spawn(lint)
+project.test_task.spawn(typecheck)
 project.test_task.exec("python -m pytest")
 
 # publib-pypi uploads what it finds in dist/python.

@@ -45,15 +45,16 @@ run: synth ## Install, synthesize the example app and serve it on http://$(HOST)
 deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS credentials)
 	cd example_app && cdk deploy
 
-lint: install ## ruff lint and format check
-	ruff check src tests example_app bench scripts
-	ruff format --check src tests example_app bench scripts
+# The commands live once, as projen tasks in .projenrc.py (.projen/tasks.json); `projen` is
+# the CLI of the projen package in .venv, pinned by uv.lock, so no global or npx projen.
+lint: install ## ruff lint and format check (projen task `lint`)
+	projen lint
 
-typecheck: install ## mypy --strict on src/
-	mypy
+typecheck: install ## mypy --strict on src/ and scripts/ (projen task `typecheck`)
+	projen typecheck
 
-test: install lint typecheck ## Install, lint, type-check and run the whole test suite
-	python -m pytest
+test: install ## Install, then projen's `test` task: lint, typecheck and the whole test suite
+	projen test
 
 bench: install ## Run the benchmarks and write docs/performance.md (about 10 minutes)
 	python -m bench
@@ -61,7 +62,7 @@ bench: install ## Run the benchmarks and write docs/performance.md (about 10 min
 projen: install ## Regenerate pyproject.toml, package.json and tasks from .projenrc.py
 	python .projenrc.py
 
-release-check: install ## Rehearse a release in a clean clone: build, check, synth, publib dry run
+release-check: install ## Rehearse a release in a clean clone: projen's release task, then a publib dry run
 	python scripts/release_check.py
 
 api-docs: install ## Regenerate docs/api.md from the docstrings of the public API

@@ -151,6 +151,57 @@ def template_difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
     return ", ".join(differing)
 
 
+BASELINE_SOURCE = "bench/baseline_app/app.py"
+_DRIFT_LINES = 40
+"""How many differences the drift message lists; the first ones say enough to start."""
+
+
+def template_drift(example: Any, baseline: Any) -> str:
+    """What to change when the baseline app's template is not the example app's.
+
+    One line per differing place in the template: its path (``Resources.<LogicalId>.
+    Properties...``) and the value each app synthesizes there.
+    """
+    lines: list[str] = []
+    _walk_difference("", example, baseline, lines)
+    shown = lines[:_DRIFT_LINES]
+    if len(lines) > len(shown):
+        shown.append(f"... and {len(lines) - len(shown)} more")
+    return "\n".join(
+        [
+            f"{BASELINE_SOURCE} no longer synthesizes the example app's template, so the",
+            "synth benchmark would time two different stacks. If the library's template was",
+            "not meant to change, the change under src/ is what to fix. If it was, change",
+            f"{BASELINE_SOURCE} (plain aws-cdk-lib) until each of these matches:",
+            *(f"  {line}" for line in shown),
+        ]
+    )
+
+
+def _walk_difference(path: str, example: Any, baseline: Any, lines: list[str]) -> None:
+    if example == baseline:
+        return
+    if isinstance(example, dict) and isinstance(baseline, dict):
+        for key in sorted(set(example) | set(baseline), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in baseline:
+                lines.append(f"{where}: only in the example app: {_short(example[key])}")
+            elif key not in example:
+                lines.append(f"{where}: only in the baseline app: {_short(baseline[key])}")
+            else:
+                _walk_difference(where, example[key], baseline[key], lines)
+    elif isinstance(example, list) and isinstance(baseline, list) and len(example) == len(baseline):
+        for index, (ours, theirs) in enumerate(zip(example, baseline, strict=True)):
+            _walk_difference(f"{path}[{index}]", ours, theirs, lines)
+    else:
+        lines.append(f"{path}: example app {_short(example)}, baseline app {_short(baseline)}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 160 else f"{text[:157]}..."
+
+
 def new_workdir() -> Path:
     """A scratch folder for assemblies; never example_app/cdk.out, which `make run` serves."""
     return Path(tempfile.mkdtemp(prefix="serverless-crud-bench-"))

@@ -10,6 +10,11 @@ Python docstrings) and "Default: ..." at the end of a parameter's description.
     python scripts/api_docs.py --check    # fail if docs/api.md is not up to date
 
 Optional props and parameters without a documented default are listed on stderr.
+
+griffe does the reading; the Markdown is written here because no renderer fits: pdoc
+writes HTML and imports the package (so jsii's Node starts), and griffe2md 1.5.1 renders
+every module (about 6,700 lines here, against docs/api.md's 790), with ``:default:``
+fields and attribute values left as raw source and no props tables.
 """
 
 from __future__ import annotations

@@ -18,6 +18,14 @@ projen's tamper check.
 
 A version that already has a section is left alone, so re-running a release is a no-op.
 Releasing with no Unreleased entries fails: every release says what changed.
+
+Neither Keep a Changelog library fits this flow (both tried on this CHANGELOG.md):
+python-kacl 0.7.7 rewrites the whole file when it writes it (``## [Unreleased]`` loses
+its brackets, a blank line appears under every ``###`` heading) and writes no Unreleased
+compare link. keepachangelog 2.0.0 leaves the text alone, but always dates the release
+today, writes compare links only if an ``[Unreleased]:`` link is already there, adds a
+second heading when a version is released again, releases an empty Unreleased, and
+drops blank lines from a section's text (the release notes). Neither undoes a release.
 """
 
 from __future__ import annotations

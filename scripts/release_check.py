@@ -7,24 +7,23 @@ workflow does, in a throwaway clone, and publishes nothing:
    bump sees what CI sees) with the working tree's state committed on top, which is
    every tracked and untracked file that is not ignored, as they are on disk. Ignored
    files (``.venv``, ``dist``, caches, ``cdk.out``) never reach the packages;
-2. runs the release's own projen tasks there: ``bump`` (the version from the
-   conventional commits), ``changelog:release`` and ``package`` (the sdist, then the
-   wheel built from the sdist, into ``dist/python``);
-3. checks that docs/api.md is up to date;
-4. checks the packages (``--verify``, below);
-5. runs ``publib-pypi`` in dry-run mode on them and checks that it got as far as the
-   upload;
-6. runs projen's ``unbump`` and projen's tamper check (``git diff --exit-code``), as the
-   release job does before it uploads anything.
+2. runs projen's ``release`` task there, the one the release job runs, whatever its steps
+   are (today: bump, ``changelog:release``, build with the whole test suite, package,
+   ``package:verify``, unbump and the tamper check ``git diff --exit-code``), and checks
+   that it ran: a version was bumped to, and one wheel and one sdist are in dist/python;
+3. does what the release workflow's PyPI job then does with dist/: ``publib-pypi``,
+   here in dry-run mode, and checks that it got as far as the upload;
+4. checks that the release left no untracked file behind.
 
 ``release_check.py --verify DIST`` only checks the packages in DIST, against the tree it
-runs in. The release job runs it on what it is about to publish:
+runs in. The release task runs it (``package:verify``) on what it is about to publish:
 
 - ``twine check --strict``;
 - the packaging tests (``tests/packaging``) on these packages instead of a fresh build:
   contents, metadata, the version equal to version.json, and the wheel installed into a
   fresh virtualenv synthesizing an app;
-- the release tests (``tests/release``): the version has a section in CHANGELOG.md.
+- the release tests (``tests/release``): the version has a section in CHANGELOG.md, and
+  docs/api.md is up to date.
 """
 
 from __future__ import annotations
@@ -177,20 +176,22 @@ def stage_clean_tree(repo: Path, tree: Path) -> None:
         exclude.write("/node_modules\n")
 
 
-def publib_dry_run(dist: Path, scratch: Path) -> str:
-    """Run ``publib-pypi`` with PUBLIB_DRYRUN on ``dist``; its output.
+def publib_dry_run(tree: Path, wheel: Path) -> str:
+    """Run ``publib-pypi`` with PUBLIB_DRYRUN in ``tree``, on its dist/python; its output.
 
-    publib-pypi installs twine with ``pip install --user``, which pip refuses inside a
-    virtualenv, so it runs with the base interpreter of this one, not the project's
-    .venv, and a throwaway user base so nothing lands in ~/.local. The release uses PyPI
-    trusted publishing, which needs GitHub's OIDC token; here dummy twine credentials
-    stand in, and the upload URL goes nowhere should the dry run ever upload.
+    It runs as the release workflow's PyPI job runs it, with no argument, in the folder
+    that holds the release task's dist/. publib-pypi installs twine with ``pip install
+    --user``, which pip refuses inside a virtualenv, so it runs with the base interpreter
+    of this one, not the project's .venv, and a throwaway user base so nothing lands in
+    ~/.local. The release uses PyPI trusted publishing, which needs GitHub's OIDC token;
+    here dummy twine credentials stand in, and the upload URL goes nowhere should the
+    dry run ever upload.
     """
     publib = ROOT / "node_modules" / ".bin" / "publib-pypi"
     if not publib.exists():
         raise CheckFailed(f"{publib} is missing: run `make install`")
     base_bin = Path(sys.base_prefix) / "bin"
-    user_base = scratch / "publib-user-base"
+    user_base = tree.parent / "publib-user-base"
     not_a_venv = [
         entry
         for entry in os.environ.get("PATH", "").split(os.pathsep)
@@ -215,12 +216,11 @@ def publib_dry_run(dist: Path, scratch: Path) -> str:
     pip = ["python3", "-m", "pip", "--version"]
     if subprocess.run(pip, env=env, capture_output=True, check=False).returncode != 0:
         raise CheckFailed(f"publib-pypi needs a python3 with pip, and {base_bin} has none")
-    output = run([publib, dist], cwd=scratch, env=env, capture=True)
+    output = run([publib], cwd=tree, env=env, capture=True)
     lines = output.splitlines()
     installed = [line for line in lines if line.startswith("Successfully installed")]
     dry_run = lines[next((i for i, line in enumerate(lines) if "Dry run" in line), len(lines)) :]
     print("\n".join(f"    {line}" for line in [*installed, *dry_run]))
-    wheel, _ = packages(dist)
     installed_twine = list(user_base.glob("lib/python*/site-packages/twine/__init__.py"))
     ran = [
         ("publib reported a dry run", "SUCCESS (dry run)" in output),
@@ -233,50 +233,51 @@ def publib_dry_run(dist: Path, scratch: Path) -> str:
     return output
 
 
-def lint_scripts() -> None:
-    """ruff and mypy --strict on scripts/, which `make lint` does not cover."""
-    run(["ruff", "check", "scripts"], cwd=ROOT, env=tool_env())
-    run(["ruff", "format", "--check", "scripts"], cwd=ROOT, env=tool_env())
-    run(["mypy", "--strict", "scripts"], cwd=ROOT, env=tool_env())
+def release_env(tree: Path) -> dict[str, str]:
+    """The environment of the release task in ``tree``: this checkout's tools, its own venv.
+
+    The task's synth (``python .projenrc.py``) recreates ``.venv`` and runs ``uv sync``;
+    the Makefile's UV_PROJECT_ENVIRONMENT would point that at this checkout's .venv.
+    """
+    env = tool_env()
+    env.pop("VIRTUAL_ENV", None)
+    env["UV_PROJECT_ENVIRONMENT"] = str(tree / ".venv")
+    return env
+
+
+def released_version(tree: Path) -> str:
+    """The version the release task bumped to, from the file its bump writes."""
+    bumped = tree / "dist" / "version.txt"
+    if not bumped.is_file():
+        raise CheckFailed("the release task bumped no version (no dist/version.txt): did it run?")
+    version = bumped.read_text().strip()
+    if version in ("", DEVELOPMENT_VERSION):
+        raise CheckFailed(f"the release task bumped to {version or 'nothing'}")
+    return version
 
 
 def rehearse(keep: bool) -> None:
     """The whole rehearsal; see the module docstring."""
     scratch = Path(tempfile.mkdtemp(prefix="release-check-"))
     tree = scratch / "tree"
-    env = tool_env()
     try:
-        with step("lint and type-check scripts/"):
-            lint_scripts()
         with step("stage a clean tree"):
             stage_clean_tree(ROOT, tree)
             print(f"    {tree}: {git(tree, 'log', '--oneline', '-1').strip()}")
-        with step("projen bump: the version from the conventional commits"):
-            run(["projen", "bump"], cwd=tree, env=env)
-            version = read_version(tree)
+        with step("projen release: the release job's own task"):
+            run(["projen", "release"], cwd=tree, env=release_env(tree))
+            version = released_version(tree)
             tags = git(tree, "tag", "--list", "v*", "--sort=-version:refname").split()
-            if version == DEVELOPMENT_VERSION:
-                raise CheckFailed("the bump left version.json at the development version")
             since = f"after {tags[0]}" if tags else "the first release"
             print(f"    this release would be {version} ({since})")
-        with step("projen changelog:release: Unreleased moves under the version"):
-            run(["projen", "changelog:release"], cwd=tree, env=env)
-        with step("docs/api.md is up to date"):
-            run(["python", "scripts/api_docs.py", "--check"], cwd=tree, env=env)
-        with step("projen package: sdist, then the wheel from the sdist"):
-            run(["projen", "package"], cwd=tree, env=env)
         dist = tree / "dist" / "python"
-        with step("check the packages"):
-            verify(dist, tree)
-        with step("publib-pypi with PUBLIB_DRYRUN"):
-            publib_dry_run(dist, scratch)
-        with step("projen unbump, then projen's tamper check"):
-            run(["projen", "unbump"], cwd=tree, env=env)
-            git(tree, "diff", "--ignore-space-at-eol", "--exit-code", capture=False)
+        wheel, sdist = packages(dist)
+        with step("publib-pypi with PUBLIB_DRYRUN, as the PyPI job runs it on dist/"):
+            publib_dry_run(tree, wheel)
+        with step("the release left nothing behind"):
             leftovers = git(tree, "status", "--porcelain").strip()
             if leftovers:
                 raise CheckFailed(f"the release left files behind:\n{leftovers}")
-        wheel, sdist = packages(dist)
         print(f"\nrelease-check passed: {version} ({wheel.name}, {sdist.name})")
     finally:
         if keep:
