@@ -2,9 +2,10 @@
 
 The server (``local_server.py``) runs in its own process on 127.0.0.1; clients are
 threads here, each sending requests back to back on its own connection (local mode's
-werkzeug server closes it after each answer, and the client reconnects), for a fixed time
-and a capped number of requests. The baseline is the standard library's HTTP server answering a fixed body:
-the most a Python HTTP server does on this machine, measured in the same run.
+werkzeug server closes it after each answer, and the client reconnects), for a fixed
+time and a capped number of requests. The baseline is the standard library's HTTP
+server answering a fixed body: the most a Python HTTP server does on this machine,
+measured in the same run.
 """
 
 from __future__ import annotations
