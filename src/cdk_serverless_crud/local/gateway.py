@@ -23,9 +23,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .context import LambdaContext
+from .errors import TemplateError
 from .events import event_body, proxy_event
 from .paths import ResourcePath, by_specificity, path_segments
-from .template import ApiSpec, FunctionSpec, MethodSpec, PreflightSpec, TemplateError
+from .preflights import PreflightSpec
+from .template import ApiSpec, FunctionSpec, MethodSpec
 
 #: API Gateway's own limits: request payloads and the largest cached response.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
