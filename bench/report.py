@@ -451,9 +451,10 @@ def _throughput(tp: ThroughputResult) -> str:
 ## Local mode throughput
 
 `serve_local` on the example app's synthesized assembly, in its own process on
-127.0.0.1, with clients that each keep one HTTP/1.1 connection open and send requests
-back to back for {tp.duration:g} s; {repetitions} repetitions, the order of the runs
-turning each time, medians. Cached GETs read one item again and again (stage cache hits:
+127.0.0.1, with clients that each send requests back to back on their own connection
+(werkzeug's server closes it after each answer; the client reconnects) for
+{tp.duration:g} s; {repetitions} repetitions, the order of the runs turning each time,
+medians. Cached GETs read one item again and again (stage cache hits:
 {hits}); uncached GETs send `Cache-Control: max-age=0`, so each goes through the Lambda
 handler to moto's server; PUTs write a new version of one item per client{put_server}.
 In brackets: the fraction of the baseline's rate with as many clients,
@@ -482,7 +483,11 @@ def _limits(tp: ThroughputResult, concurrency: list[int]) -> str:
     return f"""
 Local mode sets `TCP_NODELAY` on its connections. Before commit 7ab89de it did not, and
 one keep-alive client got about 23 cached GETs per second, each answer waiting ~40 ms for
-Nagle's algorithm and the client's delayed ACK; in this run, {_clients(one)} got
+Nagle's algorithm and the client's delayed ACK. Since local mode moved to werkzeug's
+server, which sends `Connection: close` on every answer, each request also opens a new
+connection: cached GETs fell from about 2,800/s (1 client, standard library server with
+keep-alive) to about 1,600/s, the price of a server that does not reset 64 simultaneous
+clients. In this run, {_clients(one)} got
 {tp.rate("cached GET", one):,.0f} per second. What limits uncached GETs and PUTs is that local mode
 serves one AWS call at a time (`_atomic` in `src/cdk_serverless_crud/local/aws.py`), so
 that moto's transactions stay atomic.{scaling} PUTs also slow down as the table grows,
