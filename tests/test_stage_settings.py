@@ -91,3 +91,11 @@ def test_nothing_is_cached_without_a_cluster_or_with_a_ttl_of_0(
     stage: dict[str, Any], why: str
 ) -> None:
     assert not method_caching(stage, "/items", "GET").enabled, why
+
+
+def test_a_ttl_written_as_a_string_counts() -> None:
+    stage = {
+        "CacheClusterEnabled": True,
+        "MethodSettings": [{**_EVERY_GET_FOR_60_SECONDS, "CacheTtlInSeconds": "5"}],
+    }
+    assert method_caching(stage, "/items", "GET") == MethodCaching(True, 5)

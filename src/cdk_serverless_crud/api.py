@@ -32,7 +32,7 @@ from cdk_serverless_crud import (
     stage,
     validation,
 )
-from cdk_serverless_crud.authorization import Authorization
+from cdk_serverless_crud.authorization import Authorization, acknowledge_findings
 from cdk_serverless_crud.cors import CorsProps
 
 READ_METHODS = ("GET",)
@@ -213,6 +213,7 @@ class CachedRestApi(Construct):
         )
         # RestApi outputs its URL on its own; whoever composes the API decides on outputs.
         self.rest_api.node.try_remove_child("Endpoint")
+        acknowledge_findings(self.rest_api, binding)
         self.request_validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )

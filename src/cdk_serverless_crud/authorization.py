@@ -60,7 +60,7 @@ class AuthorizationBinding:
 
     acknowledgments: Mapping[str, str] = field(default_factory=dict)
     """cdk-nag rule ids and why they do not apply, for every method that uses
-    :attr:`method_options`.
+    :attr:`method_options` (the API acknowledges them on each such method).
 
     :default: none
     """
@@ -225,6 +225,7 @@ class Authorization(abc.ABC):
         return NoAuthorization()
 
 
+@dataclass(frozen=True)
 class IamAuthorization(Authorization):
     """AWS IAM (SigV4) on every method; build it with :meth:`Authorization.iam`."""
 
@@ -235,15 +236,11 @@ class IamAuthorization(Authorization):
 
     def bind(self, scope: Construct) -> AuthorizationBinding:
         """Every method requires a SigV4 signature allowed by IAM."""
-        return _acknowledged(
-            scope,
-            AuthorizationBinding(
-                method_options=apigateway.MethodOptions(
-                    authorization_type=apigateway.AuthorizationType.IAM
-                ),
-                acknowledgments={"AwsSolutions-COG4": acknowledgments.IAM_NOT_COGNITO},
+        return AuthorizationBinding(
+            method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.IAM
             ),
-            "AWS_IAM",
+            acknowledgments={"AwsSolutions-COG4": acknowledgments.IAM_NOT_COGNITO},
         )
 
 
@@ -351,7 +348,6 @@ class ApiKeyAuthorization(Authorization):
     def bind(self, scope: Construct) -> AuthorizationBinding:
         """Every method requires an API key, and no other authorization."""
         return _without_authorizer(
-            scope,
             api_key_required=True,
             caller_header=self.caller_header,
             reason=acknowledgments.API_KEY_NOT_AUTHORIZATION,
@@ -372,6 +368,7 @@ class ApiKeyAuthorization(Authorization):
         )
 
 
+@dataclass(frozen=True)
 class NoAuthorization(Authorization):
     """No authorization, for a public API; build it with :meth:`Authorization.none`."""
 
@@ -387,7 +384,6 @@ class NoAuthorization(Authorization):
             "the API is meant to be public.",
         )
         return _without_authorizer(
-            scope,
             api_key_required=False,
             caller_header=None,
             reason=acknowledgments.NO_AUTHORIZATION,
@@ -395,45 +391,45 @@ class NoAuthorization(Authorization):
 
 
 def _without_authorizer(
-    scope: Construct, *, api_key_required: bool, caller_header: str | None, reason: str
+    *, api_key_required: bool, caller_header: str | None, reason: str
 ) -> AuthorizationBinding:
     """Methods with no authorizer, which cdk-nag's APIG4 and COG4 flag, for ``reason``."""
-    return _acknowledged(
-        scope,
-        AuthorizationBinding(
-            method_options=apigateway.MethodOptions(
-                authorization_type=apigateway.AuthorizationType.NONE,
-                api_key_required=api_key_required,
-            ),
-            caller_header=caller_header,
-            acknowledgments={"AwsSolutions-APIG4": reason, "AwsSolutions-COG4": reason},
+    return AuthorizationBinding(
+        method_options=apigateway.MethodOptions(
+            authorization_type=apigateway.AuthorizationType.NONE,
+            api_key_required=api_key_required,
         ),
-        "NONE",
+        caller_header=caller_header,
+        acknowledgments={"AwsSolutions-APIG4": reason, "AwsSolutions-COG4": reason},
     )
 
 
-def _acknowledged(
-    scope: Construct, binding: AuthorizationBinding, authorization_type: str
-) -> AuthorizationBinding:
-    """``binding``, with its findings acknowledged on each method of ``scope`` that uses it.
+#: ``AuthorizationType`` as CloudFormation writes it on a method.
+_CFN_AUTHORIZATION_TYPES = {
+    apigateway.AuthorizationType.NONE: "NONE",
+    apigateway.AuthorizationType.IAM: "AWS_IAM",
+    apigateway.AuthorizationType.CUSTOM: "CUSTOM",
+    apigateway.AuthorizationType.COGNITO: "COGNITO_USER_POOLS",
+}
 
-    :param authorization_type: the method's ``AuthorizationType`` as CloudFormation
-        writes it, such as ``AWS_IAM``.
-    """
-    Aspects.of(scope).add(_AcknowledgeAuthorizationFindings(binding, authorization_type))
-    return binding
+
+def acknowledge_findings(rest_api: apigateway.RestApi, binding: AuthorizationBinding) -> None:
+    """Acknowledge the binding's findings on each method of ``rest_api`` that uses it."""
+    if binding.acknowledgments:
+        Aspects.of(rest_api).add(AcknowledgeAuthorizationFindings(binding))
 
 
 @jsii.implements(IAspect)
-class _AcknowledgeAuthorizationFindings:
+class AcknowledgeAuthorizationFindings:
     """Acknowledges, per method, the findings that the binding's authorization explains.
 
     A method whose settings differ from the binding's (a route added with its own
     authorization) is left to the checks.
     """
 
-    def __init__(self, binding: AuthorizationBinding, authorization_type: str) -> None:
-        self._authorization_type = authorization_type
+    def __init__(self, binding: AuthorizationBinding) -> None:
+        kind = binding.method_options.authorization_type or apigateway.AuthorizationType.NONE
+        self._authorization_type = _CFN_AUTHORIZATION_TYPES[kind]
         self._api_key_required = binding.method_options.api_key_required is True
         self._acknowledgments = dict(binding.acknowledgments)
 

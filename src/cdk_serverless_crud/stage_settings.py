@@ -66,5 +66,8 @@ def _switch(setting: Mapping[str, Any], current: bool) -> bool:
 
 
 def _ttl(setting: Mapping[str, Any], current: int) -> int:
+    """The setting's TTL; CloudFormation accepts a number or a string of digits."""
     value = setting.get("CacheTtlInSeconds")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else current

@@ -10,6 +10,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
+from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from cdk_serverless_crud import (
@@ -360,6 +361,9 @@ def test_a_cached_get_without_the_caller_key_fails_synthesis() -> None:
         Template.from_stack(stack)
 
 
+_TOKEN_NOT_COGNITO = "A Lambda TOKEN authorizer checks the X-Token header."
+
+
 class _TokenAuthorization(Authorization):
     """A mode the library does not ship: a Lambda TOKEN authorizer on ``X-Token``."""
 
@@ -384,8 +388,21 @@ class _TokenAuthorization(Authorization):
                 authorization_type=apigateway.AuthorizationType.CUSTOM, authorizer=authorizer
             ),
             caller_header=self.caller_header,
+            acknowledgments={"AwsSolutions-COG4": _TOKEN_NOT_COGNITO},
             authorizer=authorizer,
         )
+
+
+def test_a_mode_of_your_own_has_its_acknowledgments_on_every_method() -> None:
+    stack = new_stack()
+    ServerlessCrudService(stack, "Items", tags=REQUIRED_TAGS, authorization=_TokenAuthorization())
+    Template.from_stack(stack)  # synthesis runs the aspects that acknowledge
+    findings = [
+        f"{violation.rule_name} at {resource.construct_path}"
+        for violation in AwsSolutionsChecks().validate_scope(stack).violations
+        for resource in violation.violating_resources
+    ]
+    assert [f for f in findings if "COG4" in f] == []
 
 
 def test_a_mode_of_your_own_binds_without_changes_to_the_api() -> None:

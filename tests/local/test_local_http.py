@@ -213,3 +213,10 @@ def test_64_simultaneous_clients_all_get_answers(client: Client) -> None:
     for thread in threads:
         thread.join()
     assert outcomes == [200] * clients
+
+
+def test_answers_name_no_server_software(client: Client) -> None:
+    answer = client.request("GET", "/items")
+    assert answer.status == 200
+    assert "Server" not in answer.headers
+    assert answer.headers["Date"].endswith(" GMT")

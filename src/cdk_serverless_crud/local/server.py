@@ -141,6 +141,12 @@ class _StageRequestHandler(WSGIRequestHandler):
         environ[_RAW_HEADERS] = tuple(self.headers.items())
         return environ
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """The status line and ``Date``, as API Gateway sends; no ``Server: Werkzeug``."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Silence werkzeug's own log: the stage's access log replaces it."""
 
