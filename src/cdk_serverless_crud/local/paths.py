@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote
 
 
@@ -13,9 +14,9 @@ class ResourcePath:
 
     template: str
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
-        """The template's segments, without empty ones."""
+        """The template's segments, without empty ones; split once, matched per request."""
         return tuple(s for s in self.template.split("/") if s)
 
     def match(self, parts: Sequence[str]) -> dict[str, str] | None:
