@@ -36,7 +36,12 @@ project = PythonProject(
     github=True,
     github_options=GitHubOptions(mergify=False, pull_request_lint=False),
     projenrc_python=True,
-    deps=["aws-cdk-lib@^2.275.0", "constructs@^10.4.2"],
+    deps=[
+        "aws-cdk-lib@^2.275.0",
+        "constructs@^10.4.2",
+        "fastjsonschema@^2.22.3",
+        "jsonschema@^4.23.0",
+    ],
     dev_deps=[
         "pytest@^9.2.0",
         "moto[server]@^5.2.5",
