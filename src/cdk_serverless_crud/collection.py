@@ -1,0 +1,171 @@
+"""Collection and Index: the entity types a ServerlessCrudService serves.
+
+Pure Python, no aws-cdk-lib: the props are checked here, when they are constructed, so a
+mistake is a ``ValueError`` naming the prop before any construct exists. Each collection
+is one path set of the API (``/orders``, ``/orders/{id}``, ``/orders/{id}/versions``),
+one table, one function and one S3 prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cdk_serverless_crud import schemas
+
+#: DynamoDB's default quota of global secondary indexes per table.
+MAX_TABLE_INDEXES = 20
+#: The table's own listing index (``latest-items``) takes one of them.
+MAX_INDEXES = MAX_TABLE_INDEXES - 1
+
+_NAME = r"[a-z][a-z0-9-]{0,62}"
+_ATTRIBUTE = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
+#: Query parameters the list route reads for itself; an index cannot take their names.
+RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor"})
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Index:
+    """Query a collection by one top-level attribute: ``GET /orders?status=shipped``.
+
+    Backed by a sparse global secondary index on the items' latest versions, so a query
+    reads one page, never the table. The attribute must be declared in the collection's
+    schema with type ``string``, ``number`` or ``integer``.
+    """
+
+    attribute: str
+    """The top-level property of the item data, such as ``"status"``."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.attribute, str) or not re.fullmatch(_ATTRIBUTE, self.attribute):
+            raise ValueError(
+                f"Index.attribute must match {_ATTRIBUTE} (a top-level property name that is "
+                f"also a query parameter); got {self.attribute!r}."
+            )
+        if self.attribute in RESERVED_QUERY_PARAMETERS:
+            raise ValueError(
+                f"Index.attribute cannot be {self.attribute!r}: the list route reads that "
+                "query parameter itself."
+            )
+
+    @property
+    def index_name(self) -> str:
+        """The global secondary index's name, ``by-<attribute>``."""
+        return f"by-{self.attribute}"
+
+    @property
+    def key_attribute(self) -> str:
+        """The head record's attribute that holds the indexed value, ``ix_<attribute>``."""
+        return f"ix_{self.attribute}"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One entity type of the service, with an optional JSON Schema and indexes.
+
+    ``Collection("orders", schema=ORDER_SCHEMA, indexes=[Index("status")])`` serves
+    ``/orders``: every POST and PUT body is validated against ``schema`` (JSON Schema
+    draft-07), and ``GET /orders?status=shipped`` lists the live orders with that status.
+    ``Collection("items")`` is schemaless, the service's default.
+    """
+
+    name: str
+    """The path segment and the S3 prefix, matching ``[a-z][a-z0-9-]{0,62}``."""
+
+    schema: Mapping[str, Any] | None = None
+    """A JSON Schema (draft-07) for the item data; its root must be ``"type": "object"``.
+
+    :default: None, any JSON object
+    """
+
+    indexes: Sequence[Index] = field(default=())
+    """Attributes to query by, at most 19 (DynamoDB's 20 indexes, less the listing one).
+
+    :default: none
+    """
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not re.fullmatch(_NAME, self.name):
+            raise ValueError(
+                f"Collection.name must match {_NAME} (it becomes a path segment and an S3 "
+                f"prefix); got {self.name!r}."
+            )
+        prop = f"Collection({self.name!r}).schema"
+        if self.schema is not None:
+            object.__setattr__(self, "schema", schemas.check_schema(prop, self.schema))
+        indexes = tuple(self.indexes)
+        object.__setattr__(self, "indexes", indexes)
+        for index in indexes:
+            if not isinstance(index, Index):
+                raise ValueError(
+                    f"Collection({self.name!r}).indexes must hold Index objects; "
+                    f"got {index!r}."
+                )
+        if len(indexes) > MAX_INDEXES:
+            raise ValueError(
+                f"Collection({self.name!r}).indexes has {len(indexes)} indexes; DynamoDB "
+                f"allows {MAX_TABLE_INDEXES} per table and the listing index takes one, so "
+                f"at most {MAX_INDEXES}."
+            )
+        seen: set[str] = set()
+        for index in indexes:
+            if index.attribute in seen:
+                raise ValueError(
+                    f"Collection({self.name!r}).indexes names {index.attribute!r} twice."
+                )
+            seen.add(index.attribute)
+            if self.key_type(index) is None:
+                raise ValueError(
+                    f"Collection({self.name!r}).indexes: Index({index.attribute!r}) needs the "
+                    f"schema to declare the top-level property {index.attribute!r} with type "
+                    '"string", "number" or "integer".'
+                )
+
+    @property
+    def construct_prefix(self) -> str:
+        """The prefix of this collection's construct ids: none for ``items``.
+
+        ``items`` is the collection of earlier versions, whose parts were ``Table`` and
+        ``Function``; keeping those ids keeps their logical ids, so upgrading the library
+        never replaces a table that holds data.
+        """
+        if self.name == "items":
+            return ""
+        return "".join(part.title() for part in self.name.split("-"))
+
+    @property
+    def object_prefix(self) -> str:
+        """Where the collection's large bodies go in the shared bucket: ``<name>/``."""
+        return f"{self.name}/"
+
+    def key_type(self, index: Index) -> KeyType | None:
+        """The DynamoDB type of ``index``'s key: S for strings, N for numbers."""
+        if self.schema is None:
+            return None
+        return schemas.property_type(self.schema, index.attribute)
+
+
+def check_collections(prop: str, collections: Sequence[Collection]) -> tuple[Collection, ...]:
+    """``collections`` as a tuple, at least one, each a Collection with its own name."""
+    result = tuple(collections)
+    if not result:
+        raise ValueError(f"{prop} must hold at least one Collection.")
+    names: set[str] = set()
+    for collection in result:
+        if not isinstance(collection, Collection):
+            raise ValueError(f"{prop} must hold Collection objects; got {collection!r}.")
+        if collection.name in names:
+            raise ValueError(f"{prop} uses the collection name {collection.name!r} twice.")
+        names.add(collection.name)
+    prefixes = [c.construct_prefix for c in result]
+    for collection in result:
+        if prefixes.count(collection.construct_prefix) > 1:
+            raise ValueError(
+                f"{prop}: the names of {collection.name!r} and another collection give the "
+                f"same construct ids ({collection.construct_prefix or 'none'}); rename one."
+            )
+    return result
