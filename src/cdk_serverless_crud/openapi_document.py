@@ -1,0 +1,304 @@
+"""The OpenAPI 3.1 document of a service's collections, generated from the packaged contract.
+
+``openapi.json`` stays the generic contract (OpenAPI 3.0.3, one ``/items`` path set) that
+API Gateway's validation and the runtime read. Here it is the template: each collection
+gets the contract's paths under its own name, its operations with prefixed ids, and its
+own item schemas around its JSON Schema, which takes the place of ``ItemData``. The same
+collections always give the same document, key for key, so the copy written into the
+cloud assembly only changes when the service does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cdk_serverless_crud import contract
+from cdk_serverless_crud.collection import Collection, Index, check_collections
+from cdk_serverless_crud.component_schemas import COMPONENTS, component_schemas
+
+OPENAPI_VERSION = "3.1.0"
+
+# The template's collection path, and the schema each collection replaces with its own.
+_TEMPLATE_PATH = "/items"
+_DATA = "ItemData"
+_BAD_REQUEST = "BadRequest"
+_ERROR = "Error"
+# A path the shared components mention, which each collection serves under its own name.
+_TEMPLATE_PATH_IN_TEXT = re.compile(r"/items\b")
+_INDEX_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
+    "S": {"type": "string", "minLength": 1},
+    "N": {"type": "number"},
+}
+_DETAILS = {
+    "type": "array",
+    "description": "With invalid_body, when the body fails the collection's schema: "
+    "one entry per failing field.",
+    "items": {
+        "type": "object",
+        "required": ["pointer", "message"],
+        "additionalProperties": False,
+        "properties": {
+            "pointer": {
+                "type": "string",
+                "description": "The failing field, as a JSON Pointer into the body: /price.",
+            },
+            "message": {"type": "string"},
+        },
+    },
+}
+_SCHEMA_FAILURE = (
+    " Also a body that does not match the collection's schema (invalid_body, with one "
+    "`details` entry per failing field), a malformed index parameter, more than one index "
+    "parameter, or a query parameter the operation does not declare (invalid_parameter)."
+)
+
+
+def service_document(
+    collections: Sequence[Collection], *, title: str, version: str
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a service that serves ``collections``.
+
+    Each collection has the packaged contract's paths under ``/<name>``, operation ids
+    prefixed with its name (``orders_createItem``), a tag of its name, and the component
+    schemas ``<Pascal>Data`` (its JSON Schema, or any JSON object), ``<Pascal>Item``,
+    ``<Pascal>ItemList`` and ``<Pascal>VersionList``; the root definitions of its schema
+    are the components ``<Pascal>Data.<Definition>``. Its listing takes one query
+    parameter per index.
+    """
+    checked = check_collections("collections", collections)
+    for name, text in (("title", title), ("version", version)):
+        if not isinstance(text, str) or not text:
+            raise ValueError(f"{name} must be a non-empty string; got {text!r}.")
+    template = contract.load()
+    per_collection = _depending_on(template["components"]["schemas"], _DATA)
+    replaced = {
+        "openapi": OPENAPI_VERSION,
+        "info": {**copy.deepcopy(template["info"]), "title": title, "version": version},
+        "paths": {
+            path: item
+            for collection in checked
+            for path, item in _paths(template["paths"], collection, per_collection).items()
+        },
+        "components": _components(template["components"], checked, per_collection),
+    }
+    return {
+        key: replaced[key] if key in replaced else _openapi_3_1(copy.deepcopy(value))
+        for key, value in template.items()
+    }
+
+
+def write_document(document: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write ``document`` as JSON, in its own key order, indented by 2, ending in a newline."""
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def _depending_on(schemas: Mapping[str, Any], name: str) -> list[str]:
+    """``name`` and the schemas that refer to it, directly or not, in the template's order."""
+    found = {name}
+    grew = True
+    while grew:
+        grew = False
+        for other, schema in schemas.items():
+            if other not in found and _references(schema) & {COMPONENTS + n for n in found}:
+                found.add(other)
+                grew = True
+    return [other for other in schemas if other in found]
+
+
+def _references(node: Any) -> set[str]:
+    """Every ``$ref`` in a part of the template."""
+    if isinstance(node, Mapping):
+        own = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return own.union(*map(_references, node.values()))
+    if isinstance(node, list):
+        return set().union(*map(_references, node))
+    return set()
+
+
+def _paths(
+    template: Mapping[str, Any], collection: Collection, per_collection: Sequence[str]
+) -> dict[str, Any]:
+    """The template's path items for ``collection``: its path, ids, tag and schemas."""
+    renamed = _renames(collection, per_collection)
+    prefix = collection.name.replace("-", "_")
+    paths: dict[str, Any] = {}
+    for path, item in template.items():
+        paths[_collection_path(collection, path)] = _renamed(_openapi_3_1(item), renamed)
+    for path, verb in contract.operations():
+        item = paths[_collection_path(collection, path)]
+        operation = item[verb.lower()] = {
+            "tags": [collection.name],
+            **item[verb.lower()],
+            "operationId": f"{prefix}_{item[verb.lower()]['operationId']}",
+        }
+        if path == _TEMPLATE_PATH and verb == "GET" and collection.indexes:
+            _add_index_parameters(operation, collection)
+    return paths
+
+
+def _collection_path(collection: Collection, template_path: str) -> str:
+    """``/items/{id}`` as ``/orders/{id}``."""
+    return f"/{collection.name}{template_path.removeprefix(_TEMPLATE_PATH)}"
+
+
+def _add_index_parameters(operation: dict[str, Any], collection: Collection) -> None:
+    """One optional query parameter per index of ``collection``, on its listing."""
+    names = ", ".join(index.attribute for index in collection.indexes)
+    operation["description"] = (
+        f"{operation.get('description', '')} With an index parameter ({names}), only the live "
+        "items with that value are listed; a request takes at most one index parameter."
+    ).lstrip()
+    operation.setdefault("parameters", []).extend(
+        _index_parameter(collection, index, names) for index in collection.indexes
+    )
+
+
+def _index_parameter(collection: Collection, index: Index, names: str) -> dict[str, Any]:
+    """The query parameter of ``index``: a non-empty string, or a number."""
+    key_type = collection.key_type(index)
+    if key_type is None:
+        raise ValueError(f"Collection({collection.name!r}) cannot index {index.attribute!r}.")
+    return {
+        "name": index.attribute,
+        "in": "query",
+        "required": False,
+        "description": f"List only the live items whose `{index.attribute}` is this value, "
+        f"from the {index.index_name} index. At most one of {names} per request.",
+        "schema": dict(_INDEX_SCHEMAS[key_type]),
+    }
+
+
+def _components(
+    template: Mapping[str, Any], collections: Sequence[Collection], per_collection: Sequence[str]
+) -> dict[str, Any]:
+    """The template's components as 3.1: the shared ones once, the item schemas per collection."""
+    components: dict[str, Any] = {}
+    for section, entries in template.items():
+        if section == "schemas":
+            components[section] = _schemas(entries, collections, per_collection)
+        else:
+            components[section] = {
+                name: _generic_paths(_openapi_3_1(entry)) for name, entry in entries.items()
+            }
+    components["responses"][_BAD_REQUEST]["description"] += _SCHEMA_FAILURE
+    error = components["schemas"][_ERROR]["properties"]["error"]
+    error["properties"]["details"] = copy.deepcopy(_DETAILS)
+    return components
+
+
+def _schemas(
+    template: Mapping[str, Any], collections: Sequence[Collection], per_collection: Sequence[str]
+) -> dict[str, Any]:
+    """The shared schemas in the template's order, then each collection's item schemas."""
+    schemas = {
+        name: _schema_3_1(schema) for name, schema in template.items() if name not in per_collection
+    }
+    for collection in collections:
+        renamed = _renames(collection, per_collection)
+        for name in per_collection:
+            if name == _DATA:
+                schemas.update(_data_schemas(collection, template[_DATA]))
+            else:
+                converted = _renamed(_schema_3_1(template[name]), renamed)
+                schemas[_component_name(collection, name)] = converted
+    return schemas
+
+
+def _data_schemas(collection: Collection, generic: Mapping[str, Any]) -> dict[str, Any]:
+    """``<Pascal>Data`` and its hoisted definitions: the collection's schema, or ItemData's."""
+    name = _component_name(collection, _DATA)
+    if collection.schema is None:
+        return {name: _schema_3_1(generic)}
+    return component_schemas(f"Collection({collection.name!r}).schema", collection.schema, name)
+
+
+def _component_name(collection: Collection, template_name: str) -> str:
+    """``ItemData`` as ``OrdersData``, ``Item`` as ``OrdersItem``.
+
+    The Pascal form is the collection's construct prefix, which check_collections keeps
+    unique; ``items`` has none, for its construct ids' sake, so it is spelled out here.
+    """
+    pascal = collection.construct_prefix or "Items"
+    return f"{pascal}Data" if template_name == _DATA else f"{pascal}{template_name}"
+
+
+def _renames(collection: Collection, per_collection: Sequence[str]) -> dict[str, str]:
+    """The references to the template's item schemas, each mapped to the collection's."""
+    return {
+        COMPONENTS + name: COMPONENTS + _component_name(collection, name) for name in per_collection
+    }
+
+
+def _renamed(node: Any, renamed: Mapping[str, str]) -> Any:
+    """A part of the template with its references to item schemas made the collection's."""
+    if isinstance(node, dict):
+        return {
+            key: renamed.get(value, value) if key == "$ref" else _renamed(value, renamed)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_renamed(value, renamed) for value in node]
+    return node
+
+
+def _generic_paths(node: Any) -> Any:
+    """A shared component whose descriptions name ``/<collection>`` instead of ``/items``."""
+    if isinstance(node, dict):
+        return {
+            key: _TEMPLATE_PATH_IN_TEXT.sub("/<collection>", value)
+            if key == "description" and isinstance(value, str)
+            else _generic_paths(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_generic_paths(value) for value in node]
+    return node
+
+
+def _openapi_3_1(node: Any) -> Any:
+    """A part of the 3.0 template with each schema of a parameter, header or body made 3.1."""
+    if isinstance(node, Mapping):
+        return {
+            key: _schema_3_1(value)
+            if key == "schema" and isinstance(value, Mapping)
+            else _openapi_3_1(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_openapi_3_1(value) for value in node]
+    return node
+
+
+def _schema_3_1(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.0 schema as 3.1's: ``nullable`` as a type, exclusive bounds as numbers.
+
+    And ``example`` as ``examples``, which JSON Schema 2020-12 knows.
+    """
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties"):
+            converted[key] = {name: _schema_3_1(sub) for name, sub in value.items()}
+        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
+            converted[key] = _schema_3_1(value)
+        elif key in ("allOf", "anyOf", "oneOf"):
+            converted[key] = [_schema_3_1(sub) for sub in value]
+        elif key == "example":
+            converted["examples"] = [copy.deepcopy(value)]
+        elif key != "nullable":
+            converted[key] = copy.deepcopy(value)
+    if schema.get("nullable") is True:
+        if "type" in converted:
+            converted["type"] = [converted["type"], "null"]
+        if "enum" in converted and None not in converted["enum"]:
+            converted["enum"].append(None)
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(converted.get(exclusive), bool) and converted.pop(exclusive):
+            converted[exclusive] = converted.pop(bound)
+    return converted

@@ -1,0 +1,312 @@
+"""The OpenAPI 3.1 document of a service with typed collections, from the packaged contract."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from jsonschema import Draft7Validator, Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from cdk_serverless_crud import contract
+from cdk_serverless_crud.collection import Collection, Index
+from cdk_serverless_crud.openapi_document import _schema_3_1, service_document, write_document
+
+ADDRESS = {"type": "object", "properties": {"street": {"type": "string"}}}
+ORDER_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://example.com/order.schema.json",
+    "type": "object",
+    "required": ["status", "total", "shipping"],
+    "properties": {
+        "status": {"type": "string", "enum": ["open", "shipped"]},
+        "total": {"type": "number", "exclusiveMinimum": 0},
+        "shipping": {"$ref": "#/$defs/Address"},
+        "billing": {"$ref": "#/definitions/Address"},
+        "lines": {"type": "array", "items": {"$ref": "#/$defs/Line%20item"}},
+        "position": {
+            "type": "array",
+            "items": [{"type": "number"}, {"type": "number"}],
+            "additionalItems": False,
+        },
+        "street": {"$ref": "#/$defs/Address/properties/street"},
+        # Draft-07 ignores a $ref's siblings: any Note is a valid label.
+        "label": {"$ref": "#/definitions/Note", "type": "integer"},
+        "replaces": {"$ref": "#"},
+        "gift": {"type": "boolean"},
+    },
+    "dependencies": {"gift": ["message"], "coupon": {"required": ["billing"]}},
+    "$defs": {
+        "Address": ADDRESS,
+        "Line item": {
+            "type": "object",
+            "required": ["sku"],
+            "properties": {
+                "sku": {"type": "string", "minLength": 1},
+                "note": {"$ref": "#/definitions/Note"},
+            },
+        },
+    },
+    "definitions": {
+        "Address": {"type": "object", "required": ["country"]},
+        "Note": {"type": "string", "maxLength": 20},
+    },
+}
+ORDERS = Collection("orders", schema=ORDER_SCHEMA, indexes=[Index("status"), Index("total")])
+AUDIT_LOG = Collection("audit-log")
+COMPONENT_NAME = re.compile(r"^[a-zA-Z0-9.\-_]+$")
+ORDER = {"status": "open", "total": 9.5, "shipping": {"street": "Main St"}}
+
+
+def document_of(*collections: Collection) -> dict[str, Any]:
+    return service_document(collections, title="Shop", version="2.1.0")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return document_of(ORDERS, AUDIT_LOG)
+
+
+def references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    target: Any = document
+    for segment in unquote(ref[2:]).split("/"):
+        segment = segment.replace("~1", "/").replace("~0", "~")
+        target = target[int(segment)] if isinstance(target, list) else target[segment]
+    return target
+
+
+def validator(document: dict[str, Any], schema: str) -> Draft202012Validator:
+    """A 2020-12 validator of a component schema, resolving references in the document."""
+    root = {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
+    return Draft202012Validator(root)
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+    assert document["openapi"] == "3.1.0"
+    assert (document["info"]["title"], document["info"]["version"]) == ("Shop", "2.1.0")
+    assert document["servers"] == contract.load()["servers"]
+
+
+def test_every_reference_resolves_and_every_component_name_is_valid(
+    document: dict[str, Any],
+) -> None:
+    refs = set(references(document))
+
+    assert "#/components/schemas/OrdersData.Line_item" in refs
+    assert all(resolve(document, ref) is not None for ref in refs)
+    for section in document["components"].values():
+        assert all(COMPONENT_NAME.match(name) for name in section)
+
+
+def test_each_collection_serves_the_contract_s_paths_under_its_name(
+    document: dict[str, Any],
+) -> None:
+    operation_ids = [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for verb, operation in item.items()
+        if verb != "parameters"
+    ]
+
+    assert list(document["paths"]) == [
+        *(path.replace("/items", "/orders") for path in contract.load()["paths"]),
+        *(path.replace("/items", "/audit-log") for path in contract.load()["paths"]),
+    ]
+    assert len(operation_ids) == len(set(operation_ids)) == 12
+    assert document["paths"]["/orders"]["post"]["operationId"] == "orders_createItem"
+    assert document["paths"]["/audit-log/{id}"]["put"]["operationId"] == "audit_log_replaceItem"
+    assert document["paths"]["/audit-log/{id}"]["put"]["tags"] == ["audit-log"]
+
+
+def test_each_collection_has_its_own_item_schemas(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+
+    def schema_of(body: dict[str, Any]) -> str:
+        ref: str = body["content"]["application/json"]["schema"]["$ref"]
+        return ref.rsplit("/", 1)[1]
+
+    assert schema_of(paths["/orders"]["post"]["requestBody"]) == "OrdersData"
+    assert schema_of(paths["/orders/{id}"]["get"]["responses"]["200"]) == "OrdersItem"
+    assert schema_of(paths["/audit-log"]["get"]["responses"]["200"]) == "AuditLogItemList"
+    assert schema_of(paths["/audit-log/{id}/versions"]["get"]["responses"]["200"]) == (
+        "AuditLogVersionList"
+    )
+    template_data = contract.load()["components"]["schemas"]["ItemData"]
+    assert document["components"]["schemas"]["AuditLogData"] == template_data
+    assert "ItemData" not in document["components"]["schemas"]
+
+
+def test_the_listing_takes_one_query_parameter_per_index(document: dict[str, Any]) -> None:
+    listing = document["paths"]["/orders"]["get"]
+    indexes = {p["name"]: p for p in listing["parameters"] if "name" in p}
+
+    assert {name: p["schema"] for name, p in indexes.items()} == {
+        "status": {"type": "string", "minLength": 1},
+        "total": {"type": "number"},
+    }
+    assert all(p["in"] == "query" and p["required"] is False for p in indexes.values())
+    assert all("At most one of status, total" in p["description"] for p in indexes.values())
+    assert "at most one index parameter" in listing["description"]
+    template = contract.load()["paths"]["/items"]["get"]["parameters"]
+    assert listing["parameters"][: len(template)] == template
+    assert document["paths"]["/audit-log"]["get"]["parameters"] == template
+
+
+def test_a_bad_request_may_list_every_failing_field(document: dict[str, Any]) -> None:
+    error = validator(document, "Error")
+    body = {"code": "invalid_body", "message": "the body fails the collection's schema"}
+    detail = {"pointer": "/price", "message": "-1 is less than the minimum of 0"}
+
+    assert error.is_valid({"error": {**body, "details": [detail]}})
+    assert error.is_valid({"error": body})
+    assert not error.is_valid({"error": {**body, "details": [{"pointer": "/price"}]}})
+    bad_request = document["components"]["responses"]["BadRequest"]["content"]
+    assert bad_request["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+@pytest.mark.parametrize(
+    ("data", "valid"),
+    [
+        (ORDER, True),
+        ({**ORDER, "total": 0}, False),
+        ({**ORDER, "shipping": {"street": 5}}, False),
+        ({**ORDER, "billing": {}}, False),
+        ({**ORDER, "billing": {"country": "FR"}}, True),
+        ({**ORDER, "lines": [{"sku": "a", "note": "fragile"}]}, True),
+        ({**ORDER, "lines": [{"sku": ""}]}, False),
+        ({**ORDER, "lines": [{"sku": "a", "note": "x" * 21}]}, False),
+        ({**ORDER, "position": [1, 2]}, True),
+        ({**ORDER, "position": [1, 2, 3]}, False),
+        ({**ORDER, "position": [1, "2"]}, False),
+        ({**ORDER, "street": 5}, False),
+        ({**ORDER, "label": "a string"}, True),
+        ({**ORDER, "replaces": ORDER}, True),
+        ({**ORDER, "replaces": {"status": "open"}}, False),
+        ({**ORDER, "gift": True}, False),
+        ({**ORDER, "gift": True, "message": "Happy birthday"}, True),
+        ({**ORDER, "coupon": "SALE"}, False),
+    ],
+)
+def test_the_collection_s_schema_validates_as_it_does_in_draft_07(
+    document: dict[str, Any], data: dict[str, Any], valid: bool
+) -> None:
+    assert Draft7Validator(ORDER_SCHEMA).is_valid(data) is valid
+    assert validator(document, "OrdersData").is_valid(data) is valid
+
+
+def test_definitions_become_components_and_draft_07_keywords_their_2020_12_spelling(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    data = schemas["OrdersData"]
+
+    assert [name for name in schemas if name.startswith("OrdersData")] == [
+        "OrdersData",
+        "OrdersData.Address",
+        "OrdersData.Line_item",
+        "OrdersData.Address-2",
+        "OrdersData.Note",
+    ]
+    assert not {"$schema", "$id", "$defs", "definitions", "dependencies"} & set(data)
+    assert data["dependentRequired"] == {"gift": ["message"]}
+    assert data["dependentSchemas"] == {"coupon": {"required": ["billing"]}}
+    assert data["properties"]["position"]["prefixItems"] == [{"type": "number"}] * 2
+    assert data["properties"]["position"]["items"] is False
+    assert data["properties"]["label"] == {"$ref": "#/components/schemas/OrdersData.Note"}
+    assert ORDERS.schema == ORDER_SCHEMA
+
+
+def test_nothing_of_openapi_3_0_is_left(document: dict[str, Any]) -> None:
+    text = json.dumps(document)
+
+    assert '"nullable"' not in text
+    assert document["components"]["schemas"]["NextCursor"]["type"] == ["string", "null"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "converted"),
+    [
+        ({"type": "string", "nullable": True}, {"type": ["string", "null"]}),
+        ({"enum": ["a"], "nullable": True}, {"enum": ["a", None]}),
+        ({"minimum": 1, "exclusiveMinimum": True}, {"exclusiveMinimum": 1}),
+        ({"maximum": 9, "exclusiveMaximum": False}, {"maximum": 9}),
+        ({"type": "integer", "example": 3}, {"type": "integer", "examples": [3]}),
+        (
+            {"type": "array", "items": {"type": "string", "nullable": True}},
+            {"type": "array", "items": {"type": ["string", "null"]}},
+        ),
+    ],
+)
+def test_openapi_3_0_schemas_are_converted(
+    schema: dict[str, Any], converted: dict[str, Any]
+) -> None:
+    assert _schema_3_1(schema) == converted
+
+
+def test_a_single_items_collection_has_the_contract_s_operations() -> None:
+    document = document_of(Collection("items"))
+    template = contract.load()["paths"]
+
+    assert list(document["paths"]) == list(template)
+    for path, verb in contract.operations():
+        operation, original = document["paths"][path][verb.lower()], template[path][verb.lower()]
+        assert operation["operationId"] == f"items_{original['operationId']}"
+        assert operation.get("parameters") == original.get("parameters")
+        assert list(operation["responses"]) == list(original["responses"])
+        assert ("requestBody" in operation) == ("requestBody" in original)
+    for path, item in template.items():
+        assert document["paths"][path].get("parameters") == item.get("parameters")
+
+
+def test_the_same_collections_give_the_same_document(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    again = document_of(
+        Collection("orders", schema=copy.deepcopy(ORDER_SCHEMA), indexes=ORDERS.indexes),
+        Collection("audit-log"),
+    )
+    write_document(document, tmp_path / "a.json")
+    write_document(again, tmp_path / "b.json")
+
+    text = (tmp_path / "a.json").read_text(encoding="utf-8")
+    assert text == (tmp_path / "b.json").read_text(encoding="utf-8")
+    assert text.endswith("}\n")
+    assert json.loads(text) == document
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("other.json#/definitions/a", "leaves the schema"),
+        ("#address", "names an anchor"),
+        ("#/$defs/Missing", "does not resolve"),
+        ("#/properties/nothing", "does not resolve"),
+    ],
+)
+def test_a_reference_openapi_cannot_carry_is_refused_naming_the_collection(
+    ref: str, message: str
+) -> None:
+    schema = {"type": "object", "properties": {"a": {"$ref": ref}}}
+
+    with pytest.raises(ValueError, match=rf"Collection\('carts'\)\.schema: .*{message}"):
+        document_of(Collection("carts", schema=schema))
