@@ -333,6 +333,18 @@ def test_a_valid_order_passes_unchanged() -> None:
     assert "note" not in order
 
 
+def test_a_root_id_and_percent_encoded_refs_still_give_validate() -> None:
+    schema = schemas.check_schema(
+        PROP,
+        {
+            "$id": "https://example.com/order.json",
+            **_object(total={"$ref": "#/$defs/Big%20Money"}),
+            "$defs": {"Big Money": {"type": "number", "minimum": 1000}},
+        },
+    )
+    assert failures(validator(schema), {"total": 5}) == [("data.total", "minimum")]
+
+
 def test_every_failing_field_is_reported() -> None:
     order = {
         **VALID_ORDER,
