@@ -183,7 +183,7 @@ for ignored in ["node_modules/", ".tools/", "cdk.out/", "dist/", ".mypy_cache/",
     project.add_git_ignore(ignored)
 
 # --- Tasks: written once here; the Makefile, CI and the release run them (`projen <task>`) ----
-LINTED = "src tests example_app bench scripts"
+LINTED = "src tests example_app examples bench scripts"
 lint = project.add_task("lint", description="ruff lint and format check")
 lint.exec(f"ruff check {LINTED}")
 lint.exec(f"ruff format --check {LINTED}")

@@ -87,9 +87,9 @@ def build_stack(app: cdk.App) -> Stack:
     _alarms(Construct(items, "Monitoring"), rest_api.deployment_stage, function, table)
     for output_id, value, description in (
         ("ApiUrl", rest_api.url, "URL of the API stage"),
-        ("TableName", table.table_name, "DynamoDB table of item versions"),
+        ("TableName", table.table_name, "DynamoDB table of the versions of items"),
         ("BucketName", bucket.bucket_name, "S3 bucket of large item bodies"),
-        ("FunctionName", function.function_name, "Lambda function"),
+        ("FunctionName", function.function_name, "Lambda function serving /items"),
     ):
         CfnOutput(items, output_id, value=value, description=description)
     tags = {
@@ -212,6 +212,7 @@ def _function(scope: Construct, bucket: s3.Bucket, table: dynamodb.Table) -> lam
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.INFO,
         environment={
+            "COLLECTION": "items",
             "TABLE_NAME": table.table_name,
             "LIST_INDEX_NAME": LIST_INDEX,
             "BUCKET_NAME": bucket.bucket_name,

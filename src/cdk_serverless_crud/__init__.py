@@ -6,6 +6,8 @@ and ``CachedRestApi`` (API Gateway). Each takes an optional props object of the 
 name plus ``Props``. ``Authorization`` picks how callers authenticate (AWS IAM by
 default), ``CorsProps`` opens the API to browsers of other origins, and
 ``ServiceMonitoring`` raises CloudWatch alarms when the service fails its callers.
+``Collection`` and ``Index`` declare the entity types it serves, each with an optional
+JSON Schema and attributes to query by.
 
 The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
 starts without loading aws-cdk-lib and its Node.js process.
@@ -27,10 +29,11 @@ if TYPE_CHECKING:
         IamAuthorization,
         NoAuthorization,
     )
+    from cdk_serverless_crud.collection import Collection, Index
     from cdk_serverless_crud.cors import CorsProps
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
     from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
-    from cdk_serverless_crud.service import ServerlessCrudService
+    from cdk_serverless_crud.service import CollectionParts, ServerlessCrudService
     from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
     from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
@@ -44,7 +47,10 @@ _EXPORTS = {
     "NoAuthorization": "authorization",
     "CachedRestApi": "api",
     "CachedRestApiProps": "api",
+    "Collection": "collection",
+    "CollectionParts": "service",
     "CorsProps": "cors",
+    "Index": "collection",
     "ServerlessCrudService": "service",
     "ServiceMonitoring": "monitoring",
     "ServiceMonitoringProps": "monitoring",
@@ -64,8 +70,11 @@ __all__ = [
     "CachedRestApi",
     "CachedRestApiProps",
     "CognitoAuthorization",
+    "Collection",
+    "CollectionParts",
     "CorsProps",
     "IamAuthorization",
+    "Index",
     "NoAuthorization",
     "ServerlessCrudService",
     "ServiceMonitoring",

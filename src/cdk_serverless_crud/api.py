@@ -29,10 +29,12 @@ from cdk_serverless_crud import (
     gateway_responses,
     grants,
     log_groups,
+    schemas,
     stage,
     validation,
 )
 from cdk_serverless_crud.authorization import Authorization, acknowledge_findings
+from cdk_serverless_crud.collection import Collection
 from cdk_serverless_crud.cors import CorsProps
 
 READ_METHODS = ("GET",)
@@ -40,6 +42,12 @@ READ_METHODS = ("GET",)
 
 READ_WRITE_METHODS = cors.READ_WRITE_METHODS
 """The HTTP methods ``grant_invoke_read_write`` allows."""
+
+
+def collection_path(collection: Collection, template: str) -> str:
+    """A path of the packaged contract for ``collection``: ``/items/{id}`` → ``/orders/{id}``."""
+    return f"/{collection.name}{template.removeprefix(contract.COLLECTION_PATH)}"
+
 
 _REGIONAL_WEB_ACL = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[^/]+/[^/]+"
 
@@ -276,29 +284,53 @@ class CachedRestApi(Construct):
         return self._add_get(resource, handler, parameters)
 
     def add_item_routes(self, handler: lambda_.IFunction) -> None:
-        """Add the item service's routes, all served by ``handler``.
+        """Add the item service's routes for the schemaless ``items`` collection.
+
+        The same as ``add_collection_routes(Collection("items"), handler)``.
+        """
+        self.add_collection_routes(Collection("items"), handler)
+
+    def add_collection_routes(self, collection: Collection, handler: lambda_.IFunction) -> None:
+        """Add one collection's routes, all served by ``handler``.
 
         The routes, their parameters and their body models come from the packaged OpenAPI
-        contract: ``/items`` GET and POST, ``/items/{id}`` GET, PUT and DELETE, and
-        ``/items/{id}/versions`` GET. GETs key their cache on every path and query
-        parameter; POST and PUT bodies must be JSON objects. With CORS, ``handler`` gets
-        :attr:`cors_environment`, so its answers carry the CORS headers; a handler that
-        is not a ``lambda_.Function`` of this app cannot, and gets a warning instead.
+        contract, with ``/items`` as ``/<collection.name>``: GET and POST on the
+        collection, GET, PUT and DELETE on ``/{id}``, GET on ``/{id}/versions``. GETs key
+        their cache on every path and query parameter, the collection's index attributes
+        included. POST and PUT bodies must be JSON objects; with a schema, they must also
+        match the part of it that API Gateway's draft 4 models can express (the function
+        checks the whole schema). With CORS, ``handler`` gets :attr:`cors_environment`, so
+        its answers carry the CORS headers; a handler that is not a ``lambda_.Function``
+        of this app cannot, and gets a warning instead.
         """
         cors.configure_handler(self, self.cors, handler)
-        for path, verb in contract.operations():
+        index_parameters = {
+            f"method.request.querystring.{index.attribute}": False for index in collection.indexes
+        }
+        model = self._collection_model(collection)
+        for template, verb in contract.operations():
+            path = collection_path(collection, template)
             resource = self.rest_api.root.resource_for_path(path)
-            parameters = contract.request_parameters(path, verb)
+            parameters = contract.request_parameters(template, verb)
             if verb == "GET":
+                if template == contract.COLLECTION_PATH:
+                    parameters |= index_parameters
                 self._add_get(resource, handler, parameters)
                 continue
-            body = contract.request_body_schema(path, verb)
+            body = contract.request_body_schema(template, verb)
+            request_model: apigateway.IModel | None
+            if body is not None and model is not None:
+                request_model = model
+            else:
+                request_model = self._model(*body) if body else None
             resource.add_method(
                 verb,
                 self._integration(handler),
                 request_parameters=parameters or None,
                 request_validator=self.request_validator,
-                request_models={contract.JSON_MEDIA_TYPE: self._model(*body)} if body else None,
+                request_models=(
+                    {contract.JSON_MEDIA_TYPE: request_model} if request_model else None
+                ),
             )
 
     def add_api_key(self, construct_id: str) -> apigateway.IApiKey:
@@ -389,6 +421,13 @@ class CachedRestApi(Construct):
         return apigateway.LambdaIntegration(
             handler, cache_key_parameters=list(cache_key_parameters) or None
         )
+
+    def _collection_model(self, collection: Collection) -> apigateway.IModel | None:
+        """The body model of a collection with a schema, named ``<Name>Data``."""
+        if collection.schema is None:
+            return None
+        name = f"{collection.construct_prefix or 'Items'}Data"
+        return self._model(name, schemas.draft_4_model(collection.schema, name))
 
     def _model(self, name: str, schema: Mapping[str, Any]) -> apigateway.IModel:
         """The draft 4 JSON schema model ``name`` (one per name)."""

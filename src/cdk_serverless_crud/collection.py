@@ -102,8 +102,7 @@ class Collection:
         for index in indexes:
             if not isinstance(index, Index):
                 raise ValueError(
-                    f"Collection({self.name!r}).indexes must hold Index objects; "
-                    f"got {index!r}."
+                    f"Collection({self.name!r}).indexes must hold Index objects; got {index!r}."
                 )
         if len(indexes) > MAX_INDEXES:
             raise ValueError(

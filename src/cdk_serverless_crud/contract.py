@@ -17,6 +17,8 @@ OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 """The API contract, shared by the runtime, API Gateway's validation and local mode."""
 
 JSON_MEDIA_TYPE = "application/json"
+COLLECTION_PATH = "/items"
+"""The contract's collection path; a collection ``orders`` serves it as ``/orders``."""
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 
 _PATH_PARAMETER = re.compile(r"\{([^}+]+)\+?\}")

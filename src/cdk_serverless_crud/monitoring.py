@@ -167,9 +167,13 @@ class ServiceMonitoring(Construct):
     - ``TableThrottledRequests``: the table's ``ThrottledRequests`` for each operation
       the item service makes, missing data filled with 0 and summed.
 
-    The alarms are ``.alarms`` (by those names, empty with ``alarms=False``), each also an
-    attribute in snake case (``.api_server_error_rate``...); the dashboard is
-    ``.dashboard``, None unless asked for.
+    Watch one function and table with ``function`` and ``table``, or several with
+    ``collections``: each pair gets its three alarms, named with its prefix
+    (``OrdersFunctionErrors``), so an alarm says which collection fails.
+
+    The alarms are ``.alarms`` (by those names, empty with ``alarms=False``); those of the
+    pair without a prefix are also attributes in snake case (``.api_server_error_rate``,
+    ``.function_errors``...); the dashboard is ``.dashboard``, None unless asked for.
     """
 
     def __init__(
@@ -178,16 +182,19 @@ class ServiceMonitoring(Construct):
         construct_id: str,
         *,
         stage: apigateway.Stage,
-        function: lambda_.IFunction,
-        table: dynamodb.ITable,
+        function: lambda_.IFunction | None = None,
+        table: dynamodb.ITable | None = None,
+        collections: Mapping[str, tuple[lambda_.IFunction, dynamodb.ITable]] | None = None,
         table_operations: Sequence[str] = defaults.ALARM_TABLE_OPERATIONS,
         props: ServiceMonitoringProps | None = None,
     ) -> None:
         """Create the alarms and, if asked, the dashboard.
 
         :param stage: the API stage to watch, such as ``rest_api.deployment_stage``.
-        :param function: the function behind the API.
+        :param function: the function behind the API, with ``table``.
         :param table: the table the function reads and writes.
+        :param collections: instead of ``function`` and ``table``: several pairs, by the
+            prefix of their alarms' names (``""`` for none, ``"Orders"``...).
         :param table_operations: the DynamoDB operations whose throttles count.
             Default: GetItem, Query and TransactWriteItems, those of the item service.
         :param props: thresholds, actions and the dashboard.
@@ -199,19 +206,31 @@ class ServiceMonitoring(Construct):
                 "table_operations must name at least one DynamoDB operation, such as "
                 "'GetItem'; got none."
             )
+        pairs = _watched(function, table, collections)
         self.props = props or ServiceMonitoringProps()
         period = self.props.period
-        self.metrics: Mapping[str, cloudwatch.IMetric] = {
+        self.metrics: dict[str, cloudwatch.IMetric] = {
             "ApiServerErrorRate": stage.metric_server_error(statistic="Average", period=period),
             "ApiLatencyP99": stage.metric_latency(statistic="p99", period=period),
-            "FunctionErrors": function.metric_errors(statistic="Sum", period=period),
-            "FunctionThrottles": function.metric_throttles(statistic="Sum", period=period),
-            "TableThrottledRequests": _throttled_requests(table, table_operations, period),
         }
+        for prefix, (watched_function, watched_table) in pairs.items():
+            self.metrics |= {
+                f"{prefix}FunctionErrors": watched_function.metric_errors(
+                    statistic="Sum", period=period
+                ),
+                f"{prefix}FunctionThrottles": watched_function.metric_throttles(
+                    statistic="Sum", period=period
+                ),
+                f"{prefix}TableThrottledRequests": _throttled_requests(
+                    watched_table, table_operations, period
+                ),
+            }
+        self._prefixes = list(pairs)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         if self.props.alarms:
             self._create_alarms()
         self.api_server_error_rate = self.alarms.get("ApiServerErrorRate")
+        # Of the pair without a prefix, the collection ``items``.
         self.api_latency_p99 = self.alarms.get("ApiLatencyP99")
         self.function_errors = self.alarms.get("FunctionErrors")
         self.function_throttles = self.alarms.get("FunctionThrottles")
@@ -236,22 +255,29 @@ class ServiceMonitoring(Construct):
                 f"The stage's p99 latency reached {props.api_latency_p99.to_human_string()} "
                 f"{window}. Check the function's duration and write contention (503).",
             ),
-            "FunctionErrors": (
-                props.function_errors,
-                f"The function failed at least {props.function_errors} time(s) per period "
-                f"{window}: timeouts, crashes or out of memory, as every answer is handled.",
-            ),
-            "FunctionThrottles": (
-                props.function_throttles,
-                f"The function was throttled at least {props.function_throttles} time(s) per "
-                f"period {window}: raise its reserved concurrency or the account's limit.",
-            ),
-            "TableThrottledRequests": (
-                props.table_throttled_requests,
-                f"The table throttled at least {props.table_throttled_requests} request(s) per "
-                f"period {window}: once boto3's retries run out, callers get 503 service_busy.",
-            ),
         }
+        for prefix in self._prefixes:
+            which = f" ({prefix})" if prefix else ""
+            specs |= {
+                f"{prefix}FunctionErrors": (
+                    props.function_errors,
+                    f"The function{which} failed at least {props.function_errors} time(s) per "
+                    f"period {window}: timeouts, crashes or out of memory, as every answer is "
+                    "handled.",
+                ),
+                f"{prefix}FunctionThrottles": (
+                    props.function_throttles,
+                    f"The function{which} was throttled at least {props.function_throttles} "
+                    f"time(s) per period {window}: raise its reserved concurrency or the "
+                    "account's limit.",
+                ),
+                f"{prefix}TableThrottledRequests": (
+                    props.table_throttled_requests,
+                    f"The table{which} throttled at least {props.table_throttled_requests} "
+                    f"request(s) per period {window}: once boto3's retries run out, callers get "
+                    "503 service_busy.",
+                ),
+            }
         for name, (threshold, description) in specs.items():
             alarm = cloudwatch.Alarm(
                 self,
@@ -277,14 +303,22 @@ class ServiceMonitoring(Construct):
         graphs: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(title="API 5XX rate", left=[metrics["ApiServerErrorRate"]]),
             cloudwatch.GraphWidget(title="API latency p99", left=[metrics["ApiLatencyP99"]]),
-            cloudwatch.GraphWidget(
-                title="Function errors and throttles",
-                left=[metrics["FunctionErrors"], metrics["FunctionThrottles"]],
-            ),
-            cloudwatch.GraphWidget(
-                title="Table throttled requests", left=[metrics["TableThrottledRequests"]]
-            ),
         ]
+        for prefix in self._prefixes:
+            which = f" ({prefix})" if prefix else ""
+            graphs += [
+                cloudwatch.GraphWidget(
+                    title=f"Function errors and throttles{which}",
+                    left=[
+                        metrics[f"{prefix}FunctionErrors"],
+                        metrics[f"{prefix}FunctionThrottles"],
+                    ],
+                ),
+                cloudwatch.GraphWidget(
+                    title=f"Table throttled requests{which}",
+                    left=[metrics[f"{prefix}TableThrottledRequests"]],
+                ),
+            ]
         dashboard = cloudwatch.Dashboard(self, "Dashboard")
         if self.alarms:
             dashboard.add_widgets(
@@ -294,6 +328,23 @@ class ServiceMonitoring(Construct):
             )
         dashboard.add_widgets(*graphs)  # six columns each: one row of four
         return dashboard
+
+
+def _watched(
+    function: lambda_.IFunction | None,
+    table: dynamodb.ITable | None,
+    collections: Mapping[str, tuple[lambda_.IFunction, dynamodb.ITable]] | None,
+) -> Mapping[str, tuple[lambda_.IFunction, dynamodb.ITable]]:
+    """The (function, table) pairs to watch, by prefix; exactly one way of naming them."""
+    if collections is not None:
+        if function is not None or table is not None:
+            raise ValueError("pass function and table, or collections, not both.")
+        if not collections:
+            raise ValueError("collections must name at least one (function, table) pair.")
+        return collections
+    if function is None or table is None:
+        raise ValueError("ServiceMonitoring needs function and table, or collections.")
+    return {"": (function, table)}
 
 
 def _throttled_requests(

@@ -1,17 +1,23 @@
 """ServerlessCrudService: the four parts composed into one CRUD service."""
 
-from collections.abc import Mapping
-from dataclasses import replace
+import importlib.metadata
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
-from aws_cdk import CfnOutput, Duration, Tags
+import jsii
+from aws_cdk import CfnOutput, Duration, Names, Stack, Stage, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IValidation
 
-from cdk_serverless_crud import defaults, validation
+from cdk_serverless_crud import assets, defaults, openapi_document, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
+from cdk_serverless_crud.collection import Collection, check_collections
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
@@ -22,24 +28,43 @@ _Props = TypeVar(
 )
 
 
+DEFAULT_COLLECTIONS = (Collection("items"),)
+"""One schemaless collection, ``items``: the service of earlier versions."""
+
+
+@dataclass(frozen=True)
+class CollectionParts:
+    """What a service built for one collection: ``service.collections["orders"]``."""
+
+    collection: Collection
+    table: TimeSeriesTable
+    function: TaggedFunction
+
+
 class ServerlessCrudService(Construct):
     """A versioned CRUD service: API Gateway REST API, Lambda, DynamoDB and S3.
 
     ``ServerlessCrudService(stack, "Items", tags={...})`` alone is production-ready.
 
+    ``collections`` are the entity types it serves, each at its own path with its own
+    table, function and S3 prefix; all share one API, stage, cache, bucket and monitoring.
+
     The parts are built in this order, each by its own method, so a subclass can replace
-    or adjust one and keep the rest: :meth:`create_store`, :meth:`create_table`,
-    :meth:`create_function` (which can use ``self.store`` and ``self.table``),
-    :meth:`create_api` and :meth:`add_routes` (which can use all of them), then
-    :meth:`create_monitoring` and :meth:`add_outputs`. Every taggable resource in the
-    service carries ``tags``.
+    or adjust one and keep the rest: :meth:`create_store`; for each collection,
+    :meth:`create_table` and :meth:`create_function` (which get the collection, and the
+    function its table); :meth:`create_api` and :meth:`add_routes` (which can use all of
+    them), then :meth:`create_monitoring` and :meth:`add_outputs`. Every taggable
+    resource in the service carries ``tags``.
 
     Callers authenticate with AWS IAM (SigV4) by default: give them access with
     :meth:`grant_invoke_read` or :meth:`grant_invoke_read_write`, or pick another
     ``authorization``.
 
-    Attributes: ``store`` (:class:`VersionedStore`), ``table`` (:class:`TimeSeriesTable`),
-    ``function`` (:class:`TaggedFunction`), ``api`` (:class:`CachedRestApi`),
+    Attributes: ``store`` (:class:`VersionedStore`), ``collections`` (each collection's
+    :class:`CollectionParts` by name), ``table`` (:class:`TimeSeriesTable`) and
+    ``function`` (:class:`TaggedFunction`) of a service with one collection,
+    ``api`` (:class:`CachedRestApi`), ``openapi_document`` (the service's OpenAPI 3.1
+    document, also written into the cloud assembly),
     ``monitoring`` (:class:`ServiceMonitoring`: CloudWatch alarms by default) and
     ``authorization`` (:class:`Authorization`).
     """
@@ -50,6 +75,7 @@ class ServerlessCrudService(Construct):
         construct_id: str,
         *,
         tags: Mapping[str, str],
+        collections: Sequence[Collection] = DEFAULT_COLLECTIONS,
         stage_name: str = defaults.STAGE_NAME,
         cache_ttl: Duration = defaults.CACHE_TTL,
         authorization: Authorization | None = None,
@@ -64,6 +90,8 @@ class ServerlessCrudService(Construct):
 
         :param tags: tags for every taggable resource; must contain Environment, Project
             and Owner.
+        :param collections: the entity types served, each at ``/<name>``, with distinct
+            names. Default: ``[Collection("items")]``, schemaless.
         :param stage_name: the API stage, matching ``[A-Za-z0-9_]+``. Default: ``"prod"``.
         :param cache_ttl: how long the API caches a GET answer, 0 to 3600 seconds.
             Default: 60 seconds.
@@ -82,6 +110,7 @@ class ServerlessCrudService(Construct):
         """
         super().__init__(scope, construct_id)
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
+        chosen = check_collections("collections", collections)
         self.authorization = authorization or Authorization.iam()
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
@@ -92,46 +121,113 @@ class ServerlessCrudService(Construct):
             api_props or CachedRestApiProps(), "access_log_encryption_key", encryption_key
         )
         self.store = self.create_store(store)
-        self.table = self.create_table(table)
-        self.function = self.create_function(function)
+        self.collections: dict[str, CollectionParts] = {}
+        for collection in chosen:
+            collection_table = self.create_table(collection, table)
+            self.collections[collection.name] = CollectionParts(
+                collection=collection,
+                table=collection_table,
+                function=self.create_function(collection, function, collection_table),
+            )
         self.api = self.create_api(
             api, stage_name=stage_name, cache_ttl=cache_ttl, authorization=self.authorization
         )
         self.add_routes()
         self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
+        self.openapi_document: dict[str, Any] = openapi_document.service_document(
+            chosen, title=f"{Stack.of(self).stack_name} {construct_id}", version=_VERSION
+        )
+        self.node.add_validation(_WriteDocument(self, self.openapi_document))
         for key, value in tags.items():
             Tags.of(self).add(key, value)
+
+    @property
+    def table(self) -> TimeSeriesTable:
+        """The table of a service with one collection."""
+        return self._only_parts("table").table
+
+    @property
+    def function(self) -> TaggedFunction:
+        """The function of a service with one collection."""
+        return self._only_parts("function").function
+
+    @property
+    def openapi_document_file(self) -> str:
+        """The name of the OpenAPI document's file in the cloud assembly folder."""
+        return f"{Stack.of(self).artifact_id}.{Names.unique_id(self)}.openapi.json"
+
+    def _only_parts(self, attribute: str) -> CollectionParts:
+        if len(self.collections) != 1:
+            raise AttributeError(
+                f"this service has {len(self.collections)} collections "
+                f"({', '.join(self.collections)}), so no single {attribute}; use "
+                f"service.collections[name].{attribute}"
+            )
+        (parts,) = self.collections.values()
+        return parts
 
     def create_store(self, props: VersionedStoreProps) -> VersionedStore:
         """Build the bucket for item bodies too large for DynamoDB (construct id ``Store``)."""
         return VersionedStore(self, "Store", props=props)
 
-    def create_table(self, props: TimeSeriesTableProps) -> TimeSeriesTable:
-        """Build the table of item versions (construct id ``Table``)."""
-        return TimeSeriesTable(self, "Table", props=props)
+    def create_table(self, collection: Collection, props: TimeSeriesTableProps) -> TimeSeriesTable:
+        """Build the table of ``collection``'s versions, with one index per ``Index``.
 
-    def create_function(self, props: TaggedFunctionProps) -> TaggedFunction:
-        """Build the item service's function (construct id ``Function``).
-
-        It gets the environment the runtime reads (``TABLE_NAME``, ``LIST_INDEX_NAME``,
-        ``BUCKET_NAME``, ``OBJECT_PREFIX``) and exactly the table and bucket access the
-        runtime needs, through ``self.table.grant_item_access`` and
-        ``self.store.grant_item_objects_read_write``.
+        Its construct id is ``Table``, prefixed with the collection's name in Pascal case
+        for collections other than ``items`` (``OrdersTable``).
         """
+        table = TimeSeriesTable(self, f"{collection.construct_prefix}Table", props=props)
+        for index in collection.indexes:
+            key_type = collection.key_type(index)
+            assert key_type is not None  # Collection checked it
+            table.add_attribute_index(index.index_name, index.key_attribute, key_type)
+        return table
+
+    def create_function(
+        self, collection: Collection, props: TaggedFunctionProps, table: TimeSeriesTable
+    ) -> TaggedFunction:
+        """Build the function serving ``collection`` from ``table`` (construct id
+        ``Function``, prefixed like the table's).
+
+        It gets the environment the runtime reads (``COLLECTION``, ``TABLE_NAME``,
+        ``LIST_INDEX_NAME``, ``BUCKET_NAME``, ``OBJECT_PREFIX``, and ``INDEXES`` for a
+        collection with indexes), its schema's validator in its code, and exactly the
+        table and bucket access the runtime needs: ``table.grant_item_access`` and
+        ``self.store.grant_item_objects_read_write`` on the collection's own prefix.
+        """
+        environment = {
+            "COLLECTION": collection.name,
+            "TABLE_NAME": table.table.table_name,
+            "LIST_INDEX_NAME": TimeSeriesTable.LIST_INDEX_NAME,
+            "BUCKET_NAME": self.store.bucket.bucket_name,
+            "OBJECT_PREFIX": collection.object_prefix,
+        }
+        if collection.indexes:
+            environment["INDEXES"] = json.dumps(
+                [
+                    {
+                        "attribute": index.attribute,
+                        "index": index.index_name,
+                        "key": index.key_attribute,
+                        "type": collection.key_type(index),
+                    }
+                    for index in collection.indexes
+                ],
+                separators=(",", ":"),
+            )
+        code = None
+        if collection.schema is not None:
+            code = lambda_.Code.from_asset(str(assets.collection_asset(collection.schema)))
         function = TaggedFunction(
             self,
-            "Function",
+            f"{collection.construct_prefix}Function",
             props=props,
-            environment={
-                "TABLE_NAME": self.table.table.table_name,
-                "LIST_INDEX_NAME": TimeSeriesTable.LIST_INDEX_NAME,
-                "BUCKET_NAME": self.store.bucket.bucket_name,
-                "OBJECT_PREFIX": defaults.OBJECT_PREFIX,
-            },
+            environment=environment,
+            code=code,
         )
-        self.table.grant_item_access(function.function)
-        self.store.grant_item_objects_read_write(function.function, defaults.OBJECT_PREFIX)
+        table.grant_item_access(function.function)
+        self.store.grant_item_objects_read_write(function.function, collection.object_prefix)
         return function
 
     def create_api(
@@ -156,34 +252,47 @@ class ServerlessCrudService(Construct):
         )
 
     def add_routes(self) -> None:
-        """Route the item service's paths to the function; override to add more.
+        """Route each collection's paths to its function; override to add more.
 
         Add cached GET routes with ``self.api.add_cached_get`` so their cache keys
         cover their parameters.
         """
-        self.api.add_item_routes(self.function.function)
+        for parts in self.collections.values():
+            self.api.add_collection_routes(parts.collection, parts.function.function)
 
     def create_monitoring(self, props: ServiceMonitoringProps) -> ServiceMonitoring:
-        """Build the alarms on the stage, the function and the table (construct id
-        ``Monitoring``); override to watch more, such as routes of your own.
+        """Build the alarms on the stage and on each collection's function and table
+        (construct id ``Monitoring``); override to watch more, such as routes of your own.
         """
         return ServiceMonitoring(
             self,
             "Monitoring",
             stage=self.api.rest_api.deployment_stage,
-            function=self.function.function,
-            table=self.table.table,
+            collections={
+                parts.collection.construct_prefix: (parts.function.function, parts.table.table)
+                for parts in self.collections.values()
+            },
             props=props,
         )
 
     def add_outputs(self) -> None:
-        """Output the API URL and the table, bucket and function names."""
+        """Output the API URL, the bucket name and each collection's table and function
+        names (``TableName``, or ``OrdersTableName`` for ``orders``).
+        """
         outputs = {
             "ApiUrl": (self.api.url, "URL of the API stage"),
-            "TableName": (self.table.table.table_name, "DynamoDB table of item versions"),
             "BucketName": (self.store.bucket.bucket_name, "S3 bucket of large item bodies"),
-            "FunctionName": (self.function.function.function_name, "Lambda function"),
         }
+        for parts in self.collections.values():
+            prefix, name = parts.collection.construct_prefix, parts.collection.name
+            outputs[f"{prefix}TableName"] = (
+                parts.table.table.table_name,
+                f"DynamoDB table of the versions of {name}",
+            )
+            outputs[f"{prefix}FunctionName"] = (
+                parts.function.function.function_name,
+                f"Lambda function serving /{name}",
+            )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
@@ -224,3 +333,29 @@ def _with_key(props: _Props, field: str, key: kms.IKey | None) -> _Props:
             f"encryption_key for every part, or {field} on the part that needs its own key."
         )
     return props
+
+
+try:
+    _VERSION = importlib.metadata.version("cdk-serverless-crud")
+except importlib.metadata.PackageNotFoundError:  # a source checkout that is not installed
+    _VERSION = "0.0.0"
+
+
+@jsii.implements(IValidation)
+class _WriteDocument:
+    """Writes the service's OpenAPI document into the cloud assembly at synthesis.
+
+    A validation runs once per synthesis, after every construct exists and before the
+    assembly is written, so the document lands beside the templates it describes.
+    """
+
+    def __init__(self, service: ServerlessCrudService, document: Mapping[str, Any]) -> None:
+        self._service = service
+        self._document = document
+
+    def validate(self) -> list[str]:
+        outdir = Path(Stage.of(self._service).outdir)  # type: ignore[union-attr]
+        outdir.mkdir(parents=True, exist_ok=True)
+        path = outdir / self._service.openapi_document_file
+        path.write_text(json.dumps(self._document, indent=2) + "\n", encoding="utf-8")
+        return []

@@ -49,7 +49,8 @@ class TimeSeriesTable(Construct):
 
     It carries the sparse global secondary index ``latest-items`` (partition key
     ``listing``, sort key ``id``, all attributes projected) that lists live items without
-    a Scan; see ``docs/design.md``. The table is ``.table``.
+    a Scan; see ``docs/design.md``. A typed collection's indexes add one sparse index
+    each, with :meth:`add_attribute_index`. The table is ``.table``.
     """
 
     PARTITION_KEY = "id"
@@ -66,6 +67,7 @@ class TimeSeriesTable(Construct):
         """
         super().__init__(scope, construct_id)
         props = props or TimeSeriesTableProps()
+        self._attribute_indexes: list[str] = []
         string = dynamodb.AttributeType.STRING
         self.table = dynamodb.Table(
             self,
@@ -101,14 +103,45 @@ class TimeSeriesTable(Construct):
         """The ARN of the ``latest-items`` index."""
         return f"{self.table.table_arn}/index/{self.LIST_INDEX_NAME}"
 
+    @property
+    def index_arns(self) -> list[str]:
+        """The ARNs of the listing index and of every attribute index, in that order."""
+        names = [self.LIST_INDEX_NAME, *self._attribute_indexes]
+        return [f"{self.table.table_arn}/index/{name}" for name in names]
+
+    def add_attribute_index(self, index_name: str, key_attribute: str, key_type: str) -> None:
+        """Add a sparse index of the heads that carry ``key_attribute``, sorted by ``id``.
+
+        Only head records carry the key, and only while the item is live and its data has
+        the attribute, so a query of the index reads the latest live items with one value,
+        one page at a time. Call it before :meth:`grant_item_access`, which grants Query
+        on the indexes that exist then.
+
+        :param index_name: the index, such as ``by-status``.
+        :param key_attribute: the head's attribute holding the value, such as ``ix_status``.
+        :param key_type: ``"S"`` for strings or ``"N"`` for numbers.
+        """
+        types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+        if key_type not in types:
+            raise ValueError(f"key_type must be 'S' or 'N'; got {key_type!r}.")
+        self.table.add_global_secondary_index(
+            index_name=index_name,
+            partition_key=dynamodb.Attribute(name=key_attribute, type=types[key_type]),
+            sort_key=dynamodb.Attribute(
+                name=self.PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self._attribute_indexes.append(index_name)
+
     def grant_item_access(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` do exactly what the item service does, and nothing more.
 
         Grants ``dynamodb:GetItem``, ``dynamodb:PutItem`` and ``dynamodb:Query`` on the
-        table, and ``dynamodb:Query`` on the ``latest-items`` index. Transactions need no
-        action of their own: DynamoDB authorizes each write in them as a ``PutItem``. With a
-        customer-managed key, also ``kms:Decrypt``, ``kms:Encrypt``, ``kms:GenerateDataKey``
-        and ``kms:DescribeKey`` on that key.
+        table, and ``dynamodb:Query`` on the ``latest-items`` index and on each attribute
+        index. Transactions need no action of their own: DynamoDB authorizes each write in
+        them as a ``PutItem``. With a customer-managed key, also ``kms:Decrypt``,
+        ``kms:Encrypt``, ``kms:GenerateDataKey`` and ``kms:DescribeKey`` on that key.
         """
         table_grant = iam.Grant.add_to_principal(
             grantee=grantee,
@@ -116,7 +149,7 @@ class TimeSeriesTable(Construct):
             resource_arns=[self.table.table_arn],
         )
         index_grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=["dynamodb:Query"], resource_arns=[self.list_index_arn]
+            grantee=grantee, actions=["dynamodb:Query"], resource_arns=self.index_arns
         )
         grant = table_grant.combine(index_grant)
         key = self.table.encryption_key

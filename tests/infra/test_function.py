@@ -51,6 +51,7 @@ def test_logs_are_json_in_its_own_log_group_with_finite_retention(template: Temp
 def test_environment_follows_the_design(template: Template) -> None:
     assert props(template, FUNCTION)["Environment"] == {
         "Variables": {
+            "COLLECTION": "items",
             "TABLE_NAME": {"Ref": logical_id(template, "AWS::DynamoDB::Table")},
             "LIST_INDEX_NAME": "latest-items",
             "BUCKET_NAME": {"Ref": store_bucket_id(template)},
@@ -61,7 +62,7 @@ def test_environment_follows_the_design(template: Template) -> None:
 
 def test_environment_names_every_variable_the_design_always_sets(template: Template) -> None:
     always = {name for name, is_always in design_variables().items() if is_always}
-    assert len(always) == 4
+    assert len(always) == 5
     assert set(props(template, FUNCTION)["Environment"]["Variables"]) == always
 
 

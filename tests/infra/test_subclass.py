@@ -7,7 +7,12 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk.assertions import Template
 
-from cdk_serverless_crud import ServerlessCrudService, TimeSeriesTable, TimeSeriesTableProps
+from cdk_serverless_crud import (
+    Collection,
+    ServerlessCrudService,
+    TimeSeriesTable,
+    TimeSeriesTableProps,
+)
 
 from .helpers import (
     REQUIRED_TAGS,
@@ -25,9 +30,9 @@ from .helpers import (
 class DisposableTableService(ServerlessCrudService):
     """A test environment's service: its table may be deleted with the stack."""
 
-    def create_table(self, props: TimeSeriesTableProps) -> TimeSeriesTable:
+    def create_table(self, collection: Collection, props: TimeSeriesTableProps) -> TimeSeriesTable:
         disposable = replace(props, deletion_protection=False, removal_policy=RemovalPolicy.DESTROY)
-        return super().create_table(disposable)
+        return super().create_table(collection, disposable)
 
 
 class TaggedItemsService(ServerlessCrudService):

@@ -28,7 +28,9 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from cdk_serverless_crud import (
     Authorization,
     CachedRestApiProps,
+    Collection,
     CorsProps,
+    Index,
     ServerlessCrudService,
     ServiceMonitoringProps,
     TaggedFunctionProps,
@@ -184,6 +186,20 @@ def _uncached(stack: Stack) -> None:
     ServerlessCrudService(stack, "Items", tags=TAGS, cache_ttl=Duration.seconds(0))
 
 
+def _typed(stack: Stack) -> None:
+    # The shop example's two typed collections, with schemas and indexes.
+    shop = runpy.run_path(str(REPO / "examples" / "shop" / "schemas.py"))
+    ServerlessCrudService(
+        stack,
+        "Shop",
+        tags=TAGS,
+        collections=[
+            Collection("orders", schema=shop["ORDER_SCHEMA"], indexes=[Index("status")]),
+            Collection("customers", schema=shop["CUSTOMER_SCHEMA"]),
+        ],
+    )
+
+
 CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Default": _default,
     "Cognito": _cognito,
@@ -192,6 +208,7 @@ CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Hardened": _hardened,
     "Disposable": _disposable,
     "Uncached": _uncached,
+    "Typed": _typed,
 }
 """Each non-default configuration the gates cover, by stack name."""
 

@@ -52,6 +52,30 @@ def _service(prefix: str, *, cloud_watch_role: bool = True, iam: bool = True) ->
     return acknowledged
 
 
+def _collections(prefix: str, *collections: str) -> set[str]:
+    """What a service of typed collections acknowledges: per function, its own prefix."""
+    acknowledged = {
+        _stage(prefix),
+        f"{prefix}/Api/CloudWatchRole/Resource: AwsSolutions-IAM5[Resource::{LOG_GROUPS}]",
+        f"{prefix}/Api/CloudWatchRole/Resource: "
+        f"AwsSolutions-IAM5[Resource::{LOG_GROUPS}:log-stream:*]",
+    }
+    store = prefix.split("/")[-1]
+    for name in collections:
+        policy = f"{prefix}/{name}Function/ServiceRole/DefaultPolicy/Resource"
+        acknowledged |= {
+            f"{policy}: AwsSolutions-IAM5[Resource::*]",
+            f"{policy}: AwsSolutions-IAM5[Resource::<{store}Store.Arn>/{name.lower()}/*]",
+            f"{prefix}/{name}Function/Resource/Resource: Serverless-LambdaDLQ",
+        }
+        acknowledged |= {
+            f"{prefix}/Api/Resource/Default/{method.replace('items', name.lower())}/Resource: "
+            "AwsSolutions-COG4"
+            for method in METHODS
+        }
+    return acknowledged
+
+
 def _methods(prefix: str, *rules: str) -> set[str]:
     return {
         f"{prefix}/Api/Resource/Default/{method}/Resource: {rule}"
@@ -105,6 +129,7 @@ CONFIGURATIONS = {
     "Disposable": _service("Disposable/Items")
     | {_stage("Disposable/Items"), "Disposable/Items/Table/Resource/Resource: AwsSolutions-DDB3"},
     "Uncached": _service("Uncached/Items") | {_stage("Uncached/Items")},
+    "Typed": _collections("Typed/Shop", "Orders", "Customers"),
 }
 
 

@@ -10,7 +10,9 @@ def test_the_example_template_is_clean(example: Synthesized) -> None:
     assert [str(match) for match in lint_file(example.template_path(EXAMPLE_STACK))] == []
 
 
-@pytest.mark.parametrize("configuration", ["Cognito", "ApiKeys", "Public", "Hardened", "Uncached"])
+@pytest.mark.parametrize(
+    "configuration", ["Cognito", "ApiKeys", "Public", "Hardened", "Uncached", "Typed"]
+)
 def test_the_non_default_templates_are_clean(
     configurations: Synthesized, configuration: str
 ) -> None:

@@ -45,7 +45,7 @@ def in_memory_aws(api: ApiSpec, host: str = "127.0.0.1") -> Iterator[str]:
     thread.start()
     try:
         endpoint = f"http://{host}:{server.server_port}"
-        with patched_environ(runtime_environment(api, endpoint), unset=MASKED):
+        with patched_environ(runtime_environment(api, endpoint, functions=False), unset=MASKED):
             _reset(endpoint)
             session = boto3.session.Session(region_name=REGION)
             create_resources(

@@ -51,13 +51,17 @@ def function_environment(api: ApiSpec) -> dict[str, str]:
     return merged
 
 
-def runtime_environment(api: ApiSpec, endpoint: str | None = None) -> dict[str, str]:
+def runtime_environment(
+    api: ApiSpec, endpoint: str | None = None, *, functions: bool = True
+) -> dict[str, str]:
     """moto's environment plus the functions' own; ``endpoint`` is moto's server, if any.
 
     Without ``endpoint``, boto3 goes to its default endpoints, which an in-process
-    ``moto.mock_aws`` intercepts. Unset :data:`MASKED` alongside.
+    ``moto.mock_aws`` intercepts. Unset :data:`MASKED` alongside. With
+    ``functions=False`` the functions' variables are left out: the local gateway sets
+    each function's own around each of its invocations.
     """
-    values = {**MOTO_ENVIRONMENT, **function_environment(api)}
+    values = {**MOTO_ENVIRONMENT, **(function_environment(api) if functions else {})}
     if endpoint is not None:
         values["AWS_ENDPOINT_URL"] = endpoint
     return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import importlib.util
 import json
 import re
 import sys
@@ -19,10 +20,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .context import LambdaContext
+from .environment import patched_environ
 from .errors import TemplateError
 from .events import event_body, proxy_event
 from .paths import ResourcePath, by_specificity, path_segments
@@ -104,19 +107,40 @@ class StageCache:
 
 
 def load_handler(function: FunctionSpec) -> Handler:
-    """Import the function's handler from its synthesized asset folder."""
+    """Import the function's handler from its synthesized asset folder, in isolation.
+
+    Lambda gives each function a process of its own; local mode serves them all in one.
+    So each function's top-level package is imported under a name of its own
+    (``_local_<logical id>.…``): two collections' functions both ship ``item_service``,
+    with different generated validators, and neither may see the other's modules,
+    settings or clients. The package's relative imports follow the alias. The folder
+    also goes on ``sys.path``, for the libraries an asset carries beside its handler.
+    """
     module_name, _, attribute = function.handler.rpartition(".")
-    code_dir = str(function.code_dir)
-    if code_dir in sys.path:
-        sys.path.remove(code_dir)
-    sys.path.insert(0, code_dir)
+    package, _, submodule = module_name.partition(".")
+    code_dir = function.code_dir
+    if str(code_dir) in sys.path:
+        sys.path.remove(str(code_dir))
+    sys.path.insert(0, str(code_dir))
+    alias = f"_local_{function.logical_id}_{package}"
     # A fresh import per served app, like a new Lambda container: no cached clients or
     # settings carry over from an earlier app served by this process.
-    package = module_name.split(".")[0]
-    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+    for name in [m for m in sys.modules if m == alias or m.startswith(alias + ".")]:
         del sys.modules[name]
+    package_dir = code_dir / package
+    if (package_dir / "__init__.py").is_file():
+        spec = importlib.util.spec_from_file_location(
+            alias, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(alias, code_dir / f"{package}.py")
+    if spec is None or spec.loader is None or not Path(spec.origin or "").is_file():
+        raise TemplateError(f"cannot import handler {function.handler}: no {package} in {code_dir}")
     try:
-        module = importlib.import_module(module_name)
+        top = importlib.util.module_from_spec(spec)
+        sys.modules[alias] = top
+        spec.loader.exec_module(top)
+        module = importlib.import_module(f"{alias}.{submodule}") if submodule else top
     except ImportError as error:
         raise TemplateError(f"cannot import handler {function.handler}: {error}") from error
     handler = getattr(module, attribute, None)
@@ -137,6 +161,7 @@ class Gateway:
         self.api = api
         self.handlers = handlers
         self.cache = StageCache(clock)
+        self._invoke_lock = threading.Lock()
         by_path: dict[str, dict[str, MethodSpec | PreflightSpec]] = {}
         for method in api.methods:
             by_path.setdefault(method.resource_path, {})[method.http_method] = method
@@ -252,7 +277,10 @@ class Gateway:
                 timeout_seconds=function.timeout_seconds,
                 memory_mb=function.memory_mb,
             )
-            result = self.handlers[function.logical_id](event, context)
+            # Each function sees its own environment, as in its own Lambda container; one
+            # invocation at a time, since the environment is the process's.
+            with self._invoke_lock, patched_environ(function.environment):
+                result = self.handlers[function.logical_id](event, context)
         except Exception:
             return _json(502, {"message": "Internal server error"})
         return _proxy_response(result)
