@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+import shutil
+import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
+from typing import Any, Protocol
 
 import boto3
 import pytest
@@ -15,7 +22,7 @@ from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.environment import MASKED, runtime_environment
 from cdk_serverless_crud.local.template import ApiSpec, load_api
 
-from .helpers import Api
+from .helpers import PACKAGE, Api
 
 #: Runtime settings the example app leaves unset; a developer's shell must not set them.
 _UNSET = ("CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS")
@@ -68,3 +75,87 @@ def aws(example_api: ApiSpec) -> Iterator[SimpleNamespace]:
 def api(aws: SimpleNamespace) -> Api:
     """A client of the item API, backed by moto."""
     return Api()
+
+
+@dataclass(frozen=True)
+class CollectionUnderTest:
+    """A function serving one collection: its own copy of the runtime, its own table."""
+
+    api: Api
+    table: str
+    package: str
+    """The runtime's package name, unique to the test, as local mode imports each function."""
+
+    def module(self, name: str) -> ModuleType:
+        """A module of this copy of the runtime, such as ``clients``."""
+        return importlib.import_module(f"{self.package}.{name}")
+
+
+class MakeCollection(Protocol):
+    """Builds a collection: ``make("orders")``."""
+
+    def __call__(self, name: str) -> CollectionUnderTest: ...
+
+
+@pytest.fixture
+def make_collection(
+    aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[MakeCollection]:
+    """Collections as the construct deploys them, each in a package of its own.
+
+    The runtime is copied under a unique package name, so no module or cache is shared
+    with another test or with ``item_service``. The table has the listing index; the
+    variables are set for the function. Set them before its first request: like Lambda,
+    it reads them once.
+    """
+    packages: list[str] = []
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(name: str) -> CollectionUnderTest:
+        table = f"{name}-{uuid.uuid4().hex[:8]}"
+        _create_table(aws.dynamodb, table)
+        package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+        shutil.copytree(
+            PACKAGE / "runtime" / "item_service",
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        packages.append(package)
+        monkeypatch.setenv("TABLE_NAME", table)
+        monkeypatch.setenv("COLLECTION", name)
+        monkeypatch.setenv("OBJECT_PREFIX", f"{name}/")
+        function = importlib.import_module(f"{package}.handler")
+        api = Api(handler=function.handler, collection=name)
+        return CollectionUnderTest(api=api, table=table, package=package)
+
+    yield make
+    for module in [m for m in sys.modules if m.split(".")[0] in packages]:
+        del sys.modules[module]
+
+
+def _create_table(dynamodb: Any, name: str) -> None:
+    """The collection's table, in the docs/design.md layout."""
+    attributes = {"id": "S", "timestamp": "N", "listing": "S"}
+    sparse = [(os.environ["LIST_INDEX_NAME"], "listing")]
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
+        ],
+        KeySchema=[
+            {"AttributeName": "id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": key, "KeyType": "HASH"},
+                    {"AttributeName": "id", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index_name, key in sparse
+        ],
+    )

@@ -91,6 +91,7 @@ def test_settings_come_from_the_documented_variables() -> None:
         "LIST_INDEX_NAME",
         "BUCKET_NAME",
         "OBJECT_PREFIX",
+        "COLLECTION",
         "CORS_ALLOW_ORIGINS",
         "CORS_ALLOW_CREDENTIALS",
     }

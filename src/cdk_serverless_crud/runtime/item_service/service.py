@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from . import codec, cursors
+from .config import Settings
 from .documents import ItemBody, parse_body
 from .errors import InvalidParameter, NotFound, PayloadTooLarge
 from .http import (
@@ -30,17 +31,22 @@ _ENVELOPE_BYTES = 2048
 
 
 class ItemService:
-    """The item API: one public method per route, each returning a Response."""
+    """The item API of one collection: one public method per route, each a Response.
 
-    def __init__(self, repository: ItemRepository) -> None:
-        """Serve items stored by ``repository``."""
+    The routes are ``/{collection}``, ``/{collection}/{id}`` and
+    ``/{collection}/{id}/versions``; ``/items`` below stands for them.
+    """
+
+    def __init__(self, repository: ItemRepository, settings: Settings) -> None:
+        """Serve the collection of ``settings``, stored by ``repository``."""
         self._repository = repository
+        self._collection = settings.collection
 
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
         body = _item_body(request)
         version = self._repository.create(new_id(), body)
-        location = f"/items/{version.id}"
+        location = f"/{self._collection}/{version.id}"
         if request.stage:
             location = f"/{request.stage}{location}"
         return _item_response(201, version, {"Location": location})
