@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -92,9 +93,11 @@ class CollectionUnderTest:
 
 
 class MakeCollection(Protocol):
-    """Builds a collection: ``make("orders")``."""
+    """Builds a collection: ``make("orders", indexes={"status": "S"})``."""
 
-    def __call__(self, name: str) -> CollectionUnderTest: ...
+    def __call__(
+        self, name: str, *, indexes: Mapping[str, str] | None = None
+    ) -> CollectionUnderTest: ...
 
 
 @pytest.fixture
@@ -104,16 +107,25 @@ def make_collection(
     """Collections as the construct deploys them, each in a package of its own.
 
     The runtime is copied under a unique package name, so no module or cache is shared
-    with another test or with ``item_service``. The table has the listing index; the
-    variables are set for the function. Set them before its first request: like Lambda,
-    it reads them once.
+    with another test or with ``item_service``. The table has the listing index and one
+    GSI per index. Making a collection sets the process's variables for its function,
+    which, like Lambda, reads them on its first request.
     """
     packages: list[str] = []
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    def make(name: str) -> CollectionUnderTest:
+    def make(name: str, *, indexes: Mapping[str, str] | None = None) -> CollectionUnderTest:
+        entries = [
+            {
+                "attribute": attribute,
+                "index": f"by-{attribute}",
+                "key": f"ix_{attribute}",
+                "type": t,
+            }
+            for attribute, t in (indexes or {}).items()
+        ]
         table = f"{name}-{uuid.uuid4().hex[:8]}"
-        _create_table(aws.dynamodb, table)
+        _create_table(aws.dynamodb, table, entries)
         package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         shutil.copytree(
             PACKAGE / "runtime" / "item_service",
@@ -124,6 +136,7 @@ def make_collection(
         monkeypatch.setenv("TABLE_NAME", table)
         monkeypatch.setenv("COLLECTION", name)
         monkeypatch.setenv("OBJECT_PREFIX", f"{name}/")
+        monkeypatch.setenv("INDEXES", json.dumps(entries))
         function = importlib.import_module(f"{package}.handler")
         api = Api(handler=function.handler, collection=name)
         return CollectionUnderTest(api=api, table=table, package=package)
@@ -133,10 +146,12 @@ def make_collection(
         del sys.modules[module]
 
 
-def _create_table(dynamodb: Any, name: str) -> None:
-    """The collection's table, in the docs/design.md layout."""
+def _create_table(dynamodb: Any, name: str, indexes: list[dict[str, str]]) -> None:
+    """The collection's table: the docs/design.md layout, plus one GSI per index."""
     attributes = {"id": "S", "timestamp": "N", "listing": "S"}
+    attributes.update({index["key"]: index["type"] for index in indexes})
     sparse = [(os.environ["LIST_INDEX_NAME"], "listing")]
+    sparse += [(index["index"], index["key"]) for index in indexes]
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",

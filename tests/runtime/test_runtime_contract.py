@@ -92,6 +92,7 @@ def test_settings_come_from_the_documented_variables() -> None:
         "BUCKET_NAME",
         "OBJECT_PREFIX",
         "COLLECTION",
+        "INDEXES",
         "CORS_ALLOW_ORIGINS",
         "CORS_ALLOW_CREDENTIALS",
     }

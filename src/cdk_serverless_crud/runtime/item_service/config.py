@@ -6,6 +6,8 @@ import functools
 import os
 from dataclasses import dataclass
 
+from .indexes import Index, parse_indexes
+
 #: The collection of a function whose ``COLLECTION`` is unset: earlier versions served it.
 DEFAULT_COLLECTION = "items"
 
@@ -20,6 +22,8 @@ class Settings:
     object_prefix: str
     collection: str
     """The path segment: the routes are ``/<collection>``, ``/<collection>/{id}``..."""
+    indexes: tuple[Index, ...]
+    """The attributes the list route can query by."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ def settings() -> Settings:
         bucket_name=os.environ["BUCKET_NAME"],
         object_prefix=os.environ["OBJECT_PREFIX"],
         collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
+        indexes=parse_indexes(os.environ.get("INDEXES", "")),
     )
 
 

@@ -20,11 +20,14 @@ from .http import (
     text_response,
 )
 from .ids import check_id, new_id
+from .indexes import index_query
 from .records import Record, Version
 from .repository import ItemRepository, Page
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+#: The list route's own query parameters; any other must name an indexed attribute.
+LIST_PARAMETERS = frozenset({"limit", "cursor"})
 _LIMIT = re.compile(r"[0-9]{1,3}")
 # Room for the id, timestamp and list envelope around an item's data.
 _ENVELOPE_BYTES = 2048
@@ -41,6 +44,7 @@ class ItemService:
         """Serve the collection of ``settings``, stored by ``repository``."""
         self._repository = repository
         self._collection = settings.collection
+        self._indexes = settings.indexes
 
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
@@ -74,12 +78,27 @@ class ItemService:
         return Response(status=204)
 
     def list_items(self, request: Request, params: dict[str, str]) -> Response:
-        """GET /items: a page of the latest live version of each item, by id."""
+        """GET /items: a page of the latest live version of each item, by id.
+
+        With an indexed attribute (``?status=shipped``), only the items whose latest
+        version has that value; any other parameter is a 400.
+        """
+        query = index_query(
+            self._indexes,
+            {k: v for k, v in request.query.items() if k not in LIST_PARAMETERS},
+        )
         limit = _limit(request)
         cursor = request.query.get("cursor")
-        after = cursors.read_items_cursor(cursor) if cursor is not None else None
-        page = self._repository.list_latest(limit, after)
-        return self._page_response("items", page, lambda record: cursors.items_cursor(record.id))
+        if query is None:
+            after = cursors.read_items_cursor(cursor) if cursor is not None else None
+            page = self._repository.list_latest(limit, after)
+            return self._page_response("items", page, lambda r: cursors.items_cursor(r.id))
+        binding = query.binding
+        after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
+        page = self._repository.list_by_index(query, limit, after)
+        return self._page_response(
+            "items", page, lambda record: cursors.query_cursor(binding, record.id)
+        )
 
     def list_versions(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items/{id}/versions: a page of versions, newest first; 404 if unknown."""
