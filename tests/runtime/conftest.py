@@ -15,8 +15,9 @@ from types import ModuleType, SimpleNamespace
 from typing import Any, Protocol
 
 import boto3
+import fastjsonschema
 import pytest
-from item_service import clients, config, handler
+from item_service import clients, config, handler, schema
 from moto import mock_aws
 
 from cdk_serverless_crud.local.aws import create_resources
@@ -51,6 +52,7 @@ def _cold_start() -> None:
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
     handler.router.cache_clear()
+    schema.load.cache_clear()
 
 
 @pytest.fixture
@@ -93,10 +95,14 @@ class CollectionUnderTest:
 
 
 class MakeCollection(Protocol):
-    """Builds a collection: ``make("orders", indexes={"status": "S"})``."""
+    """Builds a collection: ``make("orders", schema={...}, indexes={"status": "S"})``."""
 
     def __call__(
-        self, name: str, *, indexes: Mapping[str, str] | None = None
+        self,
+        name: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        indexes: Mapping[str, str] | None = None,
     ) -> CollectionUnderTest: ...
 
 
@@ -106,15 +112,22 @@ def make_collection(
 ) -> Iterator[MakeCollection]:
     """Collections as the construct deploys them, each in a package of its own.
 
-    The runtime is copied under a unique package name, so no module or cache is shared
-    with another test or with ``item_service``. The table has the listing index and one
-    GSI per index. Making a collection sets the process's variables for its function,
-    which, like Lambda, reads them on its first request.
+    The runtime is copied under a unique package name, with the ``collection_schema.py``
+    that the construct generates (fastjsonschema.compile_to_code) when there is a schema,
+    so no module or cache is shared with another test or with ``item_service``. The
+    table has the listing index and one GSI per index. Making a collection sets the
+    process's variables for its function, which, like Lambda, reads them on its first
+    request.
     """
     packages: list[str] = []
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    def make(name: str, *, indexes: Mapping[str, str] | None = None) -> CollectionUnderTest:
+    def make(
+        name: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        indexes: Mapping[str, str] | None = None,
+    ) -> CollectionUnderTest:
         entries = [
             {
                 "attribute": attribute,
@@ -132,6 +145,9 @@ def make_collection(
             tmp_path / package,
             ignore=shutil.ignore_patterns("__pycache__"),
         )
+        if schema is not None:
+            code = fastjsonschema.compile_to_code(dict(schema), fast_fail=False)
+            (tmp_path / package / "collection_schema.py").write_text(code)
         packages.append(package)
         monkeypatch.setenv("TABLE_NAME", table)
         monkeypatch.setenv("COLLECTION", name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from . import codec, cursors
+from . import codec, cursors, schema
 from .config import Settings
 from .documents import ItemBody, parse_body
 from .errors import InvalidParameter, NotFound, PayloadTooLarge
@@ -144,6 +144,9 @@ def _item_body(request: Request) -> ItemBody:
     # Refuse what could be stored but never read back through Lambda's 6 MB limit.
     if response_size(body.text) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
         raise PayloadTooLarge("the item would be too large to return; send less data")
+    collection_schema = schema.load()
+    if collection_schema is not None:
+        collection_schema.check(body.data)
     return body
 
 
