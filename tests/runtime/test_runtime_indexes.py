@@ -229,3 +229,29 @@ def test_a_page_reads_only_its_items(api: Api, reads: ReadCounter) -> None:
 
     api.request("GET", "/orders", query={"status": "shipped", "cursor": page["next_cursor"]})
     assert reads.take() == (3, ["Query"])
+
+
+@pytest.mark.parametrize(
+    "indexes",
+    [
+        "{}",
+        "not json",
+        '[{"attribute": "status", "index": "by-status", "key": "data", "type": "S"}]',
+        '[{"attribute": "status", "index": "by-status", "key": "ix_status", "type": "BOOL"}]',
+        '[{"attribute": "status", "index": "by-status", "key": "ix_status"}]',
+    ],
+    ids=["not a list", "not json", "a head attribute as key", "bad type", "no type"],
+)
+def test_a_misconfigured_function_answers_500_and_writes_nothing(
+    make_collection: MakeCollection,
+    aws: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    indexes: str,
+) -> None:
+    broken = make_collection("broken", indexes={"status": "S"})
+    monkeypatch.setenv("INDEXES", indexes)
+
+    response = broken.api.request("POST", "/broken", {"status": "new"})
+
+    assert (response.status, response.error_code) == (500, "internal_error")
+    assert aws.dynamodb.scan(TableName=broken.table)["Items"] == []
