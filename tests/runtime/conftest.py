@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
+from typing import Any, Protocol
 
 import boto3
+import fastjsonschema
 import pytest
-from item_service import clients, config, handler
+from item_service import clients, config, handler, schema
 from moto import mock_aws
 
 from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.environment import MASKED, runtime_environment
 from cdk_serverless_crud.local.template import ApiSpec, load_api
 
-from .helpers import Api
+from .helpers import PACKAGE, Api
 
 #: Runtime settings the example app leaves unset; a developer's shell must not set them.
 _UNSET = ("CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS")
@@ -43,6 +52,7 @@ def _cold_start() -> None:
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
     handler.router.cache_clear()
+    schema.load.cache_clear()
 
 
 @pytest.fixture
@@ -68,3 +78,115 @@ def aws(example_api: ApiSpec) -> Iterator[SimpleNamespace]:
 def api(aws: SimpleNamespace) -> Api:
     """A client of the item API, backed by moto."""
     return Api()
+
+
+@dataclass(frozen=True)
+class CollectionUnderTest:
+    """A function serving one collection: its own copy of the runtime, its own table."""
+
+    api: Api
+    table: str
+    package: str
+    """The runtime's package name, unique to the test, as local mode imports each function."""
+
+    def module(self, name: str) -> ModuleType:
+        """A module of this copy of the runtime, such as ``clients``."""
+        return importlib.import_module(f"{self.package}.{name}")
+
+
+class MakeCollection(Protocol):
+    """Builds a collection: ``make("orders", schema={...}, indexes={"status": "S"})``."""
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        indexes: Mapping[str, str] | None = None,
+    ) -> CollectionUnderTest: ...
+
+
+@pytest.fixture
+def make_collection(
+    aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[MakeCollection]:
+    """Collections as the construct deploys them, each in a package of its own.
+
+    The runtime is copied under a unique package name, with the ``collection_schema.py``
+    that the construct generates (fastjsonschema.compile_to_code) when there is a schema,
+    so no module or cache is shared with another test or with ``item_service``. The
+    table has the listing index and one GSI per index. Making a collection sets the
+    process's variables for its function, which, like Lambda, reads them on its first
+    request.
+    """
+    packages: list[str] = []
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(
+        name: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        indexes: Mapping[str, str] | None = None,
+    ) -> CollectionUnderTest:
+        entries = [
+            {
+                "attribute": attribute,
+                "index": f"by-{attribute}",
+                "key": f"ix_{attribute}",
+                "type": t,
+            }
+            for attribute, t in (indexes or {}).items()
+        ]
+        table = f"{name}-{uuid.uuid4().hex[:8]}"
+        _create_table(aws.dynamodb, table, entries)
+        package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+        shutil.copytree(
+            PACKAGE / "runtime" / "item_service",
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        if schema is not None:
+            code = fastjsonschema.compile_to_code(dict(schema), fast_fail=False)
+            (tmp_path / package / "collection_schema.py").write_text(code)
+        packages.append(package)
+        monkeypatch.setenv("TABLE_NAME", table)
+        monkeypatch.setenv("COLLECTION", name)
+        monkeypatch.setenv("OBJECT_PREFIX", f"{name}/")
+        monkeypatch.setenv("INDEXES", json.dumps(entries))
+        function = importlib.import_module(f"{package}.handler")
+        api = Api(handler=function.handler, collection=name)
+        return CollectionUnderTest(api=api, table=table, package=package)
+
+    yield make
+    for module in [m for m in sys.modules if m.split(".")[0] in packages]:
+        del sys.modules[module]
+
+
+def _create_table(dynamodb: Any, name: str, indexes: list[dict[str, str]]) -> None:
+    """The collection's table: the docs/design.md layout, plus one GSI per index."""
+    attributes = {"id": "S", "timestamp": "N", "listing": "S"}
+    attributes.update({index["key"]: index["type"] for index in indexes})
+    sparse = [(os.environ["LIST_INDEX_NAME"], "listing")]
+    sparse += [(index["index"], index["key"]) for index in indexes]
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
+        ],
+        KeySchema=[
+            {"AttributeName": "id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": key, "KeyType": "HASH"},
+                    {"AttributeName": "id", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index_name, key in sparse
+        ],
+    )

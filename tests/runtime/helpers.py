@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from item_service import handler
+from item_service.handler import handler as items_handler
 from openapi_schema_validator import OAS30Validator
 
 from cdk_serverless_crud.local.context import LambdaContext
@@ -19,8 +20,12 @@ from cdk_serverless_crud.local.paths import match_resource
 
 PACKAGE = Path(__file__).parents[2] / "src" / "cdk_serverless_crud"
 OPENAPI: dict[str, Any] = json.loads((PACKAGE / "openapi.json").read_text())
+#: openapi.json documents the ``items`` collection; every collection has its paths.
+DOCUMENTED = "items"
 #: The API's resources: the documented ones, and a greedy proxy behind them.
 TEMPLATES = (*OPENAPI["paths"], "/{proxy+}")
+#: A Lambda handler: the event and context in, the proxy response out.
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass
@@ -41,10 +46,22 @@ class ApiResponse:
         return str(self.json()["error"]["code"])
 
 
-def resource_for(path: str) -> tuple[str, dict[str, str] | None]:
+def resource_for(path: str, collection: str = DOCUMENTED) -> tuple[str, dict[str, str] | None]:
     """The resource and decoded path parameters API Gateway would match."""
-    template, params = match_resource(TEMPLATES, path) or ("/", {})
+    template, params = match_resource(_templates(collection), path) or ("/", {})
     return template, params or None
+
+
+@functools.cache
+def _templates(collection: str) -> tuple[str, ...]:
+    return tuple(_renamed(template, DOCUMENTED, collection) for template in TEMPLATES)
+
+
+def _renamed(template: str, old: str, new: str) -> str:
+    """``template`` with its leading ``/old`` segment, if any, as ``/new``."""
+    if template == f"/{old}" or template.startswith(f"/{old}/"):
+        return f"/{new}{template[len(old) + 1 :]}"
+    return template
 
 
 def make_event(
@@ -57,9 +74,10 @@ def make_event(
     base64_body: bool = False,
     resource: str | None = None,
     path_params: dict[str, str] | None = None,
+    collection: str = DOCUMENTED,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event; bytes (or ``base64_body``) go base64-encoded."""
-    matched, params = resource_for(path)
+    matched, params = resource_for(path, collection)
     if isinstance(body, bytes) or base64_body:
         raw = body.encode() if isinstance(body, str) else body
         body = base64.b64encode(raw or b"").decode()
@@ -80,30 +98,41 @@ def make_event(
 class Api:
     """Calls the Lambda handler the way API Gateway does, checking openapi.json."""
 
-    def __init__(self, remaining_ms: int = 29_000) -> None:
-        """Invoke with ``remaining_ms`` left (default: as long as API Gateway waits)."""
+    def __init__(
+        self,
+        remaining_ms: int = 29_000,
+        *,
+        handler: Handler = items_handler,
+        collection: str = DOCUMENTED,
+    ) -> None:
+        """Invoke with ``remaining_ms`` left (default: as long as API Gateway waits).
+
+        ``handler`` serves ``collection`` (default: the ``item_service`` package, items).
+        """
         self.remaining_ms = remaining_ms
+        self.handler = handler
+        self.collection = collection
 
     def invoke(self, event: dict[str, Any]) -> ApiResponse:
         """Invoke the handler with a raw event."""
         context = LambdaContext(
             request_id="lambda-request", timeout_seconds=self.remaining_ms / 1000
         )
-        result = handler.handler(event, context)
+        result = self.handler(event, context)
         assert set(result) == {"statusCode", "headers", "body", "isBase64Encoded"}
         response = ApiResponse(result["statusCode"], result["headers"], result["body"])
-        check_contract(event, response)
+        check_contract(event, response, self.collection)
         return response
 
     def request(self, method: str, path: str, data: Any = None, **kwargs: Any) -> ApiResponse:
         """Send ``data`` (a value to encode as JSON) or ``body=`` (raw text or bytes)."""
         if data is not None:
             kwargs["body"] = json.dumps(data)
-        return self.invoke(make_event(method, path, **kwargs))
+        return self.invoke(make_event(method, path, collection=self.collection, **kwargs))
 
     def create(self, data: Any) -> ApiResponse:
-        """POST /items, asserting it worked."""
-        response = self.request("POST", "/items", data)
+        """POST /{collection}, asserting it worked."""
+        response = self.request("POST", f"/{self.collection}", data)
         assert response.status == 201, response.body
         return response
 
@@ -112,22 +141,39 @@ class Api:
         found: list[Any] = []
         query = {"limit": "100"}
         while True:
-            page = self.request("GET", f"/items/{item_id}/versions", query=query).json()
+            path = f"/{self.collection}/{item_id}/versions"
+            page = self.request("GET", path, query=query).json()
             found += page["versions"]
             if page["next_cursor"] is None:
                 return found
             query["cursor"] = page["next_cursor"]
 
+    def pages(self, query: dict[str, str]) -> list[list[Any]]:
+        """Every page of ``GET /{collection}`` with ``query``, following cursors."""
+        pages: list[list[Any]] = []
+        query = dict(query)
+        while True:
+            response = self.request("GET", f"/{self.collection}", query=query)
+            assert response.status == 200, response.body
+            page = response.json()
+            pages.append(page["items"])
+            if page["next_cursor"] is None:
+                return pages
+            query["cursor"] = page["next_cursor"]
 
-def check_contract(event: dict[str, Any], response: ApiResponse) -> None:
+
+def check_contract(
+    event: dict[str, Any], response: ApiResponse, collection: str = DOCUMENTED
+) -> None:
     """The response is one that openapi.json documents for this operation."""
-    path_item = OPENAPI["paths"].get(resource_for(str(event.get("path")))[0], {})
+    template = resource_for(str(event.get("path")), collection)[0]
+    path_item = OPENAPI["paths"].get(_renamed(template, collection, DOCUMENTED), {})
     operation = path_item.get(str(event.get("httpMethod")).lower())
     if operation is None:
         # Outside the document: an unknown path (404), a method the path does not
         # have (405), or an event no API Gateway would send.
         assert response.status in (400, 404, 405), response.body
-        _validator("Error").validate(json.loads(response.body))
+        _validator("Error").validate(_without_details(json.loads(response.body)))
         assert response.status != 405 or response.headers["Allow"]
         return
     documented = operation["responses"]
@@ -140,10 +186,38 @@ def check_contract(event: dict[str, Any], response: ApiResponse) -> None:
         return
     assert response.headers["Content-Type"] == "application/json"
     schema = spec["content"]["application/json"]["schema"]
-    _validator(_name(schema)).validate(json.loads(response.body))
+    payload = json.loads(response.body)
+    if _name(schema) == "Error":
+        payload = _without_details(payload)
+    _validator(_name(schema)).validate(payload)
     for name, header in spec.get("headers", {}).items():
         header_schema = OPENAPI["components"]["headers"][_name(header)]["schema"]
         OAS30Validator(header_schema).validate(response.headers[name])
+
+
+#: ``error.details`` of invalid bodies (runtime branch). openapi.json does not document
+#: them yet; until it does, they are checked here and left out of its check.
+_DETAILS = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["pointer", "message"],
+        "additionalProperties": False,
+        "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}},
+    },
+}
+
+
+def _without_details(payload: Any) -> Any:
+    """``payload``, with ``error.details`` checked and removed unless openapi.json has them."""
+    documented = OPENAPI["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if "details" in documented or not isinstance(error, dict) or "details" not in error:
+        return payload
+    assert error["code"] == "invalid_body", payload
+    OAS30Validator(_DETAILS).validate(error["details"])
+    return {**payload, "error": {k: v for k, v in error.items() if k != "details"}}
 
 
 def _name(reference: dict[str, str]) -> str:

@@ -190,6 +190,16 @@ def test_bad_limits_are_400(api: Api, path: str, limit: str) -> None:
     assert (response.status, response.error_code) == (400, "invalid_parameter")
 
 
+def test_unknown_list_parameters_are_400(api: Api) -> None:
+    # A listing that ignored them would not be what the client asked for.
+    response = api.request("GET", "/items", query={"limit": "2", "sort": "id"})
+
+    assert (response.status, response.error_code) == (400, "invalid_parameter")
+    assert response.json()["error"]["message"] == (
+        "sort is not an indexed attribute; this collection has no indexes"
+    )
+
+
 @pytest.mark.parametrize("limit", ["1", "100", "025"])
 def test_limits_from_1_to_100_are_accepted(api: Api, limit: str) -> None:
     assert api.request("GET", "/items", query={"limit": limit}).status == 200

@@ -6,15 +6,24 @@ import functools
 import os
 from dataclasses import dataclass
 
+from .indexes import Index, parse_indexes
+
+#: The collection of a function whose ``COLLECTION`` is unset: earlier versions served it.
+DEFAULT_COLLECTION = "items"
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the item service keeps its data."""
+    """The collection the function serves, and where it keeps its data."""
 
     table_name: str
     list_index_name: str
     bucket_name: str
     object_prefix: str
+    collection: str
+    """The path segment: the routes are ``/<collection>``, ``/<collection>/{id}``..."""
+    indexes: tuple[Index, ...]
+    """The attributes the list route can query by."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ def settings() -> Settings:
         list_index_name=os.environ["LIST_INDEX_NAME"],
         bucket_name=os.environ["BUCKET_NAME"],
         object_prefix=os.environ["OBJECT_PREFIX"],
+        collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
+        indexes=parse_indexes(os.environ.get("INDEXES", "")),
     )
 
 

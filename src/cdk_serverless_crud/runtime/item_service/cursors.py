@@ -1,7 +1,8 @@
 """Opaque paging cursors: URL-safe base64 of the position after which a page resumes.
 
-A cursor names its kind (items or versions) and, for versions, the item, so a cursor
-from one listing is refused by another. Decoding re-encodes and compares, so any
+A cursor names its kind (items, an index query, or versions) and what it lists (the
+query's attribute and value, the item of the versions), so a cursor from one listing is
+refused by another. Decoding re-encodes and compares, so any
 tampering that is not a well-formed position is a 400.
 """
 
@@ -20,20 +21,36 @@ _MAX_TIMESTAMP = 10**38  # DynamoDB numbers have 38 digits
 
 
 def items_cursor(last_id: str) -> str:
-    """The cursor resuming ``GET /items`` after ``last_id``."""
+    """The cursor resuming the plain listing, ``GET /{collection}``, after ``last_id``."""
     return _encode(["items", last_id])
 
 
+def query_cursor(binding: str, last_id: str) -> str:
+    """The cursor resuming an index query (``IndexQuery.binding``) after ``last_id``."""
+    return _encode(["query", binding, last_id])
+
+
 def versions_cursor(item_id: str, last_timestamp: int) -> str:
-    """The cursor resuming ``GET /items/{id}/versions`` after ``last_timestamp``."""
+    """The cursor resuming ``GET /{collection}/{id}/versions`` after ``last_timestamp``."""
     return _encode(["versions", item_id, last_timestamp])
 
 
 def read_items_cursor(cursor: str) -> str:
-    """The id after which ``GET /items`` resumes; 400 unless it is an items cursor."""
+    """The id after which the plain listing resumes; 400 unless it is an items cursor."""
     position = _decode(cursor)
     match position:
         case ["items", str(last_id)] if ID_PATTERN.fullmatch(last_id):
+            return last_id
+    raise _invalid()
+
+
+def read_query_cursor(cursor: str, binding: str) -> str:
+    """The id after which the index query ``binding`` resumes; 400 for any other cursor."""
+    position = _decode(cursor)
+    match position:
+        case ["query", str(cursor_binding), str(last_id)] if (
+            cursor_binding == binding and ID_PATTERN.fullmatch(last_id)
+        ):
             return last_id
     raise _invalid()
 

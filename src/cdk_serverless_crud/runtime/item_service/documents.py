@@ -79,16 +79,27 @@ def _utf8_size(text: str) -> int:
         raise InvalidBody("strings must be valid Unicode (no lone surrogates)") from None
 
 
-def _number_size(number: Decimal) -> int:
+def number_problem(number: Decimal) -> str | None:
+    """Why DynamoDB cannot store ``number`` (a finite Decimal), or None if it can.
+
+    Shared with query parameters, which DynamoDB refuses by the same rules.
+    """
     digits = number.as_tuple().digits
     significant = len(digits)
     # Trailing zeros are not significant: DynamoDB trims them.
     while significant and digits[significant - 1] == 0:
         significant -= 1
     if significant > MAX_DIGITS:
-        raise InvalidBody(f"numbers may have at most {MAX_DIGITS} significant digits")
+        return f"numbers may have at most {MAX_DIGITS} significant digits"
     if not MIN_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
-        raise InvalidBody("numbers must lie between 1E-130 and 9.9E+125 in magnitude")
+        return "numbers must lie between 1E-130 and 9.9E+125 in magnitude"
+    return None
+
+
+def _number_size(number: Decimal) -> int:
+    problem = number_problem(number)
+    if problem is not None:
+        raise InvalidBody(problem)
     # DynamoDB counts about one byte per two significant digits, plus one; the
     # length of the text (what is sent, and what moto counts) bounds that from above.
     return len(str(number)) + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -33,10 +35,42 @@ class InvalidJson(ApiError):
     code = "invalid_json"
 
 
+@dataclass(frozen=True)
+class Detail:
+    """One failing field of a body: an RFC 6901 pointer into it and what is wrong there."""
+
+    pointer: str
+    message: str
+
+    @classmethod
+    def at(cls, path: Iterable[str], message: str) -> Detail:
+        """The detail for the value at ``path`` (keys, and indexes as digits)."""
+        pointer = "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in path)
+        return cls(pointer=pointer, message=message)
+
+
 class InvalidBody(ApiError):
-    """The body is valid JSON but not a storable item (not an object, too deep...)."""
+    """The body is valid JSON but not a storable item (not an object, too deep...).
+
+    ``details`` name the failing fields when there can be several, such as the
+    collection's schema finds; they are listed under ``error.details``.
+    """
 
     code = "invalid_body"
+
+    def __init__(self, message: str, details: Sequence[Detail] = ()) -> None:
+        """Refuse the body with ``message`` and, optionally, the fields at fault."""
+        super().__init__(message)
+        self.details = tuple(details)
+
+    def payload(self) -> Json:
+        """The error envelope, with ``details: [{"pointer", "message"}]`` if there are any."""
+        error: dict[str, Json] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = [
+                {"pointer": detail.pointer, "message": detail.message} for detail in self.details
+            ]
+        return {"error": error}
 
 
 class InvalidParameter(ApiError):

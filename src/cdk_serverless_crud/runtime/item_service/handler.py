@@ -34,8 +34,9 @@ class LambdaContext(Protocol):
 @functools.cache
 def router() -> Router:
     """The routes, built once per container on the first request."""
-    repository = ItemRepository(settings(), clients.dynamodb(), clients.s3)
-    return item_routes(ItemService(repository))
+    served = settings()
+    repository = ItemRepository(served, clients.dynamodb(), clients.s3)
+    return item_routes(ItemService(repository, served), served.collection)
 
 
 def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:

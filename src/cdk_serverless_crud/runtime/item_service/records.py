@@ -1,8 +1,9 @@
 """The stored forms: version and head records, and DynamoDB attribute values.
 
 See docs/design.md: a version record is ``id`` + ``timestamp`` (>= 1); the head is
-``timestamp = 0`` and duplicates the latest version, with ``latest`` naming it and
-``listing = "item"`` while the item is live (that puts it in the sparse index).
+``timestamp = 0`` and duplicates the latest version, with ``latest`` naming it and,
+while the item is live, ``listing = "item"`` (that puts it in the sparse listing index)
+and the keys of the collection's own indexes (indexes.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ Item: TypeAlias = dict[str, AttributeValue]
 
 HEAD_TIMESTAMP = 0
 LISTING = "item"
+#: The attributes a head record has of its own; index keys (indexes.py) go beside them.
+HEAD_ATTRIBUTES = frozenset(
+    {"id", "timestamp", "latest", "data", "s3_key", "s3_version", "deleted", "listing"}
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,12 @@ def version_item(item_id: str, timestamp: int, content: Content) -> Item:
     }
 
 
-def head_item(item_id: str, timestamp: int, content: Content) -> Item:
-    """The head record pointing at version ``timestamp``; listed only while live."""
+def head_item(item_id: str, timestamp: int, content: Content, index_keys: Item) -> Item:
+    """The head record pointing at version ``timestamp``; listed and indexed only while live.
+
+    ``index_keys`` put the head in the collection's indexes (indexes.head_keys); a
+    tombstone carries none, so a deletion takes the item out of every index too.
+    """
     item: Item = {
         "id": {"S": item_id},
         "timestamp": {"N": str(HEAD_TIMESTAMP)},
@@ -86,6 +95,7 @@ def head_item(item_id: str, timestamp: int, content: Content) -> Item:
     }
     if content is not None:
         item["listing"] = {"S": LISTING}
+        item.update(index_keys)
     return item
 
 

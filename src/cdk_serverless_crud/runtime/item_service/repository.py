@@ -1,7 +1,8 @@
 """Data access: versions and heads in DynamoDB, large bodies in S3.
 
-Only GetItem, Query, TransactWriteItems (two Puts, authorized as PutItem) and
-S3 PutObject/GetObject are called: exactly the IAM actions of docs/design.md.
+Only GetItem, Query (on the table, the listing index and the collection's own
+indexes), TransactWriteItems (two Puts, authorized as PutItem) and S3
+PutObject/GetObject are called: exactly the IAM actions of docs/design.md.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from . import codec
 from .config import Settings
 from .documents import ItemBody
 from .errors import NotFound, PreconditionFailed, TooMuchContention
+from .indexes import IndexQuery, head_keys
 from .records import (
     HEAD_TIMESTAMP,
     LISTING,
+    AttributeValue,
     Content,
+    Item,
     Record,
     StoredObject,
     Version,
@@ -87,17 +91,37 @@ class ItemRepository:
 
     def list_latest(self, limit: int, after_id: str | None) -> Page:
         """One page of live heads in id order, from the sparse listing index."""
+        return self._query_heads(
+            self._settings.list_index_name, "listing", {"S": LISTING}, limit, after_id
+        )
+
+    def list_by_index(self, query: IndexQuery, limit: int, after_id: str | None) -> Page:
+        """One page, in id order, of the live heads whose indexed attribute has the value."""
+        index = query.index
+        return self._query_heads(index.name, index.key, query.value, limit, after_id)
+
+    def _query_heads(
+        self,
+        index_name: str,
+        key: str,
+        value: AttributeValue,
+        limit: int,
+        after_id: str | None,
+    ) -> Page:
+        """Query a sparse index of heads: partition key ``key``, sort key ``id``."""
         query: dict[str, Any] = {
             "TableName": self._settings.table_name,
-            "IndexName": self._settings.list_index_name,
-            "KeyConditionExpression": "#listing = :listing",
-            "ExpressionAttributeNames": {"#listing": "listing"},
-            "ExpressionAttributeValues": {":listing": {"S": LISTING}},
+            "IndexName": index_name,
+            "KeyConditionExpression": "#key = :value",
+            "ExpressionAttributeNames": {"#key": key},
+            "ExpressionAttributeValues": {":value": value},
             "Limit": limit,
         }
         if after_id is not None:
+            # Built from the request's own value, so a cursor can only move the start
+            # within this partition: never a key DynamoDB would refuse.
             query["ExclusiveStartKey"] = {
-                "listing": {"S": LISTING},
+                key: value,
                 "id": {"S": after_id},
                 "timestamp": {"N": str(HEAD_TIMESTAMP)},
             }
@@ -138,32 +162,36 @@ class ItemRepository:
 
     def create(self, item_id: str, body: ItemBody) -> Version:
         """Write the first version of a new item (its id must be unused)."""
+        keys = head_keys(self._settings.indexes, body.data)
         timestamp = now_ms()
-        self._transact(item_id, timestamp, self._content(item_id, body), seen=None)
+        self._transact(item_id, timestamp, self._content(item_id, body), keys, seen=None)
         return Version(id=item_id, timestamp=timestamp, data_json=body.text)
 
     def update(
         self, item_id: str, body: ItemBody, if_match: frozenset[int] | None, deadline: float
     ) -> Version:
         """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
-        timestamp = self._append(item_id, body, if_match, deadline)
+        keys = head_keys(self._settings.indexes, body.data)
+        timestamp = self._append(item_id, body, keys, if_match, deadline)
         return Version(id=item_id, timestamp=timestamp, data_json=body.text)
 
     def delete(self, item_id: str, if_match: frozenset[int] | None, deadline: float) -> None:
         """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
-        self._append(item_id, None, if_match, deadline)
+        self._append(item_id, None, {}, if_match, deadline)
 
     def _append(
         self,
         item_id: str,
         body: ItemBody | None,
+        keys: Item,
         if_match: frozenset[int] | None,
         deadline: float,
     ) -> int:
         """Write ``body`` (None: a tombstone) after the latest version; retry lost races.
 
-        Retries continue until ``deadline`` (time.monotonic()), so a busy item gets
-        as many attempts as the invocation can afford, then a 503.
+        ``keys`` are the new head's index keys. Retries continue until ``deadline``
+        (time.monotonic()), so a busy item gets as many attempts as the invocation can
+        afford, then a 503.
         """
         content: Content = None
         ceiling = BACKOFF_BASE_SECONDS
@@ -182,7 +210,7 @@ class ItemRepository:
             # writes share a millisecond: versions never collide or go back.
             timestamp = max(now_ms(), head.timestamp + 1)
             try:
-                self._transact(item_id, timestamp, content, seen=head.timestamp)
+                self._transact(item_id, timestamp, content, keys, seen=head.timestamp)
             except ClientError as error:
                 if not _lost_race(error):
                     raise
@@ -195,8 +223,14 @@ class ItemRepository:
             time.sleep(pause)
             ceiling = min(BACKOFF_CAP_SECONDS, ceiling * 2)
 
-    def _transact(self, item_id: str, timestamp: int, content: Content, seen: int | None) -> None:
-        """Put the version and the head atomically; the head's condition orders writers."""
+    def _transact(
+        self, item_id: str, timestamp: int, content: Content, keys: Item, seen: int | None
+    ) -> None:
+        """Put the version and the head atomically; the head's condition orders writers.
+
+        The head replaces the previous one whole, so index keys the new version no
+        longer has are gone with it.
+        """
         table = self._settings.table_name
         head_put: dict[str, Any] = {"TableName": table}
         if seen is None:
@@ -206,7 +240,7 @@ class ItemRepository:
             head_put["ConditionExpression"] = "#latest = :seen"
             head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
-        head_put["Item"] = head_item(item_id, timestamp, content)
+        head_put["Item"] = head_item(item_id, timestamp, content, keys)
         self._dynamodb.transact_write_items(
             TransactItems=[
                 {

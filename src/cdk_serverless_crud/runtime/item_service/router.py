@@ -66,16 +66,16 @@ def _match(template: str, segments: list[str]) -> dict[str, str] | None:
     return params
 
 
-def item_routes(service: ItemService) -> Router:
-    """The item service's routes (kept in step with openapi.json)."""
+def item_routes(service: ItemService, collection: str) -> Router:
+    """The routes of ``collection`` (openapi.json's, with ``items`` as the collection)."""
     return Router(
         {
-            "/items": {"GET": service.list_items, "POST": service.create_item},
-            "/items/{id}": {
+            f"/{collection}": {"GET": service.list_items, "POST": service.create_item},
+            f"/{collection}/{{id}}": {
                 "GET": service.get_item,
                 "PUT": service.replace_item,
                 "DELETE": service.delete_item,
             },
-            "/items/{id}/versions": {"GET": service.list_versions},
+            f"/{collection}/{{id}}/versions": {"GET": service.list_versions},
         }
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from . import codec, cursors
+from . import codec, cursors, schema
+from .config import Settings
 from .documents import ItemBody, parse_body
 from .errors import InvalidParameter, NotFound, PayloadTooLarge
 from .http import (
@@ -19,28 +20,37 @@ from .http import (
     text_response,
 )
 from .ids import check_id, new_id
+from .indexes import index_query
 from .records import Record, Version
 from .repository import ItemRepository, Page
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+#: The list route's own query parameters; any other must name an indexed attribute.
+LIST_PARAMETERS = frozenset({"limit", "cursor"})
 _LIMIT = re.compile(r"[0-9]{1,3}")
 # Room for the id, timestamp and list envelope around an item's data.
 _ENVELOPE_BYTES = 2048
 
 
 class ItemService:
-    """The item API: one public method per route, each returning a Response."""
+    """The item API of one collection: one public method per route, each a Response.
 
-    def __init__(self, repository: ItemRepository) -> None:
-        """Serve items stored by ``repository``."""
+    The routes are ``/{collection}``, ``/{collection}/{id}`` and
+    ``/{collection}/{id}/versions``; ``/items`` below stands for them.
+    """
+
+    def __init__(self, repository: ItemRepository, settings: Settings) -> None:
+        """Serve the collection of ``settings``, stored by ``repository``."""
         self._repository = repository
+        self._collection = settings.collection
+        self._indexes = settings.indexes
 
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
         body = _item_body(request)
         version = self._repository.create(new_id(), body)
-        location = f"/items/{version.id}"
+        location = f"/{self._collection}/{version.id}"
         if request.stage:
             location = f"/{request.stage}{location}"
         return _item_response(201, version, {"Location": location})
@@ -68,12 +78,27 @@ class ItemService:
         return Response(status=204)
 
     def list_items(self, request: Request, params: dict[str, str]) -> Response:
-        """GET /items: a page of the latest live version of each item, by id."""
+        """GET /items: a page of the latest live version of each item, by id.
+
+        With an indexed attribute (``?status=shipped``), only the items whose latest
+        version has that value; any other parameter is a 400.
+        """
+        query = index_query(
+            self._indexes,
+            {k: v for k, v in request.query.items() if k not in LIST_PARAMETERS},
+        )
         limit = _limit(request)
         cursor = request.query.get("cursor")
-        after = cursors.read_items_cursor(cursor) if cursor is not None else None
-        page = self._repository.list_latest(limit, after)
-        return self._page_response("items", page, lambda record: cursors.items_cursor(record.id))
+        if query is None:
+            after = cursors.read_items_cursor(cursor) if cursor is not None else None
+            page = self._repository.list_latest(limit, after)
+            return self._page_response("items", page, lambda r: cursors.items_cursor(r.id))
+        binding = query.binding
+        after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
+        page = self._repository.list_by_index(query, limit, after)
+        return self._page_response(
+            "items", page, lambda record: cursors.query_cursor(binding, record.id)
+        )
 
     def list_versions(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items/{id}/versions: a page of versions, newest first; 404 if unknown."""
@@ -119,6 +144,9 @@ def _item_body(request: Request) -> ItemBody:
     # Refuse what could be stored but never read back through Lambda's 6 MB limit.
     if response_size(body.text) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
         raise PayloadTooLarge("the item would be too large to return; send less data")
+    collection_schema = schema.load()
+    if collection_schema is not None:
+        collection_schema.check(body.data)
     return body
 
 

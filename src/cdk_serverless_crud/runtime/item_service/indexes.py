@@ -1,0 +1,192 @@
+"""Indexed attributes: the keys a head record carries, and queries by one of them.
+
+Each index (``INDEXES``, set by the construct) names a top-level attribute of the item
+data, the global secondary index that serves it, the head record's attribute that holds
+the value (the index's partition key; its sort key is ``id``) and that key's type.
+Only heads of live items carry the keys, and they are written in the same transaction
+as the version, so an index lists each live item once, under its latest value: an
+update that changes the value moves the item, a deletion takes it out, and a query
+reads the matching items and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Context, Decimal
+from typing import Literal, TypeAlias
+
+from .codec import Document
+from .documents import MAX_DIGITS, number_problem
+from .errors import Detail, InvalidBody, InvalidParameter
+from .records import HEAD_ATTRIBUTES, AttributeValue, Item
+
+KeyType: TypeAlias = Literal["S", "N"]
+
+#: DynamoDB refuses a longer (or an empty) string as a secondary index's partition key.
+MAX_KEY_BYTES = 2048
+# JSON's number grammar: what an N index's query parameter must look like.
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_EXACT = Context(prec=MAX_DIGITS)
+# Parameter names are echoed in messages; a long one is cut.
+_SHOWN_NAME_CHARS = 64
+
+
+@dataclass(frozen=True)
+class Index:
+    """One queryable attribute, as the construct declares it in ``INDEXES``."""
+
+    attribute: str
+    """The top-level property of the item data, and the list route's query parameter."""
+    name: str
+    """The global secondary index, ``by-<attribute>``."""
+    key: str
+    """The head record's attribute holding the value, ``ix_<attribute>``."""
+    type: KeyType
+    """S: the index takes string values; N: numbers."""
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """``GET /{collection}?<attribute>=<value>``: the index and the value to look up."""
+
+    index: Index
+    value: AttributeValue
+    """The partition key value, ``{"S": ...}`` or ``{"N": ...}``."""
+
+    @property
+    def binding(self) -> str:
+        """What a cursor of this query carries, so it resumes no other query.
+
+        A digest rather than the value itself keeps cursors short whatever the value's
+        length; numbers are compared as DynamoDB does (12.5 and 12.50 are one query).
+        """
+        ((kind, text),) = self.value.items()
+        canonical = _canonical_number(Decimal(text)) if kind == "N" else text
+        digest = hashlib.sha256(f"{kind}:{canonical}".encode()).hexdigest()[:16]
+        return f"{self.index.attribute}:{digest}"
+
+
+def parse_indexes(text: str) -> tuple[Index, ...]:
+    """``INDEXES``: a JSON list of ``{"attribute", "index", "key", "type"}``; empty: none.
+
+    Raises ValueError on anything else: a misconfigured function must not write keys
+    that the table's indexes do not expect, or overwrite the head's own attributes.
+    """
+    if not text.strip():
+        return ()
+    entries = json.loads(text)
+    if not isinstance(entries, list):
+        raise ValueError("INDEXES must be a JSON list")
+    indexes = tuple(_index(entry) for entry in entries)
+    attributes = [index.attribute for index in indexes]
+    keys = [index.key for index in indexes]
+    if len(set(attributes)) != len(attributes) or len(set(keys)) != len(keys):
+        raise ValueError("INDEXES names an attribute or a key twice")
+    return indexes
+
+
+def _index(entry: object) -> Index:
+    if not isinstance(entry, dict) or set(entry) != {"attribute", "index", "key", "type"}:
+        raise ValueError(f"INDEXES entries have attribute, index, key and type; got {entry!r}")
+    attribute, name, key, kind = (entry[k] for k in ("attribute", "index", "key", "type"))
+    if not all(isinstance(value, str) and value for value in (attribute, name, key)):
+        raise ValueError(f"INDEXES: attribute, index and key must be names; got {entry!r}")
+    if key in HEAD_ATTRIBUTES:
+        raise ValueError(f"INDEXES: key {key!r} is an attribute of the head record itself")
+    if kind == "S":
+        return Index(attribute=attribute, name=name, key=key, type="S")
+    if kind == "N":
+        return Index(attribute=attribute, name=name, key=key, type="N")
+    raise ValueError(f"INDEXES: type must be S or N; got {kind!r}")
+
+
+def head_keys(indexes: tuple[Index, ...], data: Document) -> Item:
+    """The index keys of a head whose latest version holds ``data``.
+
+    An attribute that is absent or of another type (a bool is not a number) leaves the
+    item out of that index. A string DynamoDB cannot take as a key is refused with a
+    400 rather than failing the write.
+    """
+    keys: Item = {}
+    refused: list[Detail] = []
+    for index in indexes:
+        value = data.get(index.attribute)
+        if index.type == "S" and isinstance(value, str):
+            # parse_body has refused lone surrogates, so the value encodes.
+            if 1 <= len(value.encode("utf-8")) <= MAX_KEY_BYTES:
+                keys[index.key] = {"S": value}
+            else:
+                refused.append(
+                    Detail.at(
+                        [index.attribute],
+                        f"an indexed attribute must be 1 to {MAX_KEY_BYTES} bytes (UTF-8)",
+                    )
+                )
+        elif index.type == "N" and isinstance(value, Decimal):
+            keys[index.key] = {"N": str(value)}
+    if refused:
+        raise InvalidBody("the body has a value that cannot be indexed", refused)
+    return keys
+
+
+def index_query(indexes: tuple[Index, ...], parameters: Mapping[str, str]) -> IndexQuery | None:
+    """The query that the list route's other ``parameters`` ask for; None: list them all.
+
+    Every parameter must be an indexed attribute, and at most one may be given: the
+    answer would otherwise silently ignore what the client asked for.
+    """
+    by_attribute = {index.attribute: index for index in indexes}
+    for name in sorted(parameters):
+        if name not in by_attribute:
+            raise InvalidParameter(
+                f"{_shown(name)} is not an indexed attribute; {_choices(indexes)}"
+            )
+    if len(parameters) > 1:
+        raise InvalidParameter("query by one indexed attribute at a time")
+    if not parameters:
+        return None
+    ((attribute, text),) = parameters.items()
+    index = by_attribute[attribute]
+    return IndexQuery(index=index, value=_key_value(index, text))
+
+
+def _key_value(index: Index, text: str) -> AttributeValue:
+    """The parameter as the index's key value; 400 for what DynamoDB could not look up."""
+    if index.type == "S":
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidParameter(f"{index.attribute} must be valid Unicode") from None
+        if not 1 <= size <= MAX_KEY_BYTES:
+            raise InvalidParameter(
+                f"{index.attribute} must be 1 to {MAX_KEY_BYTES} bytes (UTF-8) long"
+            )
+        return {"S": text}
+    if not _JSON_NUMBER.fullmatch(text):
+        raise InvalidParameter(f"{index.attribute} must be a JSON number, such as 12 or -1.5")
+    number = Decimal(text)
+    problem = number_problem(number)
+    if problem is not None:
+        raise InvalidParameter(f"{index.attribute}: {problem}")
+    return {"N": str(number)}
+
+
+def _canonical_number(number: Decimal) -> str:
+    # Exact: the number has at most MAX_DIGITS significant digits (number_problem).
+    return "0" if number.is_zero() else str(number.normalize(_EXACT))
+
+
+def _choices(indexes: tuple[Index, ...]) -> str:
+    if not indexes:
+        return "this collection has no indexes"
+    return "query by one of: " + ", ".join(sorted(index.attribute for index in indexes))
+
+
+def _shown(name: str) -> str:
+    if len(name) <= _SHOWN_NAME_CHARS:
+        return name
+    return name[: _SHOWN_NAME_CHARS - 3] + "..."
