@@ -818,3 +818,23 @@ def test_the_model_still_refuses_what_it_can(index: int) -> None:
         assert generated(body) and model(body)
     for body in RELAXATIONS[index].refused:
         assert not generated(body) and not model(body)
+
+
+def test_a_model_that_references_would_blow_up_stays_small() -> None:
+    # 20 levels of two references each would inline 2**20 copies.
+    definitions: dict[str, Any] = {"L0": {"type": "string"}}
+    for level in range(1, 21):
+        below = {"$ref": f"#/$defs/L{level - 1}"}
+        definitions[f"L{level}"] = {
+            "type": "object",
+            "properties": {"a": below, "b": below},
+        }
+    schema = schemas.check_schema(
+        "schema",
+        {"type": "object", "properties": {"top": {"$ref": "#/$defs/L20"}}, "$defs": definitions},
+    )
+
+    model = schemas.draft_4_model(schema, "Deep")
+
+    assert len(json.dumps(model)) <= schemas.MAX_MODEL_BYTES
+    assert model["type"] == "object"

@@ -297,16 +297,19 @@ class CachedRestApi(Construct):
         contract, with ``/items`` as ``/<collection.name>``: GET and POST on the
         collection, GET, PUT and DELETE on ``/{id}``, GET on ``/{id}/versions``. GETs key
         their cache on every path and query parameter, the collection's index attributes
-        included. POST and PUT bodies must be JSON objects; with a schema, they must also
-        match the part of it that API Gateway's draft 4 models can express (the function
-        checks the whole schema). With CORS, ``handler`` gets :attr:`cors_environment`, so
-        its answers carry the CORS headers; a handler that is not a ``lambda_.Function``
-        of this app cannot, and gets a warning instead.
+        and its schema's other top-level properties included. POST and PUT bodies must be
+        JSON objects; with a schema, they must also match the part of it that API
+        Gateway's draft 4 models can express (the function checks the whole schema).
+        With CORS, ``handler`` gets :attr:`cors_environment`, so its answers carry the
+        CORS headers; a handler that is not a ``lambda_.Function`` of this app cannot, and
+        gets a warning instead.
         """
         cors.configure_handler(self, self.cors, handler)
-        index_parameters = {
-            f"method.request.querystring.{index.attribute}": False for index in collection.indexes
-        }
+        # The schema's other attributes too: the function answers a query by one with a
+        # 400, which the cache must keep for that request, not for the plain listing.
+        queryable = [index.attribute for index in collection.indexes]
+        queryable += collection.unindexed_attributes
+        index_parameters = {f"method.request.querystring.{name}": False for name in queryable}
         model = self._collection_model(collection)
         for template, verb in contract.operations():
             path = collection_path(collection, template)

@@ -11,16 +11,19 @@ schema gets a folder of its own, built at synthesis without Docker or network:
   raises that package's exceptions. It is pure Python, so the same files run on both
   Lambda architectures; its licence travels with it.
 
-The folder's path is a digest of everything in it, so synthesizing twice reuses it and
-the asset hash only changes when the code or the schema does.
+Each folder is built afresh in a private temporary directory of this process (mode
+0700, removed when the process exits) and reused within it only: a folder found in a
+shared location could have been planted by someone else. The asset hash is of the
+content, so it only changes when the code or the schema does.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import importlib.metadata
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -38,11 +41,15 @@ SCHEMA_MODULE = "item_service/collection_schema.py"
 """Where the generated validator goes inside the asset; the runtime looks for it there."""
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-_BUILD_ROOT_ENV = "CDK_SERVERLESS_CRUD_ASSET_DIR"
 
 
-def collection_asset(schema: Mapping[str, Any]) -> Path:
-    """The folder to deploy as the Lambda code of a collection with ``schema``."""
+def collection_asset(schema: Mapping[str, Any], *, keep: bool = False) -> Path:
+    """The folder to deploy as the Lambda code of a collection with ``schema``.
+
+    :param keep: leave the folder when the process exits, for apps that disable asset
+        staging (``aws:cdk:disable-asset-staging``, as the SAM CLI does): their assembly
+        points at this folder instead of a copy.
+    """
     source = schemas.validator_source(schema)
     package_dir = Path(fastjsonschema.__file__).parent
     digest = hashlib.sha256()
@@ -51,37 +58,33 @@ def collection_asset(schema: Mapping[str, Any]) -> Path:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     digest.update(source.encode())
-    target = _build_root() / digest.hexdigest()[:32]
-    if target.is_dir():
-        return target
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
-        shutil.copytree(RUNTIME_DIR, staging, ignore=_IGNORED, dirs_exist_ok=True)
-        (staging / SCHEMA_MODULE).write_text(source, encoding="utf-8")
-        shutil.copytree(package_dir, staging / "fastjsonschema", ignore=_IGNORED)
+    key = digest.hexdigest()
+    if key not in _BUILT:
+        target = _build_root(keep) / key[:32]
+        shutil.copytree(RUNTIME_DIR, target, ignore=_IGNORED)
+        (target / SCHEMA_MODULE).write_text(source, encoding="utf-8")
+        shutil.copytree(package_dir, target / "fastjsonschema", ignore=_IGNORED)
         licence = _licence_text()
         if licence is not None:
-            (staging / "fastjsonschema" / "LICENSE").write_text(licence, encoding="utf-8")
-        (staging / "fastjsonschema" / "VENDORED.json").write_text(
+            (target / "fastjsonschema" / "LICENSE").write_text(licence, encoding="utf-8")
+        (target / "fastjsonschema" / "VENDORED.json").write_text(
             json.dumps({"name": "fastjsonschema", "version": fastjsonschema.VERSION}) + "\n",
             encoding="utf-8",
         )
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if not target.is_dir():  # another synthesis built it first otherwise
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        _BUILT[key] = target
+    return _BUILT[key]
 
 
-def _build_root() -> Path:
-    """Where built assets live: a folder of their own in the temporary directory."""
-    root = Path(
-        os.environ.get(_BUILD_ROOT_ENV) or Path(tempfile.gettempdir()) / "cdk-serverless-crud"
-    )
-    root.mkdir(parents=True, exist_ok=True)
+_BUILT: dict[str, Path] = {}
+
+
+@functools.cache
+def _build_root(keep: bool) -> Path:
+    """This process's own folder for the assets it builds (mode 0700), removed at exit
+    unless ``keep``."""
+    root = Path(tempfile.mkdtemp(prefix="cdk-serverless-crud-assets-"))
+    if not keep:
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
     return root
 
 

@@ -22,6 +22,10 @@ MAX_INDEXES = MAX_TABLE_INDEXES - 1
 
 _NAME = r"[a-z][a-z0-9-]{0,62}"
 _ATTRIBUTE = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
+#: Each collection adds about 30 CloudFormation resources (table, function, role, log
+#: group, API resources, methods and their Lambda permissions, alarms); CloudFormation
+#: takes 500 per stack, and the service's shared parts need room too.
+MAX_COLLECTIONS = 12
 #: Query parameters the list route reads for itself; an index cannot take their names.
 RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor"})
 
@@ -141,6 +145,26 @@ class Collection:
         """Where the collection's large bodies go in the shared bucket: ``<name>/``."""
         return f"{self.name}/"
 
+    @property
+    def unindexed_attributes(self) -> tuple[str, ...]:
+        """The schema's other top-level properties that could be query parameters.
+
+        The listing answers a query by one of them with 400 naming the indexed ones; each
+        is a cache key of the listing, so that 400 is cached for that request alone.
+        """
+        if self.schema is None:
+            return ()
+        indexed = {index.attribute for index in self.indexes}
+        return tuple(
+            sorted(
+                name
+                for name in self.schema.get("properties", {})
+                if re.fullmatch(_ATTRIBUTE, name)
+                and name not in RESERVED_QUERY_PARAMETERS
+                and name not in indexed
+            )
+        )
+
     def key_type(self, index: Index) -> KeyType | None:
         """The DynamoDB type of ``index``'s key: S for strings, N for numbers."""
         if self.schema is None:
@@ -153,6 +177,12 @@ def check_collections(prop: str, collections: Sequence[Collection]) -> tuple[Col
     result = tuple(collections)
     if not result:
         raise ValueError(f"{prop} must hold at least one Collection.")
+    if len(result) > MAX_COLLECTIONS:
+        raise ValueError(
+            f"{prop} holds {len(result)} collections; at most {MAX_COLLECTIONS} fit in one "
+            "stack (about 30 CloudFormation resources each, 500 per stack). Split them "
+            "across services in several stacks."
+        )
     names: set[str] = set()
     for collection in result:
         if not isinstance(collection, Collection):

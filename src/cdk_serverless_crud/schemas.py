@@ -32,6 +32,11 @@ from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+#: The largest request model written into the template; a larger one becomes
+#: ``{"type": "object"}``. CloudFormation templates hold at most 1 MB.
+MAX_MODEL_BYTES = 64 * 1024
+#: References inlined into one model before the rest are left to the function.
+_MAX_INLINED_REFS = 1000
 
 #: The ways of writing draft-07's meta-schema URI that mean draft-07.
 _DRAFT_7_URIS = frozenset(
@@ -143,7 +148,12 @@ def draft_4_model(schema: Mapping[str, Any], title: str) -> dict[str, Any]:
     """
     relaxed, _ = _Relaxation(schema).schema(schema, frozenset({()}))
     body = {key: value for key, value in relaxed.items() if key not in ("$schema", "title")}
-    return {"$schema": DRAFT_4, "title": title, **body}
+    model = {"$schema": DRAFT_4, "title": title, **body}
+    if len(json.dumps(model)) > MAX_MODEL_BYTES:
+        # Inlined references can multiply a schema's size; the template has room for
+        # less. Any object passes then, and the function checks the whole schema.
+        return {"$schema": DRAFT_4, "title": title, "type": "object"}
+    return model
 
 
 def validator_source(schema: Mapping[str, Any]) -> str:
@@ -539,6 +549,7 @@ class _Relaxation:
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._document = document
+        self._inlined = 0
 
     def schema(self, node: Any, expanding: frozenset[Path]) -> tuple[dict[str, Any], bool]:
         """``node`` in draft-04, ``$ref``s inlined but those to what ``expanding`` holds."""
@@ -549,9 +560,11 @@ class _Relaxation:
         if "$ref" in node:
             # check_schema made sure every $ref is local and resolves.
             target = _ref_path(node["$ref"]) or ()
-            if target in expanding:
-                # Recursion cannot be inlined; any value passes where it would go.
+            if target in expanding or self._inlined >= _MAX_INLINED_REFS:
+                # Recursion cannot be inlined, nor can references that keep nesting
+                # references without end; any value passes where they would go.
                 return {}, True
+            self._inlined += 1
             return self.schema(_lookup(self._document, target), expanding | {target})
         out: dict[str, Any] = {}
         lossy = False

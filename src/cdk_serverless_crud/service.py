@@ -28,6 +28,9 @@ _Props = TypeVar(
 )
 
 
+# The context key with which tools such as the SAM CLI keep assets where they are.
+_DISABLE_ASSET_STAGING = "aws:cdk:disable-asset-staging"
+
 DEFAULT_COLLECTIONS = (Collection("items"),)
 """One schemaless collection, ``items``: the service of earlier versions."""
 
@@ -124,6 +127,7 @@ class ServerlessCrudService(Construct):
         self.collections: dict[str, CollectionParts] = {}
         for collection in chosen:
             collection_table = self.create_table(collection, table)
+            _check_indexes(collection, collection_table)
             self.collections[collection.name] = CollectionParts(
                 collection=collection,
                 table=collection_table,
@@ -191,10 +195,11 @@ class ServerlessCrudService(Construct):
         ``Function``, prefixed like the table's).
 
         It gets the environment the runtime reads (``COLLECTION``, ``TABLE_NAME``,
-        ``LIST_INDEX_NAME``, ``BUCKET_NAME``, ``OBJECT_PREFIX``, and ``INDEXES`` for a
-        collection with indexes), its schema's validator in its code, and exactly the
-        table and bucket access the runtime needs: ``table.grant_item_access`` and
-        ``self.store.grant_item_objects_read_write`` on the collection's own prefix.
+        ``LIST_INDEX_NAME``, ``BUCKET_NAME``, ``OBJECT_PREFIX``, ``INDEXES`` for a
+        collection with indexes and ``ATTRIBUTES`` for one with a schema), its schema's
+        validator in its code, and exactly the table and bucket access the runtime needs:
+        ``table.grant_item_access`` and ``self.store.grant_item_objects_read_write`` on
+        the collection's own prefix.
         """
         environment = {
             "COLLECTION": collection.name,
@@ -216,9 +221,15 @@ class ServerlessCrudService(Construct):
                 ],
                 separators=(",", ":"),
             )
+        if collection.unindexed_attributes:
+            environment["ATTRIBUTES"] = json.dumps(
+                list(collection.unindexed_attributes), separators=(",", ":")
+            )
         code = None
         if collection.schema is not None:
-            code = lambda_.Code.from_asset(str(assets.collection_asset(collection.schema)))
+            staging_off = bool(self.node.try_get_context(_DISABLE_ASSET_STAGING))
+            folder = assets.collection_asset(collection.schema, keep=staging_off)
+            code = lambda_.Code.from_asset(str(folder))
         function = TaggedFunction(
             self,
             f"{collection.construct_prefix}Function",
@@ -319,6 +330,22 @@ class ServerlessCrudService(Construct):
         return self.api.grant_invalidate_cache(grantee)
 
 
+def _check_indexes(collection: Collection, table: TimeSeriesTable) -> None:
+    """Fail unless ``table`` has every index of ``collection`` (a subclass built it)."""
+    missing = [
+        index.index_name
+        for index in collection.indexes
+        if index.index_name not in table.attribute_index_names
+    ]
+    if missing:
+        raise ValueError(
+            f"create_table returned a table for collection {collection.name!r} without "
+            f"the indexes {', '.join(missing)}; its function would query them. Build it "
+            "with super().create_table(collection, props), or add each with "
+            "table.add_attribute_index."
+        )
+
+
 def _with_key(props: _Props, field: str, key: kms.IKey | None) -> _Props:
     """``props`` with ``field`` set to the service's key, unless it names a key already."""
     if key is None:
@@ -354,7 +381,10 @@ class _WriteDocument:
         self._document = document
 
     def validate(self) -> list[str]:
-        outdir = Path(Stage.of(self._service).outdir)  # type: ignore[union-attr]
+        stage = Stage.of(self._service)
+        if stage is None:  # a construct tree without an App: nothing is written anywhere
+            return []
+        outdir = Path(stage.outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         path = outdir / self._service.openapi_document_file
         path.write_text(json.dumps(self._document, indent=2) + "\n", encoding="utf-8")

@@ -104,6 +104,11 @@ class TimeSeriesTable(Construct):
         return f"{self.table.table_arn}/index/{self.LIST_INDEX_NAME}"
 
     @property
+    def attribute_index_names(self) -> tuple[str, ...]:
+        """The attribute indexes added with :meth:`add_attribute_index`, in order."""
+        return tuple(self._attribute_indexes)
+
+    @property
     def index_arns(self) -> list[str]:
         """The ARNs of the listing index and of every attribute index, in that order."""
         names = [self.LIST_INDEX_NAME, *self._attribute_indexes]

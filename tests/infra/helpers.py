@@ -1,9 +1,7 @@
 """Helpers for reading synthesized templates."""
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +10,11 @@ from aws_cdk.assertions import Template
 
 from cdk_serverless_crud import ServerlessCrudService
 
+from ..design import design_variables as design_variables
+
 REQUIRED_TAGS = {"Environment": "test", "Project": "crud", "Owner": "platform"}
 
 Resource = dict[str, Any]
-
-DESIGN = Path(__file__).parents[2] / "docs" / "design.md"
 
 
 @dataclass(frozen=True)
@@ -131,12 +129,3 @@ def assert_value_error(build: Callable[[], object], message_parts: list[str]) ->
         build()
     for part in message_parts:
         assert part in str(error.value)
-
-
-def design_variables() -> dict[str, bool]:
-    """The function's environment documented in docs/design.md: name to always set.
-
-    A variable whose meaning starts with "only with" is set only with that option.
-    """
-    rows = re.findall(r"^\| `([A-Z_]+)` \| (.*) \|$", DESIGN.read_text(), flags=re.MULTILINE)
-    return {name: not meaning.startswith("only with") for name, meaning in rows}

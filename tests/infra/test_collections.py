@@ -1,14 +1,16 @@
 """Typed collections: one API, stage and bucket; a table, function and prefix each."""
 
+import functools
 import json
 from pathlib import Path
+from tempfile import mkdtemp
 from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from cdk_serverless_crud import Collection, Index, ServerlessCrudService
+from cdk_serverless_crud import Collection, Index, ServerlessCrudService, assets
 
 from .helpers import (
     REQUIRED_TAGS,
@@ -136,9 +138,12 @@ def test_each_function_knows_its_collection_and_indexes(shop: Shop) -> None:
             "type": "S",
         },
     ]
+    # The schema's other top-level properties: a query by one of them is a 400.
+    assert json.loads(orders["ATTRIBUTES"]) == ["placed_at", "shipping", "total"]
     customers = shop.function("customers")["Environment"]["Variables"]
     assert customers["OBJECT_PREFIX"] == "customers/"
     assert "INDEXES" not in customers
+    assert "ATTRIBUTES" not in customers
 
 
 def test_each_role_reaches_only_its_own_table_indexes_and_prefix(shop: Shop) -> None:
@@ -203,6 +208,10 @@ def test_index_attributes_are_cache_keys_of_the_collection_listing(shop: Shop) -
     assert "method.request.querystring.limit" in keys
     parameters = routes["GET /orders"]["RequestParameters"]
     assert parameters["method.request.querystring.status"] is False
+    # A query by an unindexed attribute is a 400 that must not be cached for the plain
+    # listing, so those attributes are cache keys too.
+    assert "method.request.querystring.total" in keys
+    assert "method.request.querystring.placed_at" in keys
     customer_keys = routes["GET /customers"]["Integration"]["CacheKeyParameters"]
     assert "method.request.querystring.status" not in customer_keys
 
@@ -248,20 +257,24 @@ def test_a_typed_collection_ships_its_generated_validator(shop: Shop) -> None:
     assert not (customers / "fastjsonschema").exists()
 
 
-def test_the_same_schema_gives_the_same_asset() -> None:
-    def asset_key() -> str:
+def test_the_same_schema_gives_the_same_asset(monkeypatch: pytest.MonkeyPatch) -> None:
+    def asset_key(schema: dict[str, Any]) -> str:
         stack = Stack(App(), "Again")
         ServerlessCrudService(
             stack,
             "Shop",
             tags=REQUIRED_TAGS,
-            collections=[Collection("orders", schema=ORDER_SCHEMA)],
+            collections=[Collection("orders", schema=schema)],
         )
         (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
         key: str = function["Properties"]["Code"]["S3Key"]
         return key
 
-    assert asset_key() == asset_key()
+    first = asset_key(ORDER_SCHEMA)
+    # Built again from scratch, in a fresh folder, with the keys in another order.
+    monkeypatch.setattr(assets, "_BUILT", {})
+    monkeypatch.setattr(assets, "_build_root", functools.cache(lambda keep: Path(mkdtemp())))
+    assert asset_key(dict(reversed(ORDER_SCHEMA.items()))) == first
 
 
 def test_alarms_watch_every_collection(shop: Shop) -> None:
@@ -297,10 +310,9 @@ def test_parts_are_reachable_by_collection_name(shop: Shop) -> None:
 
 def test_the_items_collection_keeps_the_ids_of_earlier_versions(template: Template) -> None:
     # Upgrading the library must never replace a table that holds data.
-    tables = resources(template, "AWS::DynamoDB::Table")
-    assert [logical_id for logical_id in tables if logical_id.startswith("ItemsTable")]
-    functions = resources(template, "AWS::Lambda::Function")
-    assert [logical_id for logical_id in functions if logical_id.startswith("ItemsFunction")]
+    # The logical ids of earlier versions, hash included.
+    assert list(resources(template, "AWS::DynamoDB::Table")) == ["ItemsTable93F06C2A"]
+    assert list(resources(template, "AWS::Lambda::Function")) == ["ItemsFunctionC5CBC9E4"]
 
 
 @pytest.mark.parametrize(
@@ -362,6 +374,15 @@ def test_collection_names_must_be_distinct() -> None:
         ),
         ["collections", "at least one"],
     )
+    assert_value_error(
+        lambda: ServerlessCrudService(
+            Stack(App(), "Many"),
+            "Shop",
+            tags=REQUIRED_TAGS,
+            collections=[Collection(f"c{i}") for i in range(13)],
+        ),
+        ["collections", "13 collections", "at most 12"],
+    )
 
 
 def test_the_openapi_document_is_written_into_the_cloud_assembly(shop: Shop) -> None:
@@ -387,3 +408,21 @@ def test_the_openapi_document_is_written_into_the_cloud_assembly(shop: Shop) -> 
 
     listing = {resolve(p)["name"] for p in document["paths"]["/orders"]["get"]["parameters"]}
     assert {"status", "customer_id", "limit", "cursor"} <= listing
+
+
+def test_a_subclass_table_without_the_collection_indexes_is_refused() -> None:
+    class OwnTable(ServerlessCrudService):
+        def create_table(self, collection: Collection, props: Any) -> Any:
+            from cdk_serverless_crud import TimeSeriesTable
+
+            return TimeSeriesTable(self, f"{collection.construct_prefix}Table", props=props)
+
+    assert_value_error(
+        lambda: OwnTable(
+            Stack(App(), "Own"),
+            "Shop",
+            tags=REQUIRED_TAGS,
+            collections=[Collection("orders", schema=ORDER_SCHEMA, indexes=[Index("status")])],
+        ),
+        ["create_table", "'orders'", "by-status", "add_attribute_index"],
+    )

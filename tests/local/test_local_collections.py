@@ -11,6 +11,7 @@ import importlib.metadata
 import io
 import json
 import runpy
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,30 +92,47 @@ def test_a_valid_order_is_stored_under_its_collection(shop: Client) -> None:
     assert shop.request("GET", f"/customers/{order['id']}").status == 404
 
 
-def test_a_bad_body_names_every_failing_field_and_writes_nothing(shop: Client) -> None:
+def test_a_body_the_model_refuses_is_answered_by_the_stage(shop: Client) -> None:
+    # Structure (enum, minimum, additionalProperties) is in the draft 4 model: API
+    # Gateway refuses it before Lambda runs, in the contract's shape, without details.
     before = shop.request("GET", "/orders?limit=100", headers={"Cache-Control": "max-age=0"})
-    bad = _order(
-        status="lost",
-        placed_at="yesterday",
-        lines=[{"sku": "WIDGET", "quantity": 0, "unit_price": -1}],
-        colour="red",
-    )
-    reply = shop.request("POST", "/orders", bad)
+    bad = _order(status="lost", lines=[{"sku": "W", "quantity": 0, "unit_price": -1}])
+    reply = shop.request("POST", "/orders", {**bad, "colour": "red"})
     assert reply.status == 400
-    error = reply.json()["error"]
-    assert error["code"] == "invalid_body"
-    pointers = {detail["pointer"] for detail in error["details"]}
-    assert {"/status", "/placed_at", "/lines/0/quantity", "/lines/0/unit_price", ""} <= pointers
-    assert all(detail["message"] for detail in error["details"])
+    assert reply.json() == {"error": {"code": "invalid_body", "message": "Invalid request body"}}
     after = shop.request("GET", "/orders?limit=100", headers={"Cache-Control": "max-age=0"})
     assert after.json() == before.json()
 
 
+def test_a_bad_body_names_every_failing_field_and_writes_nothing(shop: Client) -> None:
+    # Formats and patterns are left out of the model, so the function checks them and
+    # lists every failing field.
+    customer = f"c-bad-{uuid.uuid4().hex}"
+    address = {"street": "1 Main St", "city": "Ghent", "postcode": "not a postcode!"}
+    bad = _order(customer_id=customer, placed_at="yesterday", shipping_address=address)
+    reply = shop.request("POST", "/orders", bad)
+    assert reply.status == 400
+    error = reply.json()["error"]
+    assert error["code"] == "invalid_body"
+    assert {detail["pointer"] for detail in error["details"]} == {
+        "/placed_at",
+        "/shipping_address/postcode",
+    }
+    assert all(detail["message"] for detail in error["details"])
+    assert _listed(shop, f"customer_id={customer}") == []
+    reply = shop.request(
+        "POST", "/customers", {"name": "Ann", "email": "ann", "joined": "2026-13-01"}
+    )
+    assert [d["pointer"] for d in reply.json()["error"]["details"]] == ["/email", "/joined"]
+
+
 def test_a_bad_update_keeps_the_stored_version(shop: Client) -> None:
     order_id = _create(shop, "/orders", _order())
-    reply = shop.request("PUT", f"/orders/{order_id}", _order(lines=[]))
+    reply = shop.request("PUT", f"/orders/{order_id}", _order(placed_at="soon"))
     assert reply.status == 400
-    assert [d["pointer"] for d in reply.json()["error"]["details"]] == ["/lines"]
+    assert [d["pointer"] for d in reply.json()["error"]["details"]] == ["/placed_at"]
+    refused = shop.request("PUT", f"/orders/{order_id}", _order(lines=[]))
+    assert (refused.status, refused.json()["error"]["code"]) == (400, "invalid_body")
     versions = shop.request("GET", f"/orders/{order_id}/versions").json()["versions"]
     assert len(versions) == 1
 
@@ -123,8 +141,9 @@ def test_a_query_by_attribute_pages_follows_updates_and_leaves_out_deletes(shop:
     customer = "c-query"
     paid = [_create(shop, "/orders", _order(customer_id=customer, status="paid")) for _ in range(5)]
     shipped = _create(shop, "/orders", _order(customer_id=customer, status="shipped"))
-    assert sorted(_listed(shop, "status=paid")) == sorted(set(_listed(shop, "status=paid")))
-    assert set(paid) <= set(_listed(shop, "status=paid"))
+    listed = _listed(shop, "status=paid")
+    assert len(listed) == len(set(listed))  # each item once, across pages of 2
+    assert set(paid) <= set(listed)
     assert shipped not in _listed(shop, "status=paid")
     assert sorted(_listed(shop, f"customer_id={customer}")) == sorted([*paid, shipped])
 
@@ -159,7 +178,7 @@ def test_each_query_value_has_its_own_cache_entry(shop: Client) -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("colour=red", ["colour", "customer_id, status"]),
+        ("placed_at=2026-12-01", ["placed_at", "customer_id, status"]),
         ("status=paid&customer_id=c-1", ["one indexed attribute"]),
     ],
 )
@@ -172,6 +191,17 @@ def test_bad_queries_are_400_naming_the_indexes(
     assert error["code"] == "invalid_parameter"
     for part in expected:
         assert part in error["message"]
+
+
+def test_a_parameter_that_names_no_attribute_cannot_poison_the_listing(shop: Client) -> None:
+    # Not a cache key: were it a 400, the stage would cache that 400 for GET /orders.
+    odd = shop.request("GET", "/orders?utm_source=mail")
+    plain = shop.request("GET", "/orders")
+    assert (odd.status, plain.status) == (200, 200)
+    # A schema attribute that is not indexed is a 400 cached for that request alone.
+    assert shop.request("GET", "/orders?placed_at=x").status == 400
+    assert shop.request("GET", "/customers?name=x").status == 400
+    assert shop.request("GET", "/orders").status == 200
 
 
 def test_a_cursor_of_one_query_is_refused_by_another(shop: Client) -> None:

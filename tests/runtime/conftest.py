@@ -8,18 +8,18 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any, Protocol
 
 import boto3
-import fastjsonschema
 import pytest
 from item_service import clients, config, handler, schema
 from moto import mock_aws
 
+from cdk_serverless_crud import schemas as library_schemas
 from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.environment import MASKED, runtime_environment
 from cdk_serverless_crud.local.template import ApiSpec, load_api
@@ -103,6 +103,7 @@ class MakeCollection(Protocol):
         *,
         schema: Mapping[str, Any] | None = None,
         indexes: Mapping[str, str] | None = None,
+        attributes: Sequence[str] | None = None,
     ) -> CollectionUnderTest: ...
 
 
@@ -113,7 +114,7 @@ def make_collection(
     """Collections as the construct deploys them, each in a package of its own.
 
     The runtime is copied under a unique package name, with the ``collection_schema.py``
-    that the construct generates (fastjsonschema.compile_to_code) when there is a schema,
+    that the construct generates (``schemas.validator_source``) when there is a schema,
     so no module or cache is shared with another test or with ``item_service``. The
     table has the listing index and one GSI per index. Making a collection sets the
     process's variables for its function, which, like Lambda, reads them on its first
@@ -127,6 +128,7 @@ def make_collection(
         *,
         schema: Mapping[str, Any] | None = None,
         indexes: Mapping[str, str] | None = None,
+        attributes: Sequence[str] | None = None,
     ) -> CollectionUnderTest:
         entries = [
             {
@@ -146,13 +148,19 @@ def make_collection(
             ignore=shutil.ignore_patterns("__pycache__"),
         )
         if schema is not None:
-            code = fastjsonschema.compile_to_code(dict(schema), fast_fail=False)
+            # The very generator the construct ships (draft-07, no defaults, uuid).
+            code = library_schemas.validator_source(library_schemas.check_schema("schema", schema))
             (tmp_path / package / "collection_schema.py").write_text(code)
+        if attributes is None:
+            # As the construct sets it: the schema's top-level properties not indexed.
+            declared = (schema or {}).get("properties", {})
+            attributes = sorted(set(declared) - set(indexes or {}))
         packages.append(package)
         monkeypatch.setenv("TABLE_NAME", table)
         monkeypatch.setenv("COLLECTION", name)
         monkeypatch.setenv("OBJECT_PREFIX", f"{name}/")
         monkeypatch.setenv("INDEXES", json.dumps(entries))
+        monkeypatch.setenv("ATTRIBUTES", json.dumps(list(attributes)))
         function = importlib.import_module(f"{package}.handler")
         api = Api(handler=function.handler, collection=name)
         return CollectionUnderTest(api=api, table=table, package=package)

@@ -17,7 +17,13 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from .environment import MASKED, REGION, patched_environ, runtime_environment
+from .environment import (
+    MASKED,
+    REGION,
+    patched_environ,
+    runtime_environment,
+    shared_environment,
+)
 from .template import ApiSpec
 
 if TYPE_CHECKING:
@@ -45,7 +51,8 @@ def in_memory_aws(api: ApiSpec, host: str = "127.0.0.1") -> Iterator[str]:
     thread.start()
     try:
         endpoint = f"http://{host}:{server.server_port}"
-        with patched_environ(runtime_environment(api, endpoint, functions=False), unset=MASKED):
+        shared = shared_environment(api) is not None
+        with patched_environ(runtime_environment(api, endpoint, functions=shared), unset=MASKED):
             _reset(endpoint)
             session = boto3.session.Session(region_name=REGION)
             create_resources(

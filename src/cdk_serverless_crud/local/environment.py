@@ -51,6 +51,19 @@ def function_environment(api: ApiSpec) -> dict[str, str]:
     return merged
 
 
+def shared_environment(api: ApiSpec) -> dict[str, str] | None:
+    """The functions' variables merged, or None when two functions disagree on one.
+
+    Functions that agree (one collection, or handlers of your own with the same
+    settings) share the process's environment, as before; those that disagree get their
+    own around each invocation (see ``local/gateway.py``).
+    """
+    try:
+        return function_environment(api)
+    except TemplateError:
+        return None
+
+
 def runtime_environment(
     api: ApiSpec, endpoint: str | None = None, *, functions: bool = True
 ) -> dict[str, str]:

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .context import LambdaContext
-from .environment import patched_environ
+from .environment import patched_environ, shared_environment
 from .errors import TemplateError
 from .events import event_body, proxy_event
 from .paths import ResourcePath, by_specificity, path_segments
@@ -106,15 +107,18 @@ class StageCache:
             self._entries[key] = _CacheEntry(self.clock() + ttl_seconds, response)
 
 
-def load_handler(function: FunctionSpec) -> Handler:
-    """Import the function's handler from its synthesized asset folder, in isolation.
+def load_handler(function: FunctionSpec, *, isolate: bool = False) -> Handler:
+    """Import the function's handler from its synthesized asset folder.
 
-    Lambda gives each function a process of its own; local mode serves them all in one.
-    So each function's top-level package is imported under a name of its own
-    (``_local_<logical id>.…``): two collections' functions both ship ``item_service``,
-    with different generated validators, and neither may see the other's modules,
-    settings or clients. The package's relative imports follow the alias. The folder
-    also goes on ``sys.path``, for the libraries an asset carries beside its handler.
+    The folder goes first on ``sys.path``, and the handler's top-level package is
+    imported afresh, like a new Lambda container: no cached clients or settings carry
+    over from an earlier app served by this process.
+
+    With ``isolate``, for functions whose packages share a name (two collections both
+    ship ``item_service``, with different generated validators), the package is imported
+    under a name of its own, ``_local_<logical id>_<package>``, so neither sees the
+    other's modules, settings or clients. Its relative imports follow that name; an
+    absolute import of its own package would not, which the item service never does.
     """
     module_name, _, attribute = function.handler.rpartition(".")
     package, _, submodule = module_name.partition(".")
@@ -122,31 +126,40 @@ def load_handler(function: FunctionSpec) -> Handler:
     if str(code_dir) in sys.path:
         sys.path.remove(str(code_dir))
     sys.path.insert(0, str(code_dir))
-    alias = f"_local_{function.logical_id}_{package}"
-    # A fresh import per served app, like a new Lambda container: no cached clients or
-    # settings carry over from an earlier app served by this process.
-    for name in [m for m in sys.modules if m == alias or m.startswith(alias + ".")]:
+    top_name = f"_local_{function.logical_id}_{package}" if isolate else package
+    for name in [m for m in sys.modules if m == top_name or m.startswith(top_name + ".")]:
         del sys.modules[name]
-    package_dir = code_dir / package
-    if (package_dir / "__init__.py").is_file():
-        spec = importlib.util.spec_from_file_location(
-            alias, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
-        )
-    else:
-        spec = importlib.util.spec_from_file_location(alias, code_dir / f"{package}.py")
-    if spec is None or spec.loader is None or not Path(spec.origin or "").is_file():
-        raise TemplateError(f"cannot import handler {function.handler}: no {package} in {code_dir}")
     try:
-        top = importlib.util.module_from_spec(spec)
-        sys.modules[alias] = top
-        spec.loader.exec_module(top)
-        module = importlib.import_module(f"{alias}.{submodule}") if submodule else top
+        if isolate:
+            _import_as(top_name, code_dir, package)
+        module = importlib.import_module(f"{top_name}.{submodule}" if submodule else top_name)
     except ImportError as error:
         raise TemplateError(f"cannot import handler {function.handler}: {error}") from error
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise TemplateError(f"handler {function.handler} is not a function")
     return handler  # type: ignore[no-any-return]
+
+
+def _import_as(name: str, code_dir: Path, package: str) -> None:
+    """Import ``code_dir/package`` (a package or a module) as the module ``name``."""
+    package_dir = code_dir / package
+    if package_dir.is_dir():
+        init = package_dir / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            name, init if init.is_file() else None, submodule_search_locations=[str(package_dir)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, code_dir / f"{package}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no {package} in {code_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except FileNotFoundError as error:
+        del sys.modules[name]
+        raise ImportError(f"no {package} in {code_dir}") from error
 
 
 class Gateway:
@@ -161,6 +174,9 @@ class Gateway:
         self.api = api
         self.handlers = handlers
         self.cache = StageCache(clock)
+        # Functions that disagree on a variable each get their own environment around
+        # their invocations: the process's environment, so one invocation at a time.
+        self._own_environments = shared_environment(api) is None
         self._invoke_lock = threading.Lock()
         by_path: dict[str, dict[str, MethodSpec | PreflightSpec]] = {}
         for method in api.methods:
@@ -236,6 +252,12 @@ class Gateway:
             return _json(413, {"message": "Request Too Long"})
         if method.api_key_required and not request.header("x-api-key"):
             return _json(403, {"message": "Forbidden"})
+        if method.body_model is not None and not method.body_model.accepts(
+            request.body, request.header("Content-Type")
+        ):
+            answer = self.api.bad_request_body
+            assert answer is not None  # read with every API that has a model
+            return HttpResponse(answer.status, list(answer.headers), answer.body)
         query = parse_qsl(request.query, keep_blank_values=True)
         key: tuple[Any, ...] | None = None
         if method.caching_enabled:
@@ -277,10 +299,19 @@ class Gateway:
                 timeout_seconds=function.timeout_seconds,
                 memory_mb=function.memory_mb,
             )
-            # Each function sees its own environment, as in its own Lambda container; one
-            # invocation at a time, since the environment is the process's.
-            with self._invoke_lock, patched_environ(function.environment):
-                result = self.handlers[function.logical_id](event, context)
+            handler = self.handlers[function.logical_id]
+            if not self._own_environments:
+                result = handler(event, context)
+            elif not self._invoke_lock.acquire(timeout=function.timeout_seconds):
+                # Another function's invocation holds it (one that calls this API, say):
+                # answer as API Gateway does when an integration runs out of time.
+                return _json(504, {"message": "Endpoint request timed out"})
+            else:
+                try:
+                    with patched_environ(function.environment):
+                        result = handler(event, context)
+                finally:
+                    self._invoke_lock.release()
         except Exception:
             return _json(502, {"message": "Internal server error"})
         return _proxy_response(result)
@@ -394,5 +425,10 @@ def _json(status: int, payload: Mapping[str, Any]) -> HttpResponse:
 
 
 def load_handlers(functions: Iterable[FunctionSpec]) -> dict[str, Handler]:
-    """Import every function's handler once."""
-    return {f.logical_id: load_handler(f) for f in functions}
+    """Import every function's handler once, isolating packages that share a name."""
+    functions = list(functions)
+    packages = Counter(f.handler.partition(".")[0] for f in functions)
+    return {
+        f.logical_id: load_handler(f, isolate=packages[f.handler.partition(".")[0]] > 1)
+        for f in functions
+    }

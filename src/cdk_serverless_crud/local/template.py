@@ -18,6 +18,7 @@ from typing import Any
 from cdk_serverless_crud.stage_settings import method_caching
 
 from .errors import TemplateError
+from .models import BodyModel, GatewayAnswer, bad_request_body, body_model
 from .preflights import PreflightSpec, read_preflight
 
 __all__ = ["ApiSpec", "FunctionSpec", "MethodSpec", "PreflightSpec", "TemplateError", "load_api"]
@@ -53,6 +54,8 @@ class MethodSpec:
     cache_ttl_seconds: int
     authorization_type: str = "NONE"
     api_key_required: bool = False
+    body_model: BodyModel | None = None
+    """The JSON model API Gateway checks the body against before Lambda, if any."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class ApiSpec:
     preflights: tuple[PreflightSpec, ...] = field(default=())
     tables: tuple[TableSpec, ...] = field(default=())
     buckets: tuple[BucketSpec, ...] = field(default=())
+    bad_request_body: GatewayAnswer | None = None
+    """The stage's answer to a body its model refuses."""
 
     @property
     def functions(self) -> tuple[FunctionSpec, ...]:
@@ -182,6 +187,7 @@ class _Reader:
                     cache_ttl_seconds=caching.ttl_seconds,
                     authorization_type=str(props.get("AuthorizationType", "NONE")),
                     api_key_required=props.get("ApiKeyRequired") is True,
+                    body_model=body_model(self.resources, props),
                 )
             )
         log_setting = stage.get("AccessLogSetting") or {}
@@ -194,6 +200,7 @@ class _Reader:
             preflights=tuple(sorted(preflights, key=lambda p: p.resource_path)),
             tables=tuple(self.tables.values()),
             buckets=tuple(self.buckets.values()),
+            bad_request_body=bad_request_body(self.resources, api_id),
         )
 
     def _path(self, ref: Any) -> str:

@@ -6,7 +6,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from .indexes import Index, parse_indexes
+from .indexes import Index, parse_attributes, parse_indexes
 
 #: The collection of a function whose ``COLLECTION`` is unset: earlier versions served it.
 DEFAULT_COLLECTION = "items"
@@ -24,6 +24,8 @@ class Settings:
     """The path segment: the routes are ``/<collection>``, ``/<collection>/{id}``..."""
     indexes: tuple[Index, ...]
     """The attributes the list route can query by."""
+    attributes: frozenset[str] = frozenset()
+    """The schema's other top-level properties: asking to query by one is a 400."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def settings() -> Settings:
         object_prefix=os.environ["OBJECT_PREFIX"],
         collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
         indexes=parse_indexes(os.environ.get("INDEXES", "")),
+        attributes=parse_attributes(os.environ.get("ATTRIBUTES", "")),
     )
 
 

@@ -133,18 +133,37 @@ def head_keys(indexes: tuple[Index, ...], data: Document) -> Item:
     return keys
 
 
-def index_query(indexes: tuple[Index, ...], parameters: Mapping[str, str]) -> IndexQuery | None:
+def parse_attributes(text: str) -> frozenset[str]:
+    """``ATTRIBUTES``: a JSON list of the schema's unindexed top-level properties."""
+    if not text.strip():
+        return frozenset()
+    names = json.loads(text)
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError("ATTRIBUTES must be a JSON list of attribute names")
+    return frozenset(names)
+
+
+def index_query(
+    indexes: tuple[Index, ...],
+    parameters: Mapping[str, str],
+    attributes: frozenset[str] = frozenset(),
+) -> IndexQuery | None:
     """The query that the list route's other ``parameters`` ask for; None: list them all.
 
-    Every parameter must be an indexed attribute, and at most one may be given: the
-    answer would otherwise silently ignore what the client asked for.
+    A parameter naming one of the schema's ``attributes`` that is not indexed is a 400,
+    and at most one indexed attribute may be given: the answer would otherwise silently
+    ignore what the client asked for. Both kinds of name are cache keys of the route, so
+    such a 400 is cached for that request only. Any other parameter (``_=123``,
+    ``utm_source``) is ignored, as API Gateway's cache ignores it: answering it with a
+    400 would put that 400 in the cache entry of the plain listing.
     """
     by_attribute = {index.attribute: index for index in indexes}
     for name in sorted(parameters):
-        if name not in by_attribute:
+        if name in attributes and name not in by_attribute:
             raise InvalidParameter(
                 f"{_shown(name)} is not an indexed attribute; {_choices(indexes)}"
             )
+    parameters = {name: value for name, value in parameters.items() if name in by_attribute}
     if len(parameters) > 1:
         raise InvalidParameter("query by one indexed attribute at a time")
     if not parameters:

@@ -45,6 +45,7 @@ class ItemService:
         self._repository = repository
         self._collection = settings.collection
         self._indexes = settings.indexes
+        self._attributes = settings.attributes
 
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
@@ -81,11 +82,13 @@ class ItemService:
         """GET /items: a page of the latest live version of each item, by id.
 
         With an indexed attribute (``?status=shipped``), only the items whose latest
-        version has that value; any other parameter is a 400.
+        version has that value; another of the schema's attributes is a 400, and
+        parameters the route does not know are ignored (see ``indexes.index_query``).
         """
         query = index_query(
             self._indexes,
             {k: v for k, v in request.query.items() if k not in LIST_PARAMETERS},
+            self._attributes,
         )
         limit = _limit(request)
         cursor = request.query.get("cursor")
