@@ -130,25 +130,33 @@ def measure_synth(
 
 
 def _compare_templates(result: SynthResult, example: Path, baseline: Path) -> None:
-    """The baseline is only a baseline if it synthesizes the same template."""
-    ours = json.loads(example.read_text())
-    theirs = json.loads(baseline.read_text())
+    """The baseline is only a baseline if it synthesizes the same template, byte for byte."""
+    ours_text = example.read_text()
+    theirs_text = baseline.read_text()
+    ours = json.loads(ours_text)
     result.resource_count = len(ours.get("Resources", {}))
-    result.templates_match = ours == theirs
+    result.templates_match = ours_text == theirs_text
     if not result.templates_match:
-        result.template_difference = template_difference(ours, theirs)
+        result.template_difference = template_difference(ours, json.loads(theirs_text))
 
 
 def template_difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
-    """Which logical IDs (or top-level sections) differ between two templates."""
+    """Which logical IDs (or top-level sections) differ between two templates, in order too."""
     differing = [key for key in sorted(set(ours) | set(theirs)) if key != "Resources"]
-    differing = [key for key in differing if ours.get(key) != theirs.get(key)]
+    differing = [key for key in differing if not _same(ours.get(key), theirs.get(key))]
     resources_ours = ours.get("Resources", {})
     resources_theirs = theirs.get("Resources", {})
     for logical_id in sorted(set(resources_ours) | set(resources_theirs)):
-        if resources_ours.get(logical_id) != resources_theirs.get(logical_id):
+        if not _same(resources_ours.get(logical_id), resources_theirs.get(logical_id)):
             differing.append(logical_id)
+    if not differing and list(resources_ours) != list(resources_theirs):
+        differing.append("the order of Resources")
     return ", ".join(differing)
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    """Equal, with object keys in the same order: what makes the files byte for byte equal."""
+    return json.dumps(ours) == json.dumps(theirs)
 
 
 BASELINE_SOURCE = "bench/baseline_app/app.py"
@@ -160,7 +168,8 @@ def template_drift(example: Any, baseline: Any) -> str:
     """What to change when the baseline app's template is not the example app's.
 
     One line per differing place in the template: its path (``Resources.<LogicalId>.
-    Properties...``) and the value each app synthesizes there.
+    Properties...``) and the value each app synthesizes there, or where the same keys
+    come in another order (the files must be equal byte for byte).
     """
     lines: list[str] = []
     _walk_difference("", example, baseline, lines)
@@ -179,9 +188,17 @@ def template_drift(example: Any, baseline: Any) -> str:
 
 
 def _walk_difference(path: str, example: Any, baseline: Any, lines: list[str]) -> None:
-    if example == baseline:
+    if _same(example, baseline):
         return
     if isinstance(example, dict) and isinstance(baseline, dict):
+        ours = [key for key in example if key in baseline]
+        theirs = [key for key in baseline if key in example]
+        if ours != theirs:
+            at = next(n for n, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            lines.append(
+                f"{path or '(top level)'}: keys in another order: key {at + 1} is {ours[at]!r} "
+                f"in the example app, {theirs[at]!r} in the baseline app"
+            )
         for key in sorted(set(example) | set(baseline), key=str):
             where = f"{path}.{key}" if path else str(key)
             if key not in baseline:

@@ -87,8 +87,8 @@ def build_stack(app: cdk.App) -> Stack:
     _alarms(Construct(items, "Monitoring"), rest_api.deployment_stage, function, table)
     for output_id, value, description in (
         ("ApiUrl", rest_api.url, "URL of the API stage"),
-        ("TableName", table.table_name, "DynamoDB table of the versions of items"),
         ("BucketName", bucket.bucket_name, "S3 bucket of large item bodies"),
+        ("TableName", table.table_name, "DynamoDB table of the versions of items"),
         ("FunctionName", function.function_name, "Lambda function serving /items"),
     ):
         CfnOutput(items, output_id, value=value, description=description)
