@@ -107,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sizes.synth_pairs, workdir, warmup_pairs=sizes.synth_warmup_pairs
             ),
         )
-        assert synth.assembly is not None
-        assembly = synth.assembly
+        assembly = synth["example"].assembly
+        assert assembly is not None
         footprint = _step("footprint", lambda: measure_footprint(assembly))
         cold_start = _step(
             "cold start",
@@ -168,7 +168,7 @@ def raw(results: Results) -> dict[str, object]:
         "machine": results.machine.to_json(),
         "quick": results.quick,
         "seconds": results.seconds,
-        "synth": results.synth.to_json(),
+        "synth": {key: synth.to_json() for key, synth in results.synth.items()},
         "cold_start": results.cold_start.to_json(),
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
