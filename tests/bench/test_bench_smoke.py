@@ -16,23 +16,28 @@ from typing import Any
 
 import aws_cdk
 import pytest
-from bench.coldstart import ColdStartResult, measure_cold_start
+from bench.coldstart import ColdStartResult, measure_cold_start, measure_typed_cold_start
 from bench.common import EXAMPLE_APP
 from bench.footprint import Footprint, measure_footprint
 from bench.latency import BASELINE, OPERATIONS, LatencyResult, measure_latency
 from bench.machine import describe_machine
 from bench.readcost import ReadCostResult, measure_read_cost
 from bench.report import Results, render
+from bench.shop import SHOP_APP
 from bench.synth import APPS, SynthApp, SynthResult, measure_synth, template_drift
 from bench.throughput import BASELINE as BASELINE_GET
 from bench.throughput import ThroughputResult, measure_throughput
+from bench.validation import ValidationResult, measure_validation
 
 ISSUE_ROWS = (
     "Synth overhead",
     "Synth overhead, two typed collections",
     "Cold start",
+    "Cold start, typed collection",
+    "Validation time",
     "Warm latency",
     "Read cost as data grows",
+    "Read cost of an index query",
     "Local mode throughput",
     "Footprint",
 )
@@ -103,13 +108,32 @@ def cold_start(
 
 
 @pytest.fixture(scope="module")
+def typed_cold_start(
+    assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> ColdStartResult:
+    return measure_typed_cold_start(
+        1, tmp_path_factory.mktemp("typed"), assembly=assemblies[EXAMPLE_APP], warmup_pairs=0
+    )
+
+
+@pytest.fixture(scope="module")
+def validation(tmp_path_factory: pytest.TempPathFactory) -> ValidationResult:
+    return measure_validation(1, tmp_path_factory.mktemp("validation"))
+
+
+@pytest.fixture(scope="module")
 def latency(assemblies: dict[Path, Path]) -> LatencyResult:
     return measure_latency(1, 2, assembly=assemblies[EXAMPLE_APP])
 
 
 @pytest.fixture(scope="module")
 def read_cost(assemblies: dict[Path, Path]) -> ReadCostResult:
-    return measure_read_cost([(3, 1, 1), (30, 2, 30)], assembly=assemblies[EXAMPLE_APP])
+    return measure_read_cost(
+        [(3, 1, 1), (30, 2, 30)],
+        assembly=assemblies[EXAMPLE_APP],
+        index_sizes=[3, 120],
+        index_assembly=assemblies[SHOP_APP],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +197,30 @@ def test_cold_start_serves_a_get_in_both_processes(cold_start: ColdStartResult) 
     assert cold_start.subject[0].peak_rss_bytes > 0
 
 
+def test_typed_cold_start_creates_an_item_in_both_processes(
+    typed_cold_start: ColdStartResult,
+) -> None:
+    assert len(typed_cold_start.subject) == len(typed_cold_start.baseline) == 1
+    assert typed_cold_start.subject[0].first_request_seconds > 0
+
+
+def test_validation_reports_every_failing_field(validation: ValidationResult) -> None:
+    assert set(validation.bodies) == {
+        f"{size} {kind}" for size in ("1 KB", "100 KB") for kind in ("valid", "invalid")
+    }
+    assert validation.errors_as_expected
+    assert validation.bodies["100 KB invalid"].errors > validation.bodies["1 KB invalid"].errors
+    assert validation.load_seconds > 0 and validation.validator_bytes > 0
+
+
 def test_latency_covers_every_operation(latency: LatencyResult) -> None:
     assert set(latency.p50) == {*OPERATIONS, BASELINE}
 
 
 def test_read_cost_is_bounded_by_the_page(read_cost: ReadCostResult) -> None:
     assert read_cost.flat
+    assert read_cost.index_flat
+    assert [cell.page.items_returned for cell in read_cost.index_cells] == [1, 25]
 
 
 def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
@@ -190,6 +232,8 @@ def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
 def test_report_has_every_row_of_the_issue(
     synth: dict[str, SynthResult],
     cold_start: ColdStartResult,
+    typed_cold_start: ColdStartResult,
+    validation: ValidationResult,
     latency: LatencyResult,
     read_cost: ReadCostResult,
     throughput: ThroughputResult,
@@ -202,6 +246,8 @@ def test_report_has_every_row_of_the_issue(
             seconds=1.0,
             synth=synth,
             cold_start=cold_start,
+            typed_cold_start=typed_cold_start,
+            validation=validation,
             latency=latency,
             read_cost=read_cost,
             throughput=throughput,
