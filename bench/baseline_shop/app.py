@@ -11,7 +11,8 @@ JSON Schemas, spelled out here instead:
   validator fastjsonschema generates from the schema, fastjsonschema itself). The
   benchmark builds the folders before it times anything and names them in
   ``BASELINE_SHOP_ASSETS``; so generating the validators is the library's cost only.
-  To synthesize this app by hand: ``BASELINE_SHOP_ASSETS=$(python -m bench.shop) cdk synth``.
+  To synthesize this app by hand, in its folder:
+  ``BASELINE_SHOP_ASSETS=$(cd ../.. && python -m bench.shop) cdk synth``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _asset_folders() -> dict[str, Path]:
     except KeyError:
         raise SystemExit(
             f"{ASSETS_VARIABLE} is not set; it names the asset folders the library builds "
-            f"for the shop's collections: {ASSETS_VARIABLE}=$(python -m bench.shop) cdk synth"
+            f"for the shop's collections: {ASSETS_VARIABLE}=$(cd ../.. && python -m bench.shop) "
+            "cdk synth"
         ) from None
     return {name: Path(folder) for name, folder in folders.items()}
 
