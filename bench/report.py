@@ -624,7 +624,7 @@ partition.
 
 Goal: flat in versions and items. {verdict}
 
-{_index_read_cost(reads)}
+{_index_read_cost(reads).strip()}
 """
 
 
