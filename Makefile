@@ -56,7 +56,7 @@ typecheck: install ## mypy --strict on src/ and scripts/ (projen task `typecheck
 test: install ## Install, then projen's `test` task: lint, typecheck and the whole test suite
 	projen test
 
-bench: install ## Run the benchmarks and write docs/performance.md (about 10 minutes)
+bench: install ## Run the benchmarks and write docs/performance.md (about 15 minutes)
 	python -m bench
 
 projen: install ## Regenerate pyproject.toml, package.json and tasks from .projenrc.py

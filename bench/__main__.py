@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .coldstart import measure_cold_start
+from .coldstart import measure_cold_start, measure_typed_cold_start
 from .common import REPO
 from .footprint import measure_footprint
 from .latency import measure_latency
@@ -22,6 +22,7 @@ from .readcost import measure_read_cost
 from .report import Results, render
 from .synth import measure_synth, new_workdir
 from .throughput import measure_throughput
+from .validation import measure_validation
 
 T = TypeVar("T")
 
@@ -34,9 +35,11 @@ class Sizes:
     synth_warmup_pairs: int
     cold_start_pairs: int
     cold_start_warmup_pairs: int
+    validation_repeats: int
     latency_rounds: int
     latency_iterations: int
     read_sizes: tuple[tuple[int, int, int], ...]  # (items, versions, versions of the read item)
+    index_read_sizes: tuple[int, ...]  # orders in the shop's table
     throughput_repetitions: int
     throughput_seconds: float
     throughput_fresh_put_servers: bool  # each PUT run on an empty table
@@ -47,6 +50,7 @@ FULL = Sizes(
     synth_warmup_pairs=1,
     cold_start_pairs=15,
     cold_start_warmup_pairs=1,
+    validation_repeats=200,
     latency_rounds=5,
     latency_iterations=100,
     read_sizes=(
@@ -58,6 +62,7 @@ FULL = Sizes(
         (1000, 100, 100),
         (10000, 1, 1000),
     ),
+    index_read_sizes=(10, 1000, 10000),
     throughput_repetitions=3,
     throughput_seconds=3.0,
     throughput_fresh_put_servers=True,
@@ -67,9 +72,11 @@ QUICK = Sizes(
     synth_warmup_pairs=0,
     cold_start_pairs=2,
     cold_start_warmup_pairs=0,
+    validation_repeats=5,
     latency_rounds=1,
     latency_iterations=10,
     read_sizes=((10, 1, 1), (10, 30, 30), (30, 1, 1), (30, 1, 30)),
+    index_read_sizes=(10, 60),
     throughput_repetitions=1,
     throughput_seconds=0.5,
     throughput_fresh_put_servers=False,
@@ -107,8 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sizes.synth_pairs, workdir, warmup_pairs=sizes.synth_warmup_pairs
             ),
         )
-        assert synth.assembly is not None
-        assembly = synth.assembly
+        assembly = synth["example"].assembly
+        shop_assembly = synth["shop"].assembly
+        assert assembly is not None and shop_assembly is not None
         footprint = _step("footprint", lambda: measure_footprint(assembly))
         cold_start = _step(
             "cold start",
@@ -119,6 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warmup_pairs=sizes.cold_start_warmup_pairs,
             ),
         )
+        typed_cold_start = _step(
+            "typed cold start",
+            lambda: measure_typed_cold_start(
+                sizes.cold_start_pairs,
+                workdir,
+                assembly=assembly,
+                warmup_pairs=sizes.cold_start_warmup_pairs,
+            ),
+        )
+        validation = _step(
+            "validation time", lambda: measure_validation(sizes.validation_repeats, workdir)
+        )
         latency = _step(
             "warm latency",
             lambda: measure_latency(
@@ -126,7 +146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
         )
         read_cost = _step(
-            "read cost", lambda: measure_read_cost(list(sizes.read_sizes), assembly=assembly)
+            "read cost",
+            lambda: measure_read_cost(
+                list(sizes.read_sizes),
+                assembly=assembly,
+                index_sizes=list(sizes.index_read_sizes),
+                index_assembly=shop_assembly,
+            ),
         )
         throughput = _step(
             "local mode throughput",
@@ -144,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds=time.perf_counter() - started,
             synth=synth,
             cold_start=cold_start,
+            typed_cold_start=typed_cold_start,
+            validation=validation,
             latency=latency,
             read_cost=read_cost,
             throughput=throughput,
@@ -168,8 +196,10 @@ def raw(results: Results) -> dict[str, object]:
         "machine": results.machine.to_json(),
         "quick": results.quick,
         "seconds": results.seconds,
-        "synth": results.synth.to_json(),
+        "synth": {key: synth.to_json() for key, synth in results.synth.items()},
         "cold_start": results.cold_start.to_json(),
+        "typed_cold_start": results.typed_cold_start.to_json(),
+        "validation": results.validation.to_json(),
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
         "throughput": results.throughput.to_json(),

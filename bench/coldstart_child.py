@@ -1,4 +1,4 @@
-"""One cold start, in this fresh process: import a handler and serve one GET.
+"""One cold start, in this fresh process: import a handler and serve one request.
 
 Run as a script, never imported: nothing but the standard library is loaded before
 the clock starts. Usage:

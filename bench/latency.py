@@ -23,7 +23,7 @@ from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.context import LambdaContext
 from cdk_serverless_crud.local.environment import MASKED, patched_environ, runtime_environment
 from cdk_serverless_crud.local.seeding import seed_items
-from cdk_serverless_crud.local.template import ApiSpec, load_api
+from cdk_serverless_crud.local.template import ApiSpec, FunctionSpec, load_api
 
 from .common import (
     api_event,
@@ -79,15 +79,21 @@ class LatencyResult:
 
 
 @contextmanager
-def warm_runtime(api: ApiSpec) -> Iterator[Any]:
+def warm_runtime(api: ApiSpec, function: FunctionSpec | None = None) -> Iterator[Any]:
     """The runtime's handler module, fresh, with moto in process holding the API's resources.
 
-    Yields the ``item_service`` package's ``handler`` module; forgets the runtime's
-    per-container caches before and after, as a new container would.
+    Yields the ``item_service`` package's ``handler`` module, with the environment of
+    ``function`` (default: the API's only function); forgets the runtime's per-container
+    caches before and after, as a new container would.
     """
     from moto import mock_aws
 
-    with runtime_on_path(), patched_environ(runtime_environment(api), unset=MASKED):
+    environment = (
+        runtime_environment(api)
+        if function is None
+        else {**runtime_environment(api, functions=False), **function.environment}
+    )
+    with runtime_on_path(), patched_environ(environment, unset=MASKED):
         from item_service import clients, config, handler
 
         def forget() -> None:

@@ -1,4 +1,5 @@
-"""Read cost as data grows: items DynamoDB reads for a GET, a list page and a versions page.
+"""Read cost as data grows: items DynamoDB reads for a GET, a list page, a versions page,
+and a page of an index query (``GET /orders?status=paid`` on the shop example).
 
 Counted from DynamoDB's own answers on the runtime's client (Query's ScannedCount, the
 item a GetItem returns), the measure DynamoDB bills reads by; moto's ConsumedCapacity
@@ -17,13 +18,18 @@ from typing import Any
 from cdk_serverless_crud.local.context import LambdaContext
 from cdk_serverless_crud.local.reads import ReadCounter
 from cdk_serverless_crud.local.seeding import seed_items
-from cdk_serverless_crud.local.template import ApiSpec, load_api
+from cdk_serverless_crud.local.template import ApiSpec, FunctionSpec, load_api
 
 from .common import api_event, get_item_event, store_table
 from .latency import warm_runtime
 
 PAGE = 25  # the API's default page size, for GET /items and GET /items/{id}/versions
 PROBE = "item-00000"
+#: The index query: the shop's orders, by status; a quarter of the orders have each.
+INDEX_COLLECTION = "orders"
+INDEX_ATTRIBUTE = "status"
+STATUSES = ("new", "paid", "shipped", "cancelled")
+QUERIED_STATUS = "paid"
 
 
 @dataclass
@@ -66,15 +72,50 @@ class Cell:
 
 
 @dataclass
+class IndexCell:
+    """One table size and what a page of the index query read at that size."""
+
+    items: int
+    matching: int
+    """Live items with the queried value: those the index holds under it."""
+    records: int
+    page: Reads
+
+    @property
+    def flat(self) -> bool:
+        """The page read what it returned, a full page if there were enough, in one Query."""
+        expected = min(PAGE, self.matching)
+        page = self.page
+        return (page.items_read, page.items_returned, page.calls) == (
+            expected,
+            expected,
+            ["Query"],
+        )
+
+
+@dataclass
 class ReadCostResult:
     cells: list[Cell] = field(default_factory=list)
+    index_cells: list[IndexCell] = field(default_factory=list)
 
     @property
     def flat(self) -> bool:
         return all(cell.flat for cell in self.cells)
 
+    @property
+    def index_flat(self) -> bool:
+        return all(cell.flat for cell in self.index_cells)
+
     def to_json(self) -> dict[str, Any]:
-        return {"flat": self.flat, "cells": [_cell_json(cell) for cell in self.cells]}
+        return {
+            "flat": self.flat,
+            "cells": [_cell_json(cell) for cell in self.cells],
+            "index_flat": self.index_flat,
+            "index_cells": [
+                {**vars(cell), "page": vars(cell.page), "flat": cell.flat}
+                for cell in self.index_cells
+            ],
+        }
 
 
 def _cell_json(cell: Cell) -> dict[str, Any]:
@@ -90,17 +131,62 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
     }
 
 
-def measure_read_cost(sizes: list[tuple[int, int, int]], *, assembly: Path) -> ReadCostResult:
-    """Seed each ``(items, versions, probe_versions)`` size of the app in ``assembly``, read.
+def measure_read_cost(
+    sizes: list[tuple[int, int, int]],
+    *,
+    assembly: Path,
+    index_sizes: list[int],
+    index_assembly: Path,
+) -> ReadCostResult:
+    """Seed each size of the app in ``assembly``, and of the shop in ``index_assembly``; read.
 
-    Every item has ``versions`` versions except the one read (``PROBE``), which has
-    ``probe_versions``. Each size gets a fresh moto.
+    For each ``(items, versions, probe_versions)`` of ``sizes``, every item has
+    ``versions`` versions except the one read (``PROBE``), which has ``probe_versions``.
+    For each count of ``index_sizes``, that many orders, a quarter of them with each
+    status. Each size gets a fresh moto.
     """
     api = load_api(assembly)
     result = ReadCostResult()
     for items, versions, probe_versions in sizes:
         result.cells.append(_measure_cell(api, items, versions, probe_versions))
+    shop = load_api(index_assembly)
+    (orders,) = [f for f in shop.functions if f.environment["COLLECTION"] == INDEX_COLLECTION]
+    for items in index_sizes:
+        result.index_cells.append(_measure_index_cell(shop, orders, items))
     return result
+
+
+def _measure_index_cell(api: ApiSpec, function: FunctionSpec, items: int) -> IndexCell:
+    """Seed ``items`` orders with their index keys, then read the first page of a query."""
+    ids = [f"order-{n:05d}" for n in range(items)]
+    statuses = {item_id: STATUSES[n % len(STATUSES)] for n, item_id in enumerate(ids)}
+    with warm_runtime(api, function) as handler:
+        from item_service import clients
+
+        dynamodb = clients.dynamodb()
+        records = seed_items(
+            dynamodb,
+            function.environment["TABLE_NAME"],
+            ids,
+            1,
+            data=lambda item_id: {
+                "customer_id": f"customer-{int(item_id[-5:]) % 50:02d}",
+                "status": statuses[item_id],
+            },
+            indexed=("status", "customer_id"),
+        )
+        counter = ReadCounter()
+        events = dynamodb.meta.events
+        events.register("after-call.dynamodb", counter.after_call)
+        path = f"/{INDEX_COLLECTION}"
+        event = api_event("GET", path, path, query={INDEX_ATTRIBUTE: QUERIED_STATUS})
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                page = _request(handler, counter, event, "items")
+        finally:
+            events.unregister("after-call.dynamodb", counter.after_call)
+    matching = sum(1 for status in statuses.values() if status == QUERIED_STATUS)
+    return IndexCell(items=items, matching=matching, records=records, page=page)
 
 
 def _measure_cell(api: ApiSpec, items: int, versions: int, probe_versions: int) -> Cell:

@@ -16,22 +16,28 @@ from typing import Any
 
 import aws_cdk
 import pytest
-from bench.coldstart import ColdStartResult, measure_cold_start
-from bench.common import BASELINE_APP, EXAMPLE_APP
+from bench.coldstart import ColdStartResult, measure_cold_start, measure_typed_cold_start
+from bench.common import EXAMPLE_APP
 from bench.footprint import Footprint, measure_footprint
 from bench.latency import BASELINE, OPERATIONS, LatencyResult, measure_latency
 from bench.machine import describe_machine
 from bench.readcost import ReadCostResult, measure_read_cost
 from bench.report import Results, render
-from bench.synth import STACK_TEMPLATE, SynthResult, measure_synth, template_drift
+from bench.shop import SHOP_APP
+from bench.synth import APPS, SynthApp, SynthResult, measure_synth, template_drift
 from bench.throughput import BASELINE as BASELINE_GET
 from bench.throughput import ThroughputResult, measure_throughput
+from bench.validation import ValidationResult, measure_validation
 
 ISSUE_ROWS = (
     "Synth overhead",
+    "Synth overhead, two typed collections",
     "Cold start",
+    "Cold start, typed collection",
+    "Validation time",
     "Warm latency",
     "Read cost as data grows",
+    "Read cost of an index query",
     "Local mode throughput",
     "Footprint",
 )
@@ -42,7 +48,7 @@ def _context(app_dir: Path) -> dict[str, Any]:
     return context
 
 
-def _synthesize(app_dir: Path, outdir: Path) -> Path:
+def _synthesize(app_dir: Path, outdir: Path, environment: dict[str, str]) -> Path:
     """Run ``app_dir/app.py`` in this process, its ``cdk.App()`` writing to ``outdir``.
 
     jsii's Node process reads CDK_OUTDIR and the context once, when it starts, so they
@@ -57,6 +63,10 @@ def _synthesize(app_dir: Path, outdir: Path) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(aws_cdk, "App", app)
         patch.chdir(app_dir)
+        # As `python app.py` does: the app's own modules import from its folder.
+        patch.syspath_prepend(str(app_dir))
+        for name, value in environment.items():
+            patch.setenv(name, value)
         runpy.run_path(str(app_dir / "app.py"), run_name="__main__")
     return outdir
 
@@ -64,14 +74,19 @@ def _synthesize(app_dir: Path, outdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
     root = tmp_path_factory.mktemp("assemblies")
-    return {
-        app_dir: _synthesize(app_dir, root / app_dir.name)
-        for app_dir in (EXAMPLE_APP, BASELINE_APP)
-    }
+    assemblies = {}
+    for app in APPS:
+        assemblies[app.subject] = _synthesize(app.subject, root / app.key, {})
+        assemblies[app.baseline] = _synthesize(
+            app.baseline, root / f"{app.key}-baseline", app.baseline_environment()
+        )
+    return assemblies
 
 
 @pytest.fixture(scope="module")
-def synth(assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+def synth(
+    assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, SynthResult]:
     """The synth benchmark, with a stand-in for `cdk synth` that copies the assemblies."""
     sources = {str(app_dir): str(out) for app_dir, out in assemblies.items()}
     script = f"import os, shutil, sys; shutil.copytree({sources!r}[os.getcwd()], sys.argv[1])"
@@ -93,13 +108,32 @@ def cold_start(
 
 
 @pytest.fixture(scope="module")
+def typed_cold_start(
+    assemblies: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> ColdStartResult:
+    return measure_typed_cold_start(
+        1, tmp_path_factory.mktemp("typed"), assembly=assemblies[EXAMPLE_APP], warmup_pairs=0
+    )
+
+
+@pytest.fixture(scope="module")
+def validation(tmp_path_factory: pytest.TempPathFactory) -> ValidationResult:
+    return measure_validation(1, tmp_path_factory.mktemp("validation"))
+
+
+@pytest.fixture(scope="module")
 def latency(assemblies: dict[Path, Path]) -> LatencyResult:
     return measure_latency(1, 2, assembly=assemblies[EXAMPLE_APP])
 
 
 @pytest.fixture(scope="module")
 def read_cost(assemblies: dict[Path, Path]) -> ReadCostResult:
-    return measure_read_cost([(3, 1, 1), (30, 2, 30)], assembly=assemblies[EXAMPLE_APP])
+    return measure_read_cost(
+        [(3, 1, 1), (30, 2, 30)],
+        assembly=assemblies[EXAMPLE_APP],
+        index_sizes=[3, 120],
+        index_assembly=assemblies[SHOP_APP],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +148,15 @@ def footprint(assemblies: dict[Path, Path]) -> Footprint:
     return measure_footprint(assemblies[EXAMPLE_APP])
 
 
-def test_baseline_app_synthesizes_the_example_apps_template(
-    assemblies: dict[Path, Path],
+@pytest.mark.parametrize("app", APPS, ids=[app.key for app in APPS])
+def test_baseline_app_synthesizes_its_apps_template(
+    assemblies: dict[Path, Path], app: SynthApp
 ) -> None:
-    example = json.loads((assemblies[EXAMPLE_APP] / STACK_TEMPLATE).read_text())
-    baseline = json.loads((assemblies[BASELINE_APP] / STACK_TEMPLATE).read_text())
+    example = (assemblies[app.subject] / app.stack_template).read_text()
+    baseline = (assemblies[app.baseline] / app.stack_template).read_text()
     if example != baseline:
-        pytest.fail(template_drift(example, baseline), pytrace=False)
+        message = template_drift(json.loads(example), json.loads(baseline), app)
+        pytest.fail(message, pytrace=False)
 
 
 def test_template_drift_says_where_the_templates_differ_and_what_to_change() -> None:
@@ -137,18 +173,44 @@ def test_template_drift_says_where_the_templates_differ_and_what_to_change() -> 
     ]
 
 
-def test_baseline_app_has_the_example_apps_context() -> None:
-    assert _context(BASELINE_APP) == _context(EXAMPLE_APP)
+def test_template_drift_names_keys_in_another_order() -> None:
+    message = template_drift({"Outputs": {"A": 1, "B": 2}}, {"Outputs": {"B": 2, "A": 1}})
+    assert message.splitlines()[-1] == (
+        "  Outputs: keys in another order: key 1 is 'A' in the example app, 'B' in the baseline app"
+    )
 
 
-def test_synth_compares_the_assemblies(synth: SynthResult) -> None:
-    assert synth.templates_match
-    assert len(synth.example) == len(synth.baseline) == 1
+@pytest.mark.parametrize("app", APPS, ids=[app.key for app in APPS])
+def test_baseline_app_has_its_apps_context(app: SynthApp) -> None:
+    assert _context(app.baseline) == _context(app.subject)
+
+
+def test_synth_compares_the_assemblies(synth: dict[str, SynthResult]) -> None:
+    assert set(synth) == {app.key for app in APPS}
+    for result in synth.values():
+        assert result.templates_match, result.template_difference
+        assert len(result.subject) == len(result.baseline) == 1
 
 
 def test_cold_start_serves_a_get_in_both_processes(cold_start: ColdStartResult) -> None:
     assert len(cold_start.subject) == len(cold_start.baseline) == 1
     assert cold_start.subject[0].peak_rss_bytes > 0
+
+
+def test_typed_cold_start_creates_an_item_in_both_processes(
+    typed_cold_start: ColdStartResult,
+) -> None:
+    assert len(typed_cold_start.subject) == len(typed_cold_start.baseline) == 1
+    assert typed_cold_start.subject[0].first_request_seconds > 0
+
+
+def test_validation_reports_every_failing_field(validation: ValidationResult) -> None:
+    assert set(validation.bodies) == {
+        f"{size} {kind}" for size in ("1 KB", "100 KB") for kind in ("valid", "invalid")
+    }
+    assert validation.errors_as_expected
+    assert validation.bodies["100 KB invalid"].errors > validation.bodies["1 KB invalid"].errors
+    assert validation.load_seconds > 0 and validation.validator_bytes > 0
 
 
 def test_latency_covers_every_operation(latency: LatencyResult) -> None:
@@ -157,6 +219,8 @@ def test_latency_covers_every_operation(latency: LatencyResult) -> None:
 
 def test_read_cost_is_bounded_by_the_page(read_cost: ReadCostResult) -> None:
     assert read_cost.flat
+    assert read_cost.index_flat
+    assert [cell.page.items_returned for cell in read_cost.index_cells] == [1, 25]
 
 
 def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
@@ -166,8 +230,10 @@ def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
 
 
 def test_report_has_every_row_of_the_issue(
-    synth: SynthResult,
+    synth: dict[str, SynthResult],
     cold_start: ColdStartResult,
+    typed_cold_start: ColdStartResult,
+    validation: ValidationResult,
     latency: LatencyResult,
     read_cost: ReadCostResult,
     throughput: ThroughputResult,
@@ -180,6 +246,8 @@ def test_report_has_every_row_of_the_issue(
             seconds=1.0,
             synth=synth,
             cold_start=cold_start,
+            typed_cold_start=typed_cold_start,
+            validation=validation,
             latency=latency,
             read_cost=read_cost,
             throughput=throughput,

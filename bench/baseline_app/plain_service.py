@@ -1,0 +1,567 @@
+"""What ``ServerlessCrudService`` declares, from aws-cdk-lib alone: the baselines' shared code.
+
+Both baseline apps (``app.py`` here, for ``example_app/``, and ``../baseline_shop/app.py``,
+for ``examples/shop/``) build their service with :func:`build_service`, from plain
+aws-cdk-lib L2s and no import of cdk_serverless_crud: the same construct paths, so the
+same logical IDs, and the same properties in the same order, so the same template, byte
+for byte. They acknowledge the cdk-nag findings the library acknowledges, so that both
+sides of the synth benchmark run the same checks. What is left is the library's own cost.
+
+When the library's template changes, change this module to match (the smoke test in
+tests/bench names what differs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnOutput,
+    CfnResource,
+    Duration,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Tags,
+    Validations,
+)
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct, IConstruct
+
+# The same Lambda code as the library's, read from the checkout (not imported).
+RUNTIME = Path(__file__).resolve().parents[2] / "src" / "cdk_serverless_crud" / "runtime"
+RUNTIME_EXCLUDES = ("__pycache__", "*.pyc", ".*")
+LIST_INDEX = "latest-items"
+JSON = "application/json"
+# The body model of POST and PUT without a schema (the contract's ItemData, draft 4).
+ITEM_DATA_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "title": "ItemData",
+    "type": "object",
+    "description": (
+        "Any JSON object, returned exactly as sent. DynamoDB's limits apply: at most 32 "
+        "levels of nesting (the object itself is level 1), keys of 1 byte to 64 KB, numbers "
+        "with at most 38 significant digits between 1E-130 and 9.9E+125 in magnitude, no "
+        "NaN or Infinity, valid Unicode."
+    ),
+    "additionalProperties": True,
+}
+
+
+@dataclass(frozen=True)
+class PlainCollection:
+    """One collection, as the baseline app spells it out: what ``Collection`` derives."""
+
+    name: str
+    """The path segment and the S3 prefix."""
+    prefix: str = ""
+    """The prefix of its construct ids: "" for ``items``, else the name in Pascal case."""
+    code: Path = RUNTIME
+    """Its Lambda code: the runtime folder, or a typed collection's asset folder."""
+    excludes: Sequence[str] = RUNTIME_EXCLUDES
+    """What the code's asset leaves out; none for a built asset folder."""
+    model: Mapping[str, Any] | None = None
+    """Its body model (draft 4), named ``<Prefix>Data``; None: the contract's ItemData."""
+    indexes: Sequence[tuple[str, str]] = field(default=())
+    """``(attribute, "S" or "N")`` per index: ``by-<attribute>`` on ``ix_<attribute>``."""
+
+
+def acknowledge(scope: IConstruct, *rule_ids: str) -> None:
+    """Acknowledge cdk-nag findings the checks would fail on, as the library does.
+
+    The findings and the resources that have them are the library's (docs/security.md);
+    the acknowledgments do not change the template.
+    """
+    child = scope.node.default_child
+    target = child if isinstance(child, CfnResource) else scope
+    for rule_id in rule_ids:
+        Validations.of(target).acknowledge(
+            Acknowledgment(id=rule_id, reason="Acknowledged as the library does.")
+        )
+
+
+def build_service(
+    scope: Construct,
+    construct_id: str,
+    *,
+    tags: Mapping[str, str],
+    collections: Sequence[PlainCollection],
+) -> None:
+    """The service's resources under ``scope/construct_id``, in the library's order."""
+    service = Construct(scope, construct_id)
+    bucket = _bucket(Construct(service, "Store"))
+    parts = []
+    for collection in collections:
+        table = _table(Construct(service, f"{collection.prefix}Table"), collection)
+        function = _function(
+            Construct(service, f"{collection.prefix}Function"), bucket, table, collection
+        )
+        parts.append((collection, table, function))
+    api_scope = Construct(service, "Api")
+    rest_api, validator = _rest_api(api_scope)
+    models: dict[str, apigateway.IModel] = {}
+    for collection, _, function in parts:
+        _routes(api_scope, rest_api, validator, models, collection, function)
+    acknowledge(rest_api.deployment_stage, "AwsSolutions-APIG3")
+    _alarms(
+        Construct(service, "Monitoring"),
+        rest_api.deployment_stage,
+        [(collection.prefix, function, table) for collection, table, function in parts],
+    )
+    outputs = [
+        ("ApiUrl", rest_api.url, "URL of the API stage"),
+        ("BucketName", bucket.bucket_name, "S3 bucket of large item bodies"),
+    ]
+    for collection, table, function in parts:
+        outputs += [
+            (
+                f"{collection.prefix}TableName",
+                table.table_name,
+                f"DynamoDB table of the versions of {collection.name}",
+            ),
+            (
+                f"{collection.prefix}FunctionName",
+                function.function_name,
+                f"Lambda function serving /{collection.name}",
+            ),
+        ]
+    for output_id, value, description in outputs:
+        CfnOutput(service, output_id, value=value, description=description)
+    for key, value in tags.items():
+        Tags.of(service).add(key, value)
+
+
+def _bucket(scope: Construct) -> s3.Bucket:
+    access_logs = s3.Bucket(
+        scope,
+        "AccessLogs",
+        versioned=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireAccessLogs",
+                expiration=Duration.days(365),
+                noncurrent_version_expiration=Duration.days(1),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    bucket = s3.Bucket(
+        scope,
+        "Resource",
+        versioned=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireNoncurrentVersions",
+                noncurrent_version_expiration=Duration.days(90),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=access_logs.bucket_name,
+        log_file_prefix="store/",
+        target_object_key_format=s3.CfnBucket.TargetObjectKeyFormatProperty(
+            partitioned_prefix=s3.CfnBucket.PartitionedPrefixProperty(
+                partition_date_source="EventTime"
+            )
+        ),
+    )
+    access_logs.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[access_logs.arn_for_objects("store/*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(scope).account},
+            },
+        )
+    )
+    return bucket
+
+
+_KEY_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+
+
+def _table(scope: Construct, collection: PlainCollection) -> dynamodb.Table:
+    table = dynamodb.Table(
+        scope,
+        "Resource",
+        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.NUMBER),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    indexes = [(LIST_INDEX, "listing", "S")] + [
+        (f"by-{attribute}", f"ix_{attribute}", key_type)
+        for attribute, key_type in collection.indexes
+    ]
+    for index_name, key, key_type in indexes:
+        table.add_global_secondary_index(
+            index_name=index_name,
+            partition_key=dynamodb.Attribute(name=key, type=_KEY_TYPES[key_type]),
+            sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+    return table
+
+
+def _function(
+    scope: Construct, bucket: s3.Bucket, table: dynamodb.Table, collection: PlainCollection
+) -> lambda_.Function:
+    role = iam.Role(
+        scope,
+        "ServiceRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="Execution role of one function; no AWS-managed policies",
+    )
+    log_group = logs.LogGroup(scope, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
+    object_prefix = f"{collection.name}/"
+    environment = {
+        "COLLECTION": collection.name,
+        "TABLE_NAME": table.table_name,
+        "LIST_INDEX_NAME": LIST_INDEX,
+        "BUCKET_NAME": bucket.bucket_name,
+        "OBJECT_PREFIX": object_prefix,
+    }
+    if collection.indexes:
+        environment["INDEXES"] = json.dumps(
+            [
+                {"attribute": name, "index": f"by-{name}", "key": f"ix_{name}", "type": kind}
+                for name, kind in collection.indexes
+            ],
+            separators=(",", ":"),
+        )
+    function = lambda_.Function(
+        scope,
+        "Resource",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        code=lambda_.Code.from_asset(
+            str(collection.code), exclude=list(collection.excludes) or None
+        ),
+        handler="item_service.handler.handler",
+        role=role,
+        memory_size=512,
+        timeout=Duration.seconds(10),
+        architecture=lambda_.Architecture.ARM_64,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.INFO,
+        environment=environment,
+    )
+    log_group.grant_write(role)
+    index_names = [LIST_INDEX, *(f"by-{name}" for name, _ in collection.indexes)]
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        resource_arns=[table.table_arn],
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["dynamodb:Query"],
+        resource_arns=[f"{table.table_arn}/index/{name}" for name in index_names],
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+        resource_arns=[bucket.arn_for_objects(f"{object_prefix}*")],
+    )
+    # The function needs its role's policy in place, not the role itself: the role is
+    # referenced with Fn::GetAtt already.
+    cfn_function = function.node.default_child
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(cfn_function, CfnResource) and isinstance(policy, CfnResource)
+    cfn_function.add_override("DependsOn", [policy.logical_id])
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, CfnResource)
+    bucket_id = Stack.of(scope).resolve(cfn_bucket.logical_id)
+    acknowledge(
+        role.node.find_child("DefaultPolicy"),
+        "AwsSolutions-IAM5[Resource::*]",
+        f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{object_prefix}*]",
+    )
+    acknowledge(function, "Serverless-LambdaDLQ")
+    return function
+
+
+def _rest_api(scope: Construct) -> tuple[apigateway.RestApi, apigateway.RequestValidator]:
+    access_logs = logs.LogGroup(scope, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+    rest_api = apigateway.RestApi(
+        scope,
+        "Resource",
+        rest_api_name=Names.unique_resource_name(scope),
+        endpoint_types=[apigateway.EndpointType.REGIONAL],
+        cloud_watch_role=False,
+        default_method_options=apigateway.MethodOptions(
+            authorization_type=apigateway.AuthorizationType.IAM
+        ),
+        deploy_options=apigateway.StageOptions(
+            stage_name="prod",
+            cache_cluster_enabled=True,
+            cache_cluster_size="0.5",
+            caching_enabled=True,
+            cache_ttl=Duration.seconds(60),
+            cache_data_encrypted=True,
+            logging_level=apigateway.MethodLoggingLevel.INFO,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+            tracing_enabled=True,
+            throttling_rate_limit=100.0,
+            throttling_burst_limit=200,
+            access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+            access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                caller=True,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=True,
+            ),
+        ),
+    )
+    rest_api.node.try_remove_child("Endpoint")
+    validator = rest_api.add_request_validator(
+        "RequestValidator", validate_request_body=True, validate_request_parameters=True
+    )
+    for response_id, response_type, code in (
+        ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, "invalid_body"),
+        (
+            "BadRequestParameters",
+            apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
+            "invalid_parameter",
+        ),
+    ):
+        rest_api.add_gateway_response(
+            response_id,
+            type=response_type,
+            status_code="400",
+            templates={
+                JSON: '{"error": {"code": "' + code + '", "message": $context.error.messageString}}'
+            },
+        )
+    _cloud_watch_role(scope, rest_api)
+    return rest_api, validator
+
+
+def _routes(
+    scope: Construct,
+    rest_api: apigateway.RestApi,
+    validator: apigateway.RequestValidator,
+    models: dict[str, apigateway.IModel],
+    collection: PlainCollection,
+    function: lambda_.Function,
+) -> None:
+    """One collection's routes; resources and models are created as the library does."""
+    limit = "method.request.querystring.limit"
+    cursor = "method.request.querystring.cursor"
+    item_id = "method.request.path.id"
+    if_match = "method.request.header.If-Match"
+    queries = {f"method.request.querystring.{name}": False for name, _ in collection.indexes}
+    base = f"/{collection.name}"
+    routes: list[tuple[str, str, dict[str, bool]]] = [
+        (base, "GET", {limit: False, cursor: False, **queries}),
+        (base, "POST", {}),
+        (f"{base}/{{id}}", "GET", {item_id: True}),
+        (f"{base}/{{id}}", "PUT", {item_id: True, if_match: False}),
+        (f"{base}/{{id}}", "DELETE", {item_id: True, if_match: False}),
+        (f"{base}/{{id}}/versions", "GET", {item_id: True, limit: False, cursor: False}),
+    ]
+    # A typed collection's model comes first; ItemData when the first route needs it.
+    # What is added to the API, in order, makes the deployment's logical ID.
+    body_model = None
+    if collection.model is not None:
+        body_model = _model(scope, rest_api, models, f"{collection.prefix}Data", collection.model)
+    for path, verb, params in routes:
+        resource = rest_api.root.resource_for_path(path)
+        request_models = None
+        if verb in ("POST", "PUT"):
+            model = body_model or _model(scope, rest_api, models, "ItemData", ITEM_DATA_SCHEMA)
+            request_models = {JSON: model}
+        # GET answers are cached, keyed on every parameter the method reads.
+        keys = list(params) if verb == "GET" else None
+        method = resource.add_method(
+            verb,
+            apigateway.LambdaIntegration(function, cache_key_parameters=keys or None),
+            request_parameters=params or None,
+            request_validator=validator,
+            request_models=request_models,
+        )
+        acknowledge(method, "AwsSolutions-COG4")
+
+
+def _model(
+    scope: Construct,
+    rest_api: apigateway.RestApi,
+    models: dict[str, apigateway.IModel],
+    name: str,
+    schema: Mapping[str, Any],
+) -> apigateway.IModel:
+    """The body model ``name``, declared once, when the first route needs it."""
+    if name not in models:
+        model = apigateway.CfnModel(
+            scope,
+            f"{name}Model",
+            rest_api_id=rest_api.rest_api_id,
+            content_type=JSON,
+            name=name,
+            description=f"{name}, from the OpenAPI contract",
+            schema=dict(schema),
+        )
+        assert rest_api.latest_deployment is not None
+        rest_api.latest_deployment.add_to_logical_id(
+            {"model": {"name": name, "schema": dict(schema)}}
+        )
+        models[name] = apigateway.Model.from_model_name(scope, f"{name}ModelRef", model.ref)
+    return models[name]
+
+
+def _cloud_watch_role(scope: Construct, rest_api: apigateway.RestApi) -> None:
+    log_groups = Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    role = iam.Role(
+        scope,
+        "CloudWatchRole",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        description="API Gateway's account-wide role for writing logs to CloudWatch Logs",
+        inline_policies={
+            "PushToCloudWatchLogs": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        actions=[
+                            "logs:CreateLogGroup",
+                            "logs:CreateLogStream",
+                            "logs:DescribeLogGroups",
+                            "logs:DescribeLogStreams",
+                            "logs:PutLogEvents",
+                        ],
+                        resources=[log_groups, f"{log_groups}:log-stream:*"],
+                    )
+                ]
+            )
+        },
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+        ":log-group:*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>"
+        ":log-group:*:log-stream:*]",
+    )
+    role.apply_removal_policy(RemovalPolicy.RETAIN)
+    account = apigateway.CfnAccount(scope, "Account", cloud_watch_role_arn=role.role_arn)
+    account.apply_removal_policy(RemovalPolicy.RETAIN)
+    default_child = rest_api.node.default_child
+    assert isinstance(default_child, Construct)
+    account.node.add_dependency(default_child)
+    rest_api.deployment_stage.node.add_dependency(account)
+
+
+_WINDOW = "in 3 of 5 periods of 1 minute"
+
+
+def _alarms(
+    scope: Construct,
+    stage: apigateway.Stage,
+    watched: Sequence[tuple[str, lambda_.Function, dynamodb.Table]],
+) -> None:
+    minute = Duration.minutes(1)
+    alarms: dict[str, tuple[cloudwatch.IMetric, float, str]] = {
+        "ApiServerErrorRate": (
+            stage.metric_server_error(statistic="Average", period=minute),
+            0.01,
+            f"At least 1 % of the stage's requests were answered 5XX {_WINDOW}. Bad input "
+            "gets a 4xx, so look for error_code in the function's logs and for throttling "
+            "or timeouts.",
+        ),
+        "ApiLatencyP99": (
+            stage.metric_latency(statistic="p99", period=minute),
+            2000,
+            f"The stage's p99 latency reached 2 seconds {_WINDOW}. Check the function's "
+            "duration and write contention (503).",
+        ),
+    }
+    for prefix, function, table in watched:
+        which = f" ({prefix})" if prefix else ""
+        throttles = {
+            operation.lower(): table.metric_throttled_requests_for_operation(
+                operation, statistic="Sum", period=minute
+            )
+            for operation in ("GetItem", "Query", "TransactWriteItems")
+        }
+        alarms |= {
+            f"{prefix}FunctionErrors": (
+                function.metric_errors(statistic="Sum", period=minute),
+                1,
+                f"The function{which} failed at least 1 time(s) per period {_WINDOW}: "
+                "timeouts, crashes or out of memory, as every answer is handled.",
+            ),
+            f"{prefix}FunctionThrottles": (
+                function.metric_throttles(statistic="Sum", period=minute),
+                1,
+                f"The function{which} was throttled at least 1 time(s) per period {_WINDOW}: "
+                "raise its reserved concurrency or the account's limit.",
+            ),
+            f"{prefix}TableThrottledRequests": (
+                cloudwatch.MathExpression(
+                    expression=" + ".join(f"FILL({name}, 0)" for name in throttles),
+                    using_metrics=throttles,
+                    label="Throttled requests",
+                    period=minute,
+                ),
+                1,
+                f"The table{which} throttled at least 1 request(s) per period {_WINDOW}: once "
+                "boto3's retries run out, callers get 503 service_busy.",
+            ),
+        }
+    for alarm_id, (metric, threshold, description) in alarms.items():
+        cloudwatch.Alarm(
+            scope,
+            alarm_id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
