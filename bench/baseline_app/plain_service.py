@@ -76,6 +76,8 @@ class PlainCollection:
     """Its body model (draft 4), named ``<Prefix>Data``; None: the contract's ItemData."""
     indexes: Sequence[tuple[str, str]] = field(default=())
     """``(attribute, "S" or "N")`` per index: ``by-<attribute>`` on ``ix_<attribute>``."""
+    attributes: Sequence[str] = field(default=())
+    """The schema's other top-level properties, sorted: ``ATTRIBUTES`` and cache keys."""
 
 
 def acknowledge(scope: IConstruct, *rule_ids: str) -> None:
@@ -263,6 +265,8 @@ def _function(
             ],
             separators=(",", ":"),
         )
+    if collection.attributes:
+        environment["ATTRIBUTES"] = json.dumps(list(collection.attributes), separators=(",", ":"))
     function = lambda_.Function(
         scope,
         "Resource",
@@ -392,7 +396,8 @@ def _routes(
     cursor = "method.request.querystring.cursor"
     item_id = "method.request.path.id"
     if_match = "method.request.header.If-Match"
-    queries = {f"method.request.querystring.{name}": False for name, _ in collection.indexes}
+    names = [*(name for name, _ in collection.indexes), *collection.attributes]
+    queries = {f"method.request.querystring.{name}": False for name in names}
     base = f"/{collection.name}"
     routes: list[tuple[str, str, dict[str, bool]]] = [
         (base, "GET", {limit: False, cursor: False, **queries}),

@@ -74,6 +74,7 @@ def build_stack(app: cdk.App) -> Stack:
                 excludes=(),
                 model=_model("OrdersData"),
                 indexes=[("status", "S"), ("customer_id", "S")],
+                attributes=["lines", "placed_at", "shipping_address"],
             ),
             PlainCollection(
                 "customers",
@@ -82,6 +83,7 @@ def build_stack(app: cdk.App) -> Stack:
                 excludes=(),
                 model=_model("CustomersData"),
                 indexes=[("email", "S")],
+                attributes=["address", "joined", "name"],
             ),
         ],
     )
