@@ -78,3 +78,48 @@ def test_alarms_example(tmp_path: Path) -> None:
     assert all(a["AlarmActions"] == [{"Ref": topic}] for a in alarms_found)
     assert {a.get("ExtendedStatistic"): a["Threshold"] for a in alarms_found}["p99"] == 800
     assert [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+
+
+def _typed_section() -> str:
+    text = README.read_text()
+    return text[text.index("## Typed collections") : text.index("## Security")]
+
+
+def test_typed_collections_example_answers_as_the_readme_shows() -> None:
+    """The README's schema, its curl body and the error it shows agree with the code.
+
+    The body must get past API Gateway's draft 4 model (the README says the function
+    answers it) and fail the generated validator with exactly the details shown.
+    """
+    import ast
+
+    import jsonschema
+    import pytest
+
+    from cdk_serverless_crud import Collection, Index, schemas
+    from cdk_serverless_crud.runtime.item_service.errors import InvalidBody
+    from cdk_serverless_crud.runtime.item_service.schema import Schema
+
+    section = _typed_section()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)]
+    assignment = next(
+        node
+        for node in ast.parse(code).body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "ORDER_SCHEMA"
+    )
+    schema = ast.literal_eval(assignment.value)
+    collection = Collection(
+        "orders", schema=schema, indexes=[Index("status"), Index("customer_id")]
+    )
+    assert collection.schema is not None
+    (curl,) = re.findall(r"-d '(.*?)'\n```", section, flags=re.DOTALL)
+    body = json.loads(curl)
+    (shown,) = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
+
+    model = schemas.draft_4_model(collection.schema, "OrdersData")
+    assert jsonschema.Draft4Validator(model).is_valid(body)
+    namespace: dict[str, object] = {}
+    exec(schemas.validator_source(collection.schema), namespace)
+    with pytest.raises(InvalidBody) as refused:
+        Schema(validate=namespace["validate"]).check(body)  # type: ignore[arg-type]
+    assert refused.value.payload() == json.loads(shown)
