@@ -12,9 +12,10 @@ schema gets a folder of its own, built at synthesis without Docker or network:
   Lambda architectures; its licence travels with it.
 
 Each folder is built afresh in a private temporary directory of this process (mode
-0700, removed when the process exits) and reused within it only: a folder found in a
-shared location could have been planted by someone else. The asset hash is of the
-content, so it only changes when the code or the schema does.
+0700, removed when the process exits) and reused within it only, for another collection
+with the same schema: a folder found in a shared location could have been planted by
+someone else. The asset hash is of the content, so it only changes when the code or the
+schema does.
 """
 
 from __future__ import annotations
@@ -33,14 +34,12 @@ from typing import Any
 import fastjsonschema
 
 from cdk_serverless_crud import schemas
-
-RUNTIME_DIR = Path(__file__).parent / "runtime"
-"""The packaged item service (``item_service/``)."""
+from cdk_serverless_crud.function import ASSET_EXCLUDES, RUNTIME_ASSET_PATH
 
 SCHEMA_MODULE = "item_service/collection_schema.py"
 """Where the generated validator goes inside the asset; the runtime looks for it there."""
 
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+_IGNORED = shutil.ignore_patterns(*ASSET_EXCLUDES)
 
 
 def collection_asset(schema: Mapping[str, Any], *, keep: bool = False) -> Path:
@@ -52,16 +51,13 @@ def collection_asset(schema: Mapping[str, Any], *, keep: bool = False) -> Path:
     """
     source = schemas.validator_source(schema)
     package_dir = Path(fastjsonschema.__file__).parent
-    digest = hashlib.sha256()
-    for root in (RUNTIME_DIR, package_dir):
-        for path in _files(root):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    digest.update(source.encode())
-    key = digest.hexdigest()
+    # Within a process the runtime and fastjsonschema stay as they are: the generated
+    # source tells one folder from another.
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    key = (digest, keep)
     if key not in _BUILT:
-        target = _build_root(keep) / key[:32]
-        shutil.copytree(RUNTIME_DIR, target, ignore=_IGNORED)
+        target = _build_root(keep) / digest[:32]
+        shutil.copytree(RUNTIME_ASSET_PATH, target, ignore=_IGNORED)
         (target / SCHEMA_MODULE).write_text(source, encoding="utf-8")
         shutil.copytree(package_dir, target / "fastjsonschema", ignore=_IGNORED)
         licence = _licence_text()
@@ -75,7 +71,7 @@ def collection_asset(schema: Mapping[str, Any], *, keep: bool = False) -> Path:
     return _BUILT[key]
 
 
-_BUILT: dict[str, Path] = {}
+_BUILT: dict[tuple[str, bool], Path] = {}
 
 
 @functools.cache
@@ -86,18 +82,6 @@ def _build_root(keep: bool) -> Path:
     if not keep:
         atexit.register(shutil.rmtree, root, ignore_errors=True)
     return root
-
-
-def _files(root: Path) -> list[Path]:
-    """The files under ``root`` that go into an asset, in a stable order."""
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file()
-        and "__pycache__" not in path.parts
-        and path.suffix != ".pyc"
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
 
 
 def _licence_text() -> str | None:

@@ -21,9 +21,9 @@ RUNTIME_ASSET_PATH = Path(__file__).parent / "runtime"
 ITEM_SERVICE_HANDLER = "item_service.handler.handler"
 """The handler of the item service, relative to :data:`RUNTIME_ASSET_PATH`."""
 
-# Byte-code and tool caches (.mypy_cache...) change from run to run and would change the
-# asset hash with them.
-_ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".*"]
+ASSET_EXCLUDES = ("__pycache__", "*.pyc", ".*")
+"""What a copy of the runtime leaves out: byte code and tool caches (``.mypy_cache``...)
+change from run to run and would change the asset hash with them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +142,8 @@ class TaggedFunction(Construct):
             self,
             "Resource",
             runtime=defaults.FUNCTION_RUNTIME,
-            code=code or lambda_.Code.from_asset(str(RUNTIME_ASSET_PATH), exclude=_ASSET_EXCLUDES),
+            code=code
+            or lambda_.Code.from_asset(str(RUNTIME_ASSET_PATH), exclude=list(ASSET_EXCLUDES)),
             handler=handler,
             role=self.role,
             memory_size=props.memory_size,

@@ -17,6 +17,7 @@ Pure Python, no aws-cdk-lib: ``Collection`` calls it when it is constructed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -182,7 +183,14 @@ def validator_source(schema: Mapping[str, Any]) -> str:
 
 def _compile(schema: Mapping[str, Any]) -> str:
     """fastjsonschema's validator module for ``schema``, as draft-07, keys sorted."""
-    document = json.loads(json.dumps(schema, sort_keys=True))
+    return _compile_canonical(json.dumps(schema, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_canonical(text: str) -> str:
+    """:func:`_compile` of a schema's sorted JSON text: ``check_schema`` compiles each
+    schema to find its mistakes, and ``validator_source`` then wants the same code."""
+    document = json.loads(text)
     # fastjsonschema picks its draft from $schema, and 2019-09 when there is none.
     document["$schema"] = DIALECT
     # A root $id would name the generated function after it, not ``validate``; the
