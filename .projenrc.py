@@ -157,7 +157,12 @@ pyproject.add_override(
 )
 pyproject.add_override(
     "tool.pytest.ini_options",
-    {"testpaths": ["tests"], "addopts": "-ra --strict-markers", "xfail_strict": True},
+    {
+        "testpaths": ["tests"],
+        "addopts": "-ra --strict-markers",
+        "xfail_strict": True,
+        "markers": ["deploy: the deploy rehearsal into MiniStack; run it alone with -m deploy"],
+    },
 )
 
 # Node tools live in the checkout, never globally: a supported Node for jsii and the CDK CLI,
@@ -179,7 +184,15 @@ JsonFile(
     committed=True,
 )
 
-for ignored in ["node_modules/", ".tools/", "cdk.out/", "dist/", ".mypy_cache/", ".ruff_cache/"]:
+for ignored in [
+    "node_modules/",
+    ".tools/",
+    "cdk.out/",
+    "cdk-outputs.json",
+    "dist/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+]:
     project.add_git_ignore(ignored)
 
 # --- Tasks: written once here; the Makefile, CI and the release run them (`projen <task>`) ----

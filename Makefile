@@ -17,10 +17,10 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help install run synth deploy test lint typecheck projen clean bench release-check api-docs
+.PHONY: help install emulator run synth deploy deploy-local test lint typecheck projen clean bench release-check api-docs
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,16 @@ node_modules/.installed: package.json package-lock.json
 
 install: .venv/.installed node_modules/.installed ## Install Python and Node tools into the checkout
 
+# MiniStack pins its own botocore and runs Lambdas with its own interpreter: a venv of its
+# own, with boto3, every package pinned by hash.
+EMULATOR := .tools/emulator
+$(EMULATOR)/.installed: $(UV) scripts/emulator/requirements.txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(EMULATOR)
+	$(UV) pip sync --quiet --require-hashes --python $(EMULATOR)/bin/python scripts/emulator/requirements.txt
+	@touch $@
+
+emulator: $(EMULATOR)/.installed ## Install the AWS emulator (MiniStack) the deploy rehearsal uses
+
 synth: install ## Synthesize the example app into example_app/cdk.out
 	cd example_app && cdk synth --quiet --no-notices
 
@@ -45,6 +55,9 @@ run: synth ## Install, synthesize the example app and serve it on http://$(HOST)
 deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS credentials)
 	cd example_app && cdk deploy
 
+deploy-local: install emulator ## Rehearse the real deploy: cdk bootstrap and deploy into MiniStack, then serve it
+	python scripts/deploy_local.py $(if $(EMULATOR_PORT),--port $(EMULATOR_PORT))
+
 # The commands live once, as projen tasks in .projenrc.py (.projen/tasks.json); `projen` is
 # the CLI of the projen package in .venv, pinned by uv.lock, so no global or npx projen.
 lint: install ## ruff lint and format check (projen task `lint`)
@@ -53,7 +66,7 @@ lint: install ## ruff lint and format check (projen task `lint`)
 typecheck: install ## mypy --strict on src/ and scripts/ (projen task `typecheck`)
 	projen typecheck
 
-test: install ## Install, then projen's `test` task: lint, typecheck and the whole test suite
+test: install emulator ## Install, then projen's `test` task: lint, typecheck and the whole test suite
 	projen test
 
 bench: install ## Run the benchmarks and write docs/performance.md (about 15 minutes)

@@ -1,0 +1,57 @@
+"""The example app as the deploy rehearsal deploys it into MiniStack (``make deploy-local``).
+
+It is ``app.build``'s stack, with two differences, both printed on every synth:
+
+- Every alarm that uses metric math is left out, because MiniStack refuses
+  ``AWS::CloudWatch::Alarm`` with ``Metrics``. In the example app that is one alarm,
+  ``TableThrottledRequests``; it is deployed to AWS as it is.
+- A role, ``RehearsalReader``, is added and granted ``grant_invoke_read`` only, so the
+  rehearsal can check that IAM refuses it a write. Its ARN is the ``ReaderRoleArn`` output.
+
+Context ``rehearsal:cache-ttl`` (seconds) sets the stage's cache TTL; the rehearsal's
+update deploy changes it.
+"""
+
+import sys
+
+import aws_cdk as cdk
+from app import build
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+
+def leave_out_metric_math_alarms(root: IConstruct) -> list[str]:
+    """Remove every alarm whose metric is metric math; the removed alarms' paths."""
+    removed = []
+    for construct in root.node.find_all():
+        if isinstance(construct, cloudwatch.Alarm):
+            alarm = construct.node.default_child
+            if isinstance(alarm, cloudwatch.CfnAlarm) and alarm.metrics is not None:
+                scope = construct.node.scope
+                assert scope is not None
+                scope.node.try_remove_child(construct.node.id)
+                removed.append(construct.node.path)
+    return removed
+
+
+app = cdk.App()
+cache_ttl = app.node.try_get_context("rehearsal:cache-ttl")
+service = build(
+    app, **({} if cache_ttl is None else {"cache_ttl": cdk.Duration.seconds(int(cache_ttl))})
+)
+for path in leave_out_metric_math_alarms(service):
+    print(
+        f"rehearsal: leaving out alarm {path}: MiniStack does not support metric math "
+        "(Properties.Metrics); AWS deploys it",
+        file=sys.stderr,
+    )
+reader = iam.Role(
+    cdk.Stack.of(service),
+    "RehearsalReader",
+    assumed_by=iam.AccountRootPrincipal(),
+    description="The deploy rehearsal's read-only caller: grant_invoke_read and nothing else",
+)
+service.grant_invoke_read(reader)
+cdk.CfnOutput(cdk.Stack.of(service), "ReaderRoleArn", value=reader.role_arn)
+app.synth()

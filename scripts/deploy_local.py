@@ -1,0 +1,316 @@
+"""The deploy rehearsal: the real CDK CLI deploys the example app into MiniStack.
+
+``make deploy-local`` runs this script. It starts MiniStack (from ``.tools/emulator``,
+pinned by ``scripts/emulator/requirements.txt``) on a free loopback port, with IAM
+enforced (``AUTH=true``) and so over HTTPS, then ``cdk bootstrap`` and ``cdk deploy``
+with the project's pinned CLI, prints the deployed API's URL and keeps the emulator
+running until Ctrl-C. Nothing reaches AWS: every endpoint is the emulator's.
+
+The deploy test (``tests/deploy``) drives the same functions. docs/deploying.md says what
+the rehearsal verifies and what it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+APP_DIR = REPO / "example_app"
+APP = "python rehearsal.py"
+STACK = "ServerlessCrudExample"
+EMULATOR = REPO / ".tools" / "emulator"
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+HOST = "127.0.0.1"
+ACCOUNT = "000000000000"  # MiniStack's account
+REGION = "us-east-1"
+# MiniStack accepts the root key "test" with any secret; it is never a real credential.
+ACCESS_KEY = "test"
+READY_TIMEOUT = 60.0
+# The README's example, printed as it is there.
+CURL = (
+    f'curl --cacert "$CA" --aws-sigv4 aws:amz:{REGION}:execute-api --user test:test '
+    '-H \'Content-Type: application/json\' -d \'{"name": "first"}\' "$API/items"'
+)
+
+
+class RehearsalError(Exception):
+    """A step of the rehearsal failed; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A running MiniStack: its endpoint, its certificate and its working directory."""
+
+    port: int
+    workdir: Path
+    certificate: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://{HOST}:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "ministack.log"
+
+    def environment(self) -> dict[str, str]:
+        """What the CDK CLI and boto3 need to talk to this emulator, and only to it."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "CDK_DEFAULT_"))
+        }
+        bin_dirs = [Path(sys.executable).parent, CDK.parent]
+        return env | {
+            "PATH": os.pathsep.join([*map(str, bin_dirs), env.get("PATH", "")]),
+            "JSII_NODE": env.get("JSII_NODE", str(CDK.parent / "node")),
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+            # The CLI caches the account per access key under ~/.cdk: a home of its own
+            # keeps another emulator's (or AWS's) answer out.
+            "HOME": str(self.workdir / "home"),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CA_BUNDLE": str(self.certificate),
+            "NODE_EXTRA_CA_CERTS": str(self.certificate),
+        }
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((HOST, port)) != 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ready(url: str, context: ssl.SSLContext) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as answer:
+            return bool(answer.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@contextmanager
+def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
+    """MiniStack on ``HOST:port`` (a free port by default), stopped on exit."""
+    python = EMULATOR / "bin" / "python"
+    if not python.exists():
+        raise RehearsalError(f"the emulator is not installed in {EMULATOR}: run `make emulator`")
+    if port is None:
+        port = free_port()
+    elif not port_is_free(port):
+        raise RehearsalError(f"{HOST}:{port} is already in use: pick another EMULATOR_PORT")
+    (workdir / "home").mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")} | {
+        "BIND_HOST": HOST,
+        "GATEWAY_PORT": str(port),
+        "AUTH": "true",  # IAM policies are evaluated; it needs HTTPS (see docs/deploying.md)
+        "USE_SSL": "1",
+        "TMPDIR": str(workdir),  # its self-signed certificate and pid file live here
+        "LOG_LEVEL": "WARNING",
+    }
+    with (workdir / "ministack.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "ministack"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    certificate = workdir / "ministack-tls" / "server.crt"
+    running = Emulator(port, workdir, certificate, process)
+    try:
+        _wait_until_ready(running)
+        yield running
+    finally:
+        _stop(process)
+
+
+def _wait_until_ready(running: Emulator) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise RehearsalError(
+                f"MiniStack exited with {running.process.returncode}: {_last_line(running.log)}"
+            )
+        if running.certificate.exists():
+            context = ssl.create_default_context(cafile=str(running.certificate))
+            if _ready(f"{running.endpoint}/_localstack/health", context):
+                return
+        time.sleep(0.2)
+    raise RehearsalError(f"MiniStack was not ready in {READY_TIMEOUT:g} s (log: {running.log})")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _last_line(path: Path) -> str:
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
+    return next((line for line in reversed(lines) if line), "(no output)")
+
+
+def failure_line(output: str) -> str:
+    """The line of a CDK CLI run that says why it failed."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for marker in ("❌", "failed:", "Error:", "error:"):
+        found = [line for line in lines if marker in line]
+        if found:
+            return found[-1].lstrip("❌ ").strip()
+    return lines[-1] if lines else "(no output)"
+
+
+def cdk(running: Emulator, *args: str, step: str) -> str:
+    """Run the pinned CDK CLI in the example app's folder against the emulator."""
+    log = running.workdir / f"cdk-{step}.log"
+    command = [str(CDK), *args, "--no-notices", "--ci"]
+    done = subprocess.run(
+        command,
+        cwd=APP_DIR,
+        env=running.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    log.write_text(done.stdout)
+    if done.returncode != 0:
+        raise RehearsalError(f"cdk {step} failed: {failure_line(done.stdout)} (log: {log})")
+    return done.stdout
+
+
+def bootstrap(running: Emulator) -> None:
+    cdk(running, "bootstrap", f"aws://{ACCOUNT}/{REGION}", step="bootstrap")
+
+
+def deploy(
+    running: Emulator,
+    outputs_file: Path,
+    *,
+    assembly: Path,
+    context: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """``cdk deploy`` of the rehearsal app; the stack's outputs."""
+    options = [f"--context={key}={value}" for key, value in (context or {}).items()]
+    cdk(
+        running,
+        "deploy",
+        STACK,
+        f"--app={APP}",
+        f"--output={assembly}",
+        "--require-approval=never",
+        f"--outputs-file={outputs_file}",
+        *options,
+        step="deploy",
+    )
+    outputs: dict[str, str] = json.loads(outputs_file.read_text())[STACK]
+    return outputs
+
+
+def destroy(running: Emulator, *, assembly: Path) -> None:
+    cdk(
+        running, "destroy", STACK, f"--app={APP}", f"--output={assembly}", "--force", step="destroy"
+    )
+
+
+def output(outputs: Mapping[str, str], prefix: str) -> str:
+    """The one output whose logical id starts with ``prefix`` (CDK adds a hash)."""
+    (value,) = [value for key, value in outputs.items() if key.startswith(prefix)]
+    return value
+
+
+def execute_api_url(running: Emulator, api_url: str) -> str:
+    """The emulator's form of a deployed stage URL ``https://<id>.execute-api...<stage>/``."""
+    parts = urlsplit(api_url)
+    api_id = (parts.hostname or "").split(".")[0]
+    return f"{running.endpoint}/_aws/execute-api/{api_id}{parts.path.rstrip('/')}"
+
+
+def _wait_for_interrupt() -> None:
+    stop = False
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    while not stop:
+        signal.pause()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, help="the emulator's port (default: a free one)")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="deploy-local-"))
+    outputs_file = APP_DIR / "cdk-outputs.json"
+    try:
+        with emulator(workdir, args.port) as running:
+            print(f"deploy-local: MiniStack is up at {running.endpoint} (logs: {workdir})")
+            started = time.monotonic()
+            bootstrap(running)
+            print(f"deploy-local: bootstrapped aws://{ACCOUNT}/{REGION}")
+            outputs = deploy(running, outputs_file, assembly=APP_DIR / "cdk.out")
+            for line in (workdir / "cdk-deploy.log").read_text().splitlines():
+                if line.startswith("rehearsal:"):
+                    print(f"deploy-local: {line.removeprefix('rehearsal: ')}")
+            url = execute_api_url(running, output(outputs, "ItemsApiUrl"))
+            print(
+                f"deploy-local: deployed {STACK} in {time.monotonic() - started:.0f} s "
+                f"(outputs: {outputs_file.relative_to(REPO)})\n"
+                "\nThe API, and the certificate authority of the emulator's HTTPS:\n"
+                f"  export API={url} CA={running.certificate}\n"
+                "A signed request (MiniStack's test credentials):\n"
+                f"  {CURL}\n"
+                "\nCtrl-C stops the emulator; its data is in memory and goes with it.",
+                flush=True,
+            )
+            _wait_for_interrupt()
+    except RehearsalError as error:
+        # The logs stay, for the reader of the line.
+        print(f"deploy-local: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print("deploy-local: stopped", flush=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

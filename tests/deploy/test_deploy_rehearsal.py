@@ -1,0 +1,234 @@
+"""The deploy rehearsal: the real CDK CLI bootstraps, deploys, updates and destroys the
+example app in MiniStack, and the deployed API answers signed requests.
+
+The tests run in file order against one emulator: they are the steps of one deployment's
+life. Run them alone with ``pytest -m deploy``. docs/deploying.md lists what this covers.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.release.helpers import load_script
+
+pytestmark = pytest.mark.deploy
+
+deploy_local = load_script("deploy_local")
+TEST_CREDENTIALS = Credentials(deploy_local.ACCESS_KEY, "test")
+STATEFUL = ("AWS::DynamoDB::Table", "AWS::S3::Bucket")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+@dataclass
+class Deployment:
+    """One rehearsal: the emulator, the stack's outputs and what the steps wrote."""
+
+    running: Any
+    workdir: Path
+    outputs: dict[str, str]
+    context: ssl.SSLContext
+    items: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return str(deploy_local.execute_api_url(self.running, self.output("ItemsApiUrl")))
+
+    def output(self, prefix: str) -> str:
+        return str(deploy_local.output(self.outputs, prefix))
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.running.endpoint,
+            region_name=deploy_local.REGION,
+            aws_access_key_id=deploy_local.ACCESS_KEY,
+            aws_secret_access_key="test",
+            verify=str(self.running.certificate),
+        )
+
+    def deploy(self, **context: str) -> None:
+        self.outputs = deploy_local.deploy(
+            self.running,
+            self.workdir / "cdk-outputs.json",
+            assembly=self.workdir / "cdk.out",
+            context=context,
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        *,
+        credentials: Credentials | None = TEST_CREDENTIALS,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """A request to the deployed stage, SigV4-signed unless ``credentials`` is None."""
+        data = None if body is None else json.dumps(body).encode()
+        request = AWSRequest(
+            method=method,
+            url=f"{self.url}{path}",
+            data=data,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        if credentials is not None:
+            SigV4Auth(credentials, "execute-api", deploy_local.REGION).add_auth(request)
+        prepared = urllib.request.Request(
+            request.url, data=data, method=method, headers=dict(request.headers)
+        )
+        try:
+            with urllib.request.urlopen(prepared, timeout=60, context=self.context) as answer:
+                status, answer_headers, raw = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            status, answer_headers, raw = error.code, error.headers, error.read()
+        return Answer(status, dict(answer_headers), json.loads(raw) if raw else None)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    workdir = tmp_path_factory.mktemp("rehearsal")
+    with deploy_local.emulator(workdir) as running:
+        deploy_local.bootstrap(running)
+        context = ssl.create_default_context(cafile=str(running.certificate))
+        rehearsal = Deployment(running, workdir, {}, context)
+        rehearsal.deploy()
+        yield rehearsal
+
+
+def physical_ids(deployment: Deployment) -> dict[str, str]:
+    """The physical ids of the stack's tables and buckets, by logical id."""
+    resources = deployment.client("cloudformation").describe_stack_resources(
+        StackName=deploy_local.STACK
+    )["StackResources"]
+    return {
+        resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+        for resource in resources
+        if resource["ResourceType"] in STATEFUL
+    }
+
+
+def test_bootstrap_and_deploy_leave_out_only_the_metric_math_alarm(deployment: Deployment) -> None:
+    log = (deployment.workdir / "cdk-deploy.log").read_text()
+    assert [line for line in log.splitlines() if line.startswith("rehearsal:")] == [
+        "rehearsal: leaving out alarm ServerlessCrudExample/Items/Monitoring/"
+        "TableThrottledRequests: MiniStack does not support metric math (Properties.Metrics); "
+        "AWS deploys it"
+    ]
+    alarms = deployment.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    names = sorted(alarm["AlarmName"].split("-")[1] for alarm in alarms)
+    assert [name.rstrip("0123456789ABCDEF") for name in names] == [
+        "ItemsMonitoringApiLatencyP",
+        "ItemsMonitoringApiServerErrorRate",
+        "ItemsMonitoringFunctionErrors",
+        "ItemsMonitoringFunctionThrottles",
+    ]
+    deployment.items["physical_ids"] = physical_ids(deployment)
+
+
+def test_signed_crud_through_the_deployed_api(deployment: Deployment) -> None:
+    created = deployment.call("POST", "/items", {"name": "first", "qty": 1})
+    assert created.status == 201, created.body
+    item_id, first = created.body["id"], created.body["timestamp"]
+    assert created.headers["Location"] == f"/prod/items/{item_id}"
+
+    read = deployment.call("GET", f"/items/{item_id}")
+    assert (read.status, read.body["data"]) == (200, {"name": "first", "qty": 1})
+
+    updated = deployment.call(
+        "PUT", f"/items/{item_id}", {"name": "first", "qty": 2}, headers={"If-Match": f'"{first}"'}
+    )
+    assert updated.status == 200, updated.body
+    assert updated.body["timestamp"] > first
+
+    kept = deployment.call("POST", "/items", {"name": "kept"})
+    assert kept.status == 201
+    deployment.items["kept"] = kept.body
+
+    deleted = deployment.call("DELETE", f"/items/{item_id}")
+    assert (deleted.status, deleted.body) == (204, None)
+    assert deployment.call("GET", f"/items/{item_id}").status == 404
+
+    versions = deployment.call("GET", f"/items/{item_id}/versions")
+    assert versions.status == 200
+    assert [(v.get("data"), v.get("deleted", False)) for v in versions.body["versions"]] == [
+        (None, True),
+        ({"name": "first", "qty": 2}, False),
+        ({"name": "first", "qty": 1}, False),
+    ]
+
+
+def test_iam_refuses_unsigned_calls_and_writes_by_a_read_only_role(deployment: Deployment) -> None:
+    unsigned = deployment.call("GET", "/items", credentials=None)
+    assert unsigned.status == 403
+
+    role = deployment.client("sts").assume_role(
+        RoleArn=deployment.output("ReaderRoleArn"), RoleSessionName="rehearsal-reader"
+    )["Credentials"]
+    reader = Credentials(role["AccessKeyId"], role["SecretAccessKey"], role["SessionToken"])
+    assert deployment.call("GET", "/items", credentials=reader).status == 200
+    refused = deployment.call("POST", "/items", {"name": "nope"}, credentials=reader)
+    assert refused.status == 403
+
+
+def test_a_failed_deploy_is_one_line_and_changes_nothing(deployment: Deployment) -> None:
+    with pytest.raises(deploy_local.RehearsalError) as failed:
+        deployment.deploy(**{"rehearsal:cache-ttl": "7200"})
+    message = str(failed.value)
+    assert "\n" not in message
+    assert message.startswith("cdk deploy failed: ValueError: cache_ttl")
+    assert physical_ids(deployment) == deployment.items["physical_ids"]
+
+
+def test_an_update_deploy_changes_the_stage_in_place_and_keeps_the_data(
+    deployment: Deployment,
+) -> None:
+    before = deployment.items["physical_ids"]
+    deployment.deploy(**{"rehearsal:cache-ttl": "120"})
+
+    stage = deployment.client("apigateway").get_stage(
+        restApiId=deployment.url.split("/")[-2], stageName="prod"
+    )
+    assert stage["methodSettings"]["*/*"]["cacheTtlInSeconds"] == 120
+    assert physical_ids(deployment) == before
+    kept = deployment.items["kept"]
+    read = deployment.call("GET", f"/items/{kept['id']}")
+    assert (read.status, read.body) == (200, kept)
+
+
+def test_destroy_keeps_the_retained_table_and_bucket(deployment: Deployment) -> None:
+    table = deployment.output("ItemsTableName")
+    bucket = deployment.output("ItemsBucketName")
+    deploy_local.destroy(deployment.running, assembly=deployment.workdir / "cdk.out")
+
+    stacks = deployment.client("cloudformation").list_stacks()["StackSummaries"]
+    assert {s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"} == {
+        "CDKToolkit"
+    }
+    dynamodb = deployment.client("dynamodb")
+    kept = deployment.items["kept"]
+    stored = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="id = :id",
+        ExpressionAttributeValues={":id": {"S": kept["id"]}},
+    )["Items"]
+    assert str(kept["timestamp"]) in {item["timestamp"]["N"] for item in stored}
+    deployment.client("s3").head_bucket(Bucket=bucket)
