@@ -36,15 +36,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: .venv/.installed node_modules/.installed ## Install Python and Node tools into the checkout
 
-# MiniStack pins its own botocore and runs Lambdas with its own interpreter: a venv of its
-# own, with boto3, every package pinned by hash.
-EMULATOR := .tools/emulator
-$(EMULATOR)/.installed: $(UV) scripts/emulator/requirements.txt
-	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(EMULATOR)
-	$(UV) pip sync --quiet --require-hashes --python $(EMULATOR)/bin/python scripts/emulator/requirements.txt
-	@touch $@
-
-emulator: $(EMULATOR)/.installed ## Install the AWS emulator (MiniStack) the deploy rehearsal uses
+# MiniStack gets a venv of its own, pinned by hash (scripts/emulator/requirements.txt);
+# scripts/deploy_local.py installs it, or brings it up to date, whenever it starts it.
+emulator: install ## Install the AWS emulator (MiniStack) the deploy rehearsal uses
+	python scripts/deploy_local.py --install
 
 synth: install ## Synthesize the example app into example_app/cdk.out
 	cd example_app && cdk synth --quiet --no-notices
@@ -55,7 +50,7 @@ run: synth ## Install, synthesize the example app and serve it on http://$(HOST)
 deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS credentials)
 	cd example_app && cdk deploy
 
-deploy-local: install emulator ## Rehearse the real deploy: cdk bootstrap and deploy into MiniStack, then serve it
+deploy-local: install ## Rehearse the real deploy: cdk bootstrap and deploy into MiniStack, then serve it
 	python scripts/deploy_local.py $(if $(EMULATOR_PORT),--port $(EMULATOR_PORT))
 
 # The commands live once, as projen tasks in .projenrc.py (.projen/tasks.json); `projen` is
@@ -66,7 +61,7 @@ lint: install ## ruff lint and format check (projen task `lint`)
 typecheck: install ## mypy --strict on src/ and scripts/ (projen task `typecheck`)
 	projen typecheck
 
-test: install emulator ## Install, then projen's `test` task: lint, typecheck and the whole test suite
+test: install ## Install, then projen's `test` task: lint, typecheck and the whole test suite
 	projen test
 
 bench: install ## Run the benchmarks and write docs/performance.md (about 15 minutes)

@@ -13,6 +13,7 @@ the rehearsal verifies and what it does not.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ APP_DIR = REPO / "example_app"
 APP = "python rehearsal.py"
 STACK = "ServerlessCrudExample"
 EMULATOR = REPO / ".tools" / "emulator"
+REQUIREMENTS = REPO / "scripts" / "emulator" / "requirements.txt"
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 HOST = "127.0.0.1"
 ACCOUNT = "000000000000"  # MiniStack's account
@@ -118,16 +120,44 @@ def _ready(url: str, context: ssl.SSLContext) -> bool:
         return False
 
 
+def _uv() -> str:
+    found = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    if not Path(found).exists():
+        raise RehearsalError("uv is missing: run `make install`")
+    return found
+
+
+def install_emulator() -> Path:
+    """MiniStack's own virtualenv, installed or brought up to date; its interpreter.
+
+    Its own, because MiniStack pins its own botocore and runs the Lambdas with its own
+    interpreter, which needs boto3. Every package is pinned by hash in REQUIREMENTS; the
+    stamp holds the hash of the file it was installed from.
+    """
+    python = EMULATOR / "bin" / "python"
+    stamp = EMULATOR / ".installed"
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    uv = _uv()
+    venv = ["venv", "--quiet", "--allow-existing", "--python", sys.executable, str(EMULATOR)]
+    sync = ["pip", "sync", "--quiet", "--require-hashes", "--python", str(python)]
+    for command in ([uv, *venv], [uv, *sync, str(REQUIREMENTS)]):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RehearsalError(f"installing the emulator failed: {failure_line(done.stderr)}")
+    stamp.write_text(wanted)
+    return python
+
+
 @contextmanager
 def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
     """MiniStack on ``HOST:port`` (a free port by default), stopped on exit."""
-    python = EMULATOR / "bin" / "python"
-    if not python.exists():
-        raise RehearsalError(f"the emulator is not installed in {EMULATOR}: run `make emulator`")
+    if port is not None and not port_is_free(port):
+        raise RehearsalError(f"{HOST}:{port} is already in use: pick another EMULATOR_PORT")
+    python = install_emulator()
     if port is None:
         port = free_port()
-    elif not port_is_free(port):
-        raise RehearsalError(f"{HOST}:{port} is already in use: pick another EMULATOR_PORT")
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")} | {
         "BIND_HOST": HOST,
@@ -276,7 +306,17 @@ def _wait_for_interrupt() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, help="the emulator's port (default: a free one)")
+    parser.add_argument(
+        "--install", action="store_true", help="only install the emulator into .tools/emulator"
+    )
     args = parser.parse_args(argv)
+    if args.install:
+        try:
+            print(f"deploy-local: the emulator is installed in {install_emulator()}")
+        except RehearsalError as error:
+            print(f"deploy-local: {error}", file=sys.stderr)
+            return 1
+        return 0
     workdir = Path(tempfile.mkdtemp(prefix="deploy-local-"))
     outputs_file = APP_DIR / "cdk-outputs.json"
     try:
