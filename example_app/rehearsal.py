@@ -9,7 +9,8 @@ It is ``app.build``'s stack, with two differences, both printed on every synth:
   rehearsal can check that IAM refuses it a write. Its ARN is the ``ReaderRoleArn`` output.
 
 Context ``rehearsal:cache-ttl`` (seconds) sets the stage's cache TTL; the rehearsal's
-update deploy changes it.
+update deploy changes it. Context ``rehearsal:keep-metric-math=true`` keeps the alarms
+in, to see MiniStack refuse them (the rehearsal's failed deploy).
 """
 
 import sys
@@ -40,7 +41,8 @@ cache_ttl = app.node.try_get_context("rehearsal:cache-ttl")
 service = build(
     app, **({} if cache_ttl is None else {"cache_ttl": cdk.Duration.seconds(int(cache_ttl))})
 )
-for path in leave_out_metric_math_alarms(service):
+kept = app.node.try_get_context("rehearsal:keep-metric-math") in (True, "true")
+for path in [] if kept else leave_out_metric_math_alarms(service):
     print(
         f"rehearsal: leaving out alarm {path}: MiniStack does not support metric math "
         "(Properties.Metrics); AWS deploys it",

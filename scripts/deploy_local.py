@@ -46,6 +46,12 @@ REGION = "us-east-1"
 # MiniStack accepts the root key "test" with any secret; it is never a real credential.
 ACCESS_KEY = "test"
 READY_TIMEOUT = 60.0
+CLI_TIMEOUT = 600.0  # one bootstrap, deploy or destroy; on 2 cores each takes under 30 s
+LOOPBACK = "127.0.0.1,localhost"
+# What MiniStack is given of this shell's environment; the rest (its own settings such as
+# MINISTACK_ACCOUNT_ID, LAMBDA_EXECUTOR, DOCKER_HOST or PERSIST_STATE, and any AWS_*) is
+# left out, so the rehearsal is the same everywhere: in memory, no Docker.
+EMULATOR_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "SSL_CERT_FILE", "SSL_CERT_DIR")
 # The README's example, printed as it is there.
 CURL = (
     f'curl --cacert "$CA" --aws-sigv4 aws:amz:{REGION}:execute-api --user test:test '
@@ -84,6 +90,9 @@ class Emulator:
         bin_dirs = [Path(sys.executable).parent, CDK.parent]
         return env | {
             "PATH": os.pathsep.join([*map(str, bin_dirs), env.get("PATH", "")]),
+            # A proxy in the environment must not see loopback calls.
+            "NO_PROXY": LOOPBACK,
+            "no_proxy": LOOPBACK,
             "JSII_NODE": env.get("JSII_NODE", str(CDK.parent / "node")),
             "CDK_DISABLE_CLI_TELEMETRY": "true",
             # The CLI caches the account per access key under ~/.cdk: a home of its own
@@ -112,17 +121,22 @@ def free_port() -> int:
         return port
 
 
-def _ready(url: str, context: ssl.SSLContext) -> bool:
+def _ready(url: str, certificate: Path) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as answer:
+        context = ssl.create_default_context(cafile=str(certificate))
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
+        with opener.open(url, timeout=2) as answer:
             return bool(answer.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+    except (OSError, ssl.SSLError, urllib.error.URLError):
+        return False  # not up yet, or its certificate is still being written
 
 
 def _uv() -> str:
-    found = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
-    if not Path(found).exists():
+    pinned = REPO / ".tools" / "bin" / "uv"  # the Makefile's UV_VERSION
+    found = str(pinned) if pinned.exists() else shutil.which("uv")
+    if found is None:
         raise RehearsalError("uv is missing: run `make install`")
     return found
 
@@ -140,6 +154,7 @@ def install_emulator() -> Path:
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     uv = _uv()
+    print(f"deploy-local: installing the emulator into {EMULATOR}", flush=True)
     venv = ["venv", "--quiet", "--allow-existing", "--python", sys.executable, str(EMULATOR)]
     sync = ["pip", "sync", "--quiet", "--require-hashes", "--python", str(python)]
     for command in ([uv, *venv], [uv, *sync, str(REQUIREMENTS)]):
@@ -159,7 +174,11 @@ def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
     if port is None:
         port = free_port()
     (workdir / "home").mkdir(parents=True, exist_ok=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")} | {
+    env = {key: os.environ[key] for key in EMULATOR_ENVIRONMENT if key in os.environ} | {
+        "NO_PROXY": LOOPBACK,
+        "no_proxy": LOOPBACK,
+        "MINISTACK_ACCOUNT_ID": ACCOUNT,
+        "MINISTACK_REGION": REGION,
         "BIND_HOST": HOST,
         "GATEWAY_PORT": str(port),
         "AUTH": "true",  # IAM policies are evaluated; it needs HTTPS (see docs/deploying.md)
@@ -191,22 +210,30 @@ def _wait_until_ready(running: Emulator) -> None:
             raise RehearsalError(
                 f"MiniStack exited with {running.process.returncode}: {_last_line(running.log)}"
             )
-        if running.certificate.exists():
-            context = ssl.create_default_context(cafile=str(running.certificate))
-            if _ready(f"{running.endpoint}/_localstack/health", context):
-                return
+        if running.certificate.exists() and _ready(
+            f"{running.endpoint}/_localstack/health", running.certificate
+        ):
+            return
         time.sleep(0.2)
     raise RehearsalError(f"MiniStack was not ready in {READY_TIMEOUT:g} s (log: {running.log})")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+    """Stop MiniStack and its Lambda workers: its whole process group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break  # the group is gone
         try:
             process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+            # The workers share the group; the leader's exit does not end them.
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            pass
+        break
 
 
 def _last_line(path: Path) -> str:
@@ -217,6 +244,13 @@ def _last_line(path: Path) -> str:
 def failure_line(output: str) -> str:
     """The line of a CDK CLI run that says why it failed."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if "Failed resources:" in lines:
+        # "Stack | time | CREATE_FAILED | type | path (logical id) reason": the first one.
+        rows = lines[lines.index("Failed resources:") + 1 :]
+        failed = next((row for row in rows if row.count("|") >= 4), None)
+        if failed is not None:
+            columns = [column.strip() for column in failed.split("|")]
+            return f"{columns[0]} failed: {columns[-1]}"
     for marker in ("❌", "failed:", "Error:", "error:"):
         found = [line for line in lines if marker in line]
         if found:
@@ -227,20 +261,31 @@ def failure_line(output: str) -> str:
 def cdk(running: Emulator, *args: str, step: str) -> str:
     """Run the pinned CDK CLI in the example app's folder against the emulator."""
     log = running.workdir / f"cdk-{step}.log"
+    runs = 1
+    while log.exists():  # every run's log is kept
+        runs += 1
+        log = running.workdir / f"cdk-{step}-{runs}.log"
     command = [str(CDK), *args, "--no-notices", "--ci"]
-    done = subprocess.run(
-        command,
-        cwd=APP_DIR,
-        env=running.environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    log.write_text(done.stdout)
-    if done.returncode != 0:
-        raise RehearsalError(f"cdk {step} failed: {failure_line(done.stdout)} (log: {log})")
-    return done.stdout
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=APP_DIR, env=running.environment(), stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            returncode = process.wait(timeout=CLI_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise RehearsalError(
+                f"cdk {step} did not finish in {CLI_TIMEOUT:g} s (log: {log})"
+            ) from None
+        finally:
+            if process.poll() is None:  # interrupted: the CLI goes too
+                process.kill()
+                process.wait()
+    output = log.read_text()
+    if returncode != 0:
+        raise RehearsalError(f"cdk {step} failed: {failure_line(output)} (log: {log})")
+    return output
 
 
 def bootstrap(running: Emulator) -> None:
@@ -267,7 +312,10 @@ def deploy(
         *options,
         step="deploy",
     )
-    outputs: dict[str, str] = json.loads(outputs_file.read_text())[STACK]
+    try:
+        outputs: dict[str, str] = json.loads(outputs_file.read_text())[STACK]
+    except (OSError, ValueError, KeyError) as error:
+        raise RehearsalError(f"cdk deploy wrote no outputs for {STACK} ({error})") from None
     return outputs
 
 
@@ -279,8 +327,10 @@ def destroy(running: Emulator, *, assembly: Path) -> None:
 
 def output(outputs: Mapping[str, str], prefix: str) -> str:
     """The one output whose logical id starts with ``prefix`` (CDK adds a hash)."""
-    (value,) = [value for key, value in outputs.items() if key.startswith(prefix)]
-    return value
+    found = [value for key, value in outputs.items() if key.startswith(prefix)]
+    if len(found) != 1:
+        raise RehearsalError(f"the stack has {len(found)} outputs named {prefix}*, not one")
+    return found[0]
 
 
 def execute_api_url(running: Emulator, api_url: str) -> str:
@@ -290,17 +340,13 @@ def execute_api_url(running: Emulator, api_url: str) -> str:
     return f"{running.endpoint}/_aws/execute-api/{api_id}{parts.path.rstrip('/')}"
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait_for_interrupt() -> None:
-    stop = False
-
-    def interrupted(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
-    while not stop:
-        signal.pause()
+    while True:
+        signal.pause()  # until SIGINT, SIGTERM or SIGHUP raises KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"deploy-local: {error}", file=sys.stderr)
             return 1
         return 0
+    # Ctrl-C, `kill` and a closed terminal all stop the emulator the same way.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="deploy-local-"))
     outputs_file = APP_DIR / "cdk-outputs.json"
     try:

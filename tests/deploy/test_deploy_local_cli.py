@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -32,6 +35,36 @@ def _readme_curl() -> str:
     ]
     (curl,) = [line for line in block.splitlines() if line.startswith("curl ")]
     return curl
+
+
+def _reader(stream: IO[str]) -> queue.Queue[str | None]:
+    """The stream's lines, read by a thread as they come; None at the end."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _lines_until(lines: queue.Queue[str | None], start: str, *, timeout: float) -> list[str]:
+    """The lines read until one starts with ``start``, the end, or ``timeout`` seconds."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if line.startswith(start):
+            break
+    return seen
 
 
 @pytest.fixture
@@ -60,26 +93,23 @@ def test_the_printed_curl_is_the_readmes() -> None:
     assert _readme_curl() == deploy_local.CURL
 
 
-def test_deploy_local_serves_the_example_app_until_ctrl_c() -> None:
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+def test_deploy_local_serves_the_example_app_until_ctrl_c(tmp_path: Path) -> None:
+    with (tmp_path / "stderr").open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(SCRIPT)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     assert process.stdout is not None
+    stdout = _reader(process.stdout)
     values: dict[str, str] = {}
     try:
-        lines = []
-        deadline = time.monotonic() + 240
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
-                break
+        lines = _lines_until(stdout, "Ctrl-C", timeout=240)
         exports = [line.strip() for line in lines if line.strip().startswith("export API=")]
-        assert exports, "\n".join(lines) + (process.stderr.read() if process.poll() else "")
+        assert exports, "\n".join(lines) + (tmp_path / "stderr").read_text()
         values.update(pair.split("=", 1) for pair in exports[0].removeprefix("export ").split())
         assert "deploy-local: leaving out alarm ServerlessCrudExample/Items/Monitoring/" in (
             "\n".join(lines)
@@ -100,8 +130,10 @@ def test_deploy_local_serves_the_example_app_until_ctrl_c() -> None:
         assert json.loads(body)["data"] == {"name": "first"}
     finally:
         os.killpg(process.pid, signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
     assert process.returncode == 0
-    assert rest.splitlines()[-1] == "deploy-local: stopped"
-    certificate = Path(values["CA"])
-    assert not certificate.exists(), "the emulator's working directory is removed on Ctrl-C"
+    assert _lines_until(stdout, "deploy-local: stopped", timeout=5)[-1:] == [
+        "deploy-local: stopped"
+    ]
+    assert not Path(values["CA"]).exists(), "the emulator's working directory is removed on Ctrl-C"
+    assert deploy_local.port_is_free(int(values["API"].split(":")[2].split("/")[0]))
