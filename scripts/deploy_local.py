@@ -289,7 +289,9 @@ def cdk(running: Emulator, *args: str, step: str) -> str:
 
 
 def bootstrap(running: Emulator) -> None:
-    cdk(running, "bootstrap", f"aws://{ACCOUNT}/{REGION}", step="bootstrap")
+    # An assembly directory of its own: the CLI locks cdk.out, which `make run` may hold.
+    assembly = running.workdir / "bootstrap.out"
+    cdk(running, "bootstrap", f"aws://{ACCOUNT}/{REGION}", f"--output={assembly}", step="bootstrap")
 
 
 def deploy(
@@ -374,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             bootstrap(running)
             print(f"deploy-local: bootstrapped aws://{ACCOUNT}/{REGION}")
-            outputs = deploy(running, outputs_file, assembly=APP_DIR / "cdk.out")
+            # Not example_app/cdk.out, which `make run` synthesizes and locks.
+            outputs = deploy(running, outputs_file, assembly=workdir / "cdk.out")
             for line in (workdir / "cdk-deploy.log").read_text().splitlines():
                 if line.startswith("rehearsal:"):
                     print(f"deploy-local: {line.removeprefix('rehearsal: ')}")

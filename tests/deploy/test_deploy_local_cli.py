@@ -93,7 +93,20 @@ def test_the_printed_curl_is_the_readmes() -> None:
     assert _readme_curl() == deploy_local.CURL
 
 
+@pytest.fixture
+def make_run_synthesizing() -> Iterator[None]:
+    """example_app/cdk.out locked as the CLI locks it while `make run` synthesizes."""
+    assembly = REPO / "example_app" / "cdk.out"
+    assembly.mkdir(exist_ok=True)
+    lock = assembly / "synth.lock"
+    lock.write_text(str(os.getpid()))  # a live process: the CLI takes the lock as held
+    yield
+    lock.unlink(missing_ok=True)
+
+
+@pytest.mark.usefixtures("make_run_synthesizing")
 def test_deploy_local_serves_the_example_app_until_ctrl_c(tmp_path: Path) -> None:
+    """While `make run` synthesizes, too: the rehearsal synthesizes elsewhere."""
     with (tmp_path / "stderr").open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, str(SCRIPT)],
