@@ -365,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"deploy-local: {error}", file=sys.stderr)
             return 1
         return 0
-    # Ctrl-C, `kill` and a closed terminal all stop the emulator the same way.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # Ctrl-C, `kill` and a closed terminal all stop the emulator the same way; SIGINT
+    # too when started from a script's background job, which inherits it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="deploy-local-"))
     outputs_file = APP_DIR / "cdk-outputs.json"

@@ -114,7 +114,8 @@ def test_deploy_local_serves_the_example_app_until_ctrl_c(tmp_path: Path) -> Non
             stderr=stderr,
             text=True,
             start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            # As a script's background job starts it: SIGINT inherited as ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     assert process.stdout is not None
     stdout = _reader(process.stdout)
