@@ -58,6 +58,22 @@ ITEM_DATA_SCHEMA = {
     ),
     "additionalProperties": True,
 }
+RESTORE_REQUEST_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "title": "RestoreRequest",
+    "type": "object",
+    "required": ["timestamp"],
+    "additionalProperties": False,
+    "description": "Which version's data to restore.",
+    "properties": {
+        "timestamp": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "description": "Epoch milliseconds; the version, strictly increasing per item.",
+        }
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -396,16 +412,20 @@ def _routes(
     cursor = "method.request.querystring.cursor"
     item_id = "method.request.path.id"
     if_match = "method.request.header.If-Match"
+    as_of = "method.request.querystring.as_of"
+    timestamp = "method.request.path.timestamp"
     names = [*(name for name, _ in collection.indexes), *collection.attributes]
     queries = {f"method.request.querystring.{name}": False for name in names}
     base = f"/{collection.name}"
     routes: list[tuple[str, str, dict[str, bool]]] = [
         (base, "GET", {limit: False, cursor: False, **queries}),
         (base, "POST", {}),
-        (f"{base}/{{id}}", "GET", {item_id: True}),
+        (f"{base}/{{id}}", "GET", {item_id: True, as_of: False}),
         (f"{base}/{{id}}", "PUT", {item_id: True, if_match: False}),
         (f"{base}/{{id}}", "DELETE", {item_id: True, if_match: False}),
         (f"{base}/{{id}}/versions", "GET", {item_id: True, limit: False, cursor: False}),
+        (f"{base}/{{id}}/versions/{{timestamp}}", "GET", {item_id: True, timestamp: True}),
+        (f"{base}/{{id}}/restore", "POST", {item_id: True, if_match: False}),
     ]
     # A typed collection's model comes first; ItemData when the first route needs it.
     # What is added to the API, in order, makes the deployment's logical ID.
@@ -415,7 +435,10 @@ def _routes(
     for path, verb, params in routes:
         resource = rest_api.root.resource_for_path(path)
         request_models = None
-        if verb in ("POST", "PUT"):
+        if path.endswith("/restore"):
+            model = _model(scope, rest_api, models, "RestoreRequest", RESTORE_REQUEST_SCHEMA)
+            request_models = {JSON: model}
+        elif verb in ("POST", "PUT"):
             model = body_model or _model(scope, rest_api, models, "ItemData", ITEM_DATA_SCHEMA)
             request_models = {JSON: model}
         # GET answers are cached, keyed on every parameter the method reads.

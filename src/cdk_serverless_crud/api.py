@@ -295,7 +295,8 @@ class CachedRestApi(Construct):
 
         The routes, their parameters and their body models come from the packaged OpenAPI
         contract, with ``/items`` as ``/<collection.name>``: GET and POST on the
-        collection, GET, PUT and DELETE on ``/{id}``, GET on ``/{id}/versions``. GETs key
+        collection, GET (with ``as_of``), PUT and DELETE on ``/{id}``, GET on
+        ``/{id}/versions`` and ``/{id}/versions/{timestamp}``, POST on ``/{id}/restore``. GETs key
         their cache on every path and query parameter, the collection's index attributes
         and its schema's other top-level properties included. POST and PUT bodies must be
         JSON objects; with a schema, they must also match the part of it that API
@@ -322,8 +323,8 @@ class CachedRestApi(Construct):
                 continue
             body = contract.request_body_schema(template, verb)
             request_model: apigateway.IModel | None
-            if body is not None and model is not None:
-                request_model = model
+            if body is not None and model is not None and body[0] == contract.ITEM_DATA:
+                request_model = model  # the collection's own model stands for ItemData
             else:
                 request_model = self._model(*body) if body else None
             resource.add_method(

@@ -20,6 +20,8 @@ JSON_MEDIA_TYPE = "application/json"
 COLLECTION_PATH = "/items"
 """The contract's collection path; a collection ``orders`` serves it as ``/orders``."""
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+ITEM_DATA = "ItemData"
+"""The contract's schema of an item's data; a typed collection's own schema replaces it."""
 
 _PATH_PARAMETER = re.compile(r"\{([^}+]+)\+?\}")
 # Where a parameter is, in OpenAPI and in API Gateway's method request.

@@ -79,6 +79,8 @@ def test_routes_are_the_item_service_routes_on_one_function(template: Template) 
         "PUT /items/{id}",
         "DELETE /items/{id}",
         "GET /items/{id}/versions",
+        "GET /items/{id}/versions/{timestamp}",
+        "POST /items/{id}/restore",
     }
     function_id = logical_id(template, "AWS::Lambda::Function")
     for method in methods.values():
@@ -93,7 +95,11 @@ def test_routes_are_the_item_service_routes_on_one_function(template: Template) 
             "GET /items",
             {"method.request.querystring.limit", "method.request.querystring.cursor"},
         ),
-        ("GET /items/{id}", {"method.request.path.id"}),
+        ("GET /items/{id}", {"method.request.path.id", "method.request.querystring.as_of"}),
+        (
+            "GET /items/{id}/versions/{timestamp}",
+            {"method.request.path.id", "method.request.path.timestamp"},
+        ),
         (
             "GET /items/{id}/versions",
             {

@@ -35,7 +35,12 @@ from .helpers import (
     resources,
 )
 
-GETS = ("GET /items", "GET /items/{id}", "GET /items/{id}/versions")
+GETS = (
+    "GET /items",
+    "GET /items/{id}",
+    "GET /items/{id}/versions",
+    "GET /items/{id}/versions/{timestamp}",
+)
 
 
 def _execute_api(template: Template, verb_and_path: str) -> Resource:
@@ -72,7 +77,7 @@ def _role_statements(template: Template, prefix: str) -> list[Resource]:
 
 def test_every_method_requires_aws_iam_by_default(template: Template) -> None:
     methods = methods_by_route(template)
-    assert len(methods) == 6
+    assert len(methods) == 8
     assert {m["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
     assert resources(template, "AWS::ApiGateway::Authorizer") == {}
 
@@ -96,12 +101,13 @@ def test_grant_invoke_read_allows_exactly_the_gets_of_the_stage(granted: Templat
                 _execute_api(granted, "GET/items"),
                 _execute_api(granted, "GET/items/*"),
                 _execute_api(granted, "GET/items/*/versions"),
+                _execute_api(granted, "GET/items/*/versions/*"),
             ],
         }
     ]
 
 
-def test_grant_invoke_read_write_adds_post_put_and_delete(granted: Template) -> None:
+def test_grant_invoke_read_write_adds_post_put_delete_and_restore(granted: Template) -> None:
     (statement,) = _role_statements(granted, "Writer")
     assert statement["Action"] == "execute-api:Invoke"
     assert sorted(map(str, statement["Resource"])) == sorted(
@@ -113,6 +119,8 @@ def test_grant_invoke_read_write_adds_post_put_and_delete(granted: Template) -> 
             "PUT/items/*",
             "DELETE/items/*",
             "GET/items/*/versions",
+            "GET/items/*/versions/*",
+            "POST/items/*/restore",
         )
     )
 
@@ -126,6 +134,7 @@ def test_grant_invalidate_cache_allows_fresh_answers_from_the_gets(granted: Temp
                 _execute_api(granted, "GET/items"),
                 _execute_api(granted, "GET/items/*"),
                 _execute_api(granted, "GET/items/*/versions"),
+                _execute_api(granted, "GET/items/*/versions/*"),
             ],
         }
     ]

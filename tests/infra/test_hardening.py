@@ -121,7 +121,8 @@ def test_cors_preflights_answer_for_the_allowed_origin_without_authorization(
     preflights = [
         m for route, m in methods_by_route(hardened).items() if route.startswith("OPTIONS")
     ]
-    assert len(preflights) == 4  # the root, /items, /items/{id}, /items/{id}/versions
+    # the root, /items, /items/{id}, /versions, /versions/{timestamp}, /restore
+    assert len(preflights) == 6
     for method in preflights:
         assert method["AuthorizationType"] == "NONE"
         (response,) = method["Integration"]["IntegrationResponses"]

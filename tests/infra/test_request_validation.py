@@ -38,7 +38,10 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
             "method.request.querystring.cursor": False,
         },
         "POST /items": {},
-        "GET /items/{id}": {"method.request.path.id": True},
+        "GET /items/{id}": {
+            "method.request.path.id": True,
+            "method.request.querystring.as_of": False,
+        },
         "PUT /items/{id}": {
             "method.request.path.id": True,
             "method.request.header.If-Match": False,
@@ -52,22 +55,43 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
             "method.request.querystring.limit": False,
             "method.request.querystring.cursor": False,
         },
+        "GET /items/{id}/versions/{timestamp}": {
+            "method.request.path.id": True,
+            "method.request.path.timestamp": True,
+        },
+        "POST /items/{id}/restore": {
+            "method.request.path.id": True,
+            "method.request.header.If-Match": False,
+        },
     }
     assert declared == expected[f"{verb} {path}"]
 
 
+def _models(template: Template) -> dict[str, str]:
+    """The logical id of each request model, by name."""
+    return {
+        model["Properties"]["Name"]: logical_id
+        for logical_id, model in resources(template, "AWS::ApiGateway::Model").items()
+    }
+
+
 def test_post_and_put_bodies_must_match_the_item_data_model(template: Template) -> None:
-    (model_id,) = resources(template, "AWS::ApiGateway::Model")
+    models = _models(template)
+    assert set(models) == {"ItemData", "RestoreRequest"}
     for route, method in methods_by_route(template).items():
-        models = method.get("RequestModels")
+        declared = method.get("RequestModels")
         if route in ("POST /items", "PUT /items/{id}"):
-            assert models == {"application/json": {"Ref": model_id}}
+            assert declared == {"application/json": {"Ref": models["ItemData"]}}
+        elif route == "POST /items/{id}/restore":
+            assert declared == {"application/json": {"Ref": models["RestoreRequest"]}}
         else:
-            assert models is None
+            assert declared is None
 
 
 def test_the_model_is_the_contracts_item_data_schema_in_draft_4(template: Template) -> None:
-    model = props(template, "AWS::ApiGateway::Model")
+    model = resources(template, "AWS::ApiGateway::Model")[_models(template)["ItemData"]][
+        "Properties"
+    ]
     item_data = CONTRACT["components"]["schemas"]["ItemData"]
     assert model["Name"] == "ItemData"
     assert model["ContentType"] == "application/json"

@@ -36,6 +36,8 @@ def test_template_reading(api: ApiSpec) -> None:
         ("/items/{id}", "PUT"),
         ("/items/{id}", "DELETE"),
         ("/items/{id}/versions", "GET"),
+        ("/items/{id}/versions/{timestamp}", "GET"),
+        ("/items/{id}/restore", "POST"),
     }
     cached = {key for key, m in routes.items() if m.caching_enabled}
     assert cached == {k for k in routes if k[1] == "GET"}

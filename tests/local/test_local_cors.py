@@ -127,7 +127,7 @@ class TestOneOriginWithCredentials:
 
     def test_paths_without_a_resource_are_still_403(self, one_origin: Client) -> None:
         assert_missing_token(preflight(one_origin, "/nothing"))
-        assert_missing_token(preflight(one_origin, "/items/abc/versions/v1"))
+        assert_missing_token(preflight(one_origin, "/items/abc/versions/1/more"))
 
     def test_answers_name_the_origin_and_expose_the_version(self, one_origin: Client) -> None:
         created = one_origin.request("POST", "/items", {"v": 1}, headers={"Origin": APP})
@@ -204,7 +204,9 @@ def test_preflights_are_read_from_the_template(cors_cdk_out: Path) -> None:
         "/",
         "/items",
         "/items/{id}",
+        "/items/{id}/restore",
         "/items/{id}/versions",
+        "/items/{id}/versions/{timestamp}",
     ]
     assert {p.echo_origins for p in api.preflights} == {(ADMIN, DEV)}
     assert {m.http_method for m in api.methods} == {"GET", "POST", "PUT", "DELETE"}

@@ -30,5 +30,7 @@ def test_readme_curl_walkthrough(service: tuple[RunningService, io.StringIO]) ->
     )
     assert result.returncode == 0, result.stderr
     statuses = re.findall(r"HTTP/1\.1 (\d{3})", result.stdout)
-    assert statuses == ["201", "200", "204"]
+    assert statuses == ["201", "200", "204", "200"]  # ... then the restore
     assert '"deleted":true' in result.stdout.replace(" ", "")
+    # The first version: GET, /versions, /versions/{first}, ?as_of=first and the restore show it
+    assert result.stdout.replace(" ", "").count('"name":"gadget"}') == 5

@@ -25,6 +25,8 @@ METHODS = (
     "items/{id}/PUT",
     "items/{id}/DELETE",
     "items/{id}/versions/GET",
+    "items/{id}/versions/{timestamp}/GET",
+    "items/{id}/restore/POST",
 )
 ITEMS_PUT_DELETE = ("items/{id}/PUT", "items/{id}/DELETE")
 LOG_GROUPS = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"
@@ -120,10 +122,13 @@ CONFIGURATIONS = {
         for role, path in [
             ("Reader", "/prod/GET/items/*"),
             ("Reader", "/prod/GET/items/*/versions"),
+            ("Reader", "/prod/GET/items/*/versions/*"),
             ("Writer", "/prod/GET/items/*"),
             ("Writer", "/prod/GET/items/*/versions"),
+            ("Writer", "/prod/GET/items/*/versions/*"),
             ("Writer", "/prod/PUT/items/*"),
             ("Writer", "/prod/DELETE/items/*"),
+            ("Writer", "/prod/POST/items/*/restore"),
         ]
     },
     "Disposable": _service("Disposable/Items")

@@ -107,6 +107,13 @@ class PreconditionFailed(ApiError):
     code = "precondition_failed"
 
 
+class VersionDeleted(ApiError):
+    """A restore named a tombstone: there is no data to restore."""
+
+    status = 409
+    code = "version_deleted"
+
+
 class PayloadTooLarge(ApiError):
     """The body exceeds what Lambda accepts or could ever return."""
 

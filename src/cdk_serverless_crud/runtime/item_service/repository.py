@@ -3,6 +3,9 @@
 Only GetItem, Query (on the table, the listing index and the collection's own
 indexes), TransactWriteItems (two Puts, authorized as PutItem) and S3
 PutObject/GetObject are called: exactly the IAM actions of docs/design.md.
+
+Time travel reads stored versions the same way: one GetItem for an exact version, one
+Query (at or below an instant, newest first, limit 1) for the version current then.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from . import codec
+from .codec import Document
 from .config import Settings
 from .documents import ItemBody
 from .errors import NotFound, PreconditionFailed, TooMuchContention
@@ -88,6 +92,39 @@ class ItemRepository:
         )
         item = response.get("Item")
         return None if item is None else record_from_item(item)
+
+    def version(self, item_id: str, timestamp: int) -> Record | None:
+        """The version stored at ``timestamp`` (maybe a tombstone), or None."""
+        if timestamp <= HEAD_TIMESTAMP:
+            return None  # the head is not a version
+        response = self._dynamodb.get_item(
+            TableName=self._settings.table_name,
+            Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else record_from_item(item)
+
+    def version_as_of(self, item_id: str, instant: int) -> Record | None:
+        """The version that was the latest at ``instant`` (epoch ms), or None before the first."""
+        if instant <= HEAD_TIMESTAMP:
+            return None
+        page = self._query(
+            {
+                "TableName": self._settings.table_name,
+                "KeyConditionExpression": "#id = :id AND #ts BETWEEN :first AND :instant",
+                "ExpressionAttributeNames": {"#id": "id", "#ts": "timestamp"},
+                "ExpressionAttributeValues": {
+                    ":id": {"S": item_id},
+                    ":first": {"N": str(HEAD_TIMESTAMP + 1)},
+                    ":instant": {"N": str(instant)},
+                },
+                "ScanIndexForward": False,
+                "ConsistentRead": True,
+                "Limit": 1,
+            }
+        )
+        return page.records[0] if page.records else None
 
     def list_latest(self, limit: int, after_id: str | None) -> Page:
         """One page of live heads in id order, from the sparse listing index."""
@@ -172,40 +209,67 @@ class ItemRepository:
     ) -> Version:
         """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
         keys = head_keys(self._settings.indexes, body.data)
-        timestamp = self._append(item_id, body, keys, if_match, deadline)
+        timestamp = self._append(
+            item_id, lambda: self._content(item_id, body), keys, if_match, deadline
+        )
         return Version(id=item_id, timestamp=timestamp, data_json=body.text)
 
     def delete(self, item_id: str, if_match: frozenset[int] | None, deadline: float) -> None:
         """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
-        self._append(item_id, None, {}, if_match, deadline)
+        self._append(item_id, lambda: None, {}, if_match, deadline)
+
+    def restore(
+        self,
+        record: Record,
+        restored: Version,
+        data: Document,
+        if_match: frozenset[int] | None,
+        deadline: float,
+    ) -> Version:
+        """Append a version with ``record``'s data (``restored`` is ``load(record)``, and
+        ``data`` its data); a deleted item comes back.
+
+        An offloaded body is not copied: the new version points at the same S3 object
+        version, which is never overwritten. History is only ever appended to.
+        """
+        keys = head_keys(self._settings.indexes, data)
+        timestamp = self._append(
+            record.id, lambda: record.content, keys, if_match, deadline, revive=True
+        )
+        return Version(id=record.id, timestamp=timestamp, data_json=restored.data_json)
 
     def _append(
         self,
         item_id: str,
-        body: ItemBody | None,
+        make_content: Callable[[], Content],
         keys: Item,
         if_match: frozenset[int] | None,
         deadline: float,
+        *,
+        revive: bool = False,
     ) -> int:
-        """Write ``body`` (None: a tombstone) after the latest version; retry lost races.
+        """Write a version after the latest one; retry lost races.
 
-        ``keys`` are the new head's index keys. Retries continue until ``deadline``
-        (time.monotonic()), so a busy item gets as many attempts as the invocation can
-        afford, then a 503.
+        ``make_content`` gives the content (None: a tombstone), called once, after the
+        first checks pass. ``keys`` are the new head's index keys. With ``revive``, a
+        deleted item may be written to (a restore); otherwise it is a 404. Retries
+        continue until ``deadline`` (time.monotonic()), so a busy item gets as many
+        attempts as the invocation can afford, then a 503.
         """
         content: Content = None
+        made = False
         ceiling = BACKOFF_BASE_SECONDS
         while True:
             head = self.latest(item_id)
-            if head is None or head.deleted:
+            if head is None or (head.deleted and not revive):
                 raise NotFound(f"item {item_id} does not exist")
             if if_match is not None and head.timestamp not in if_match:
                 raise PreconditionFailed(
                     f"item {item_id} is at version {head.timestamp}, not the one in If-Match"
                 )
-            if body is not None and content is None:
+            if not made:
                 # Only now, so a 404 or 412 leaves no object behind in S3.
-                content = self._content(item_id, body)
+                content, made = make_content(), True
             # Strictly after the latest version even if the clock lags or two
             # writes share a millisecond: versions never collide or go back.
             timestamp = max(now_ms(), head.timestamp + 1)

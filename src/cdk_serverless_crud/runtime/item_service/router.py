@@ -77,5 +77,7 @@ def item_routes(service: ItemService, collection: str) -> Router:
                 "DELETE": service.delete_item,
             },
             f"/{collection}/{{id}}/versions": {"GET": service.list_versions},
+            f"/{collection}/{{id}}/versions/{{timestamp}}": {"GET": service.get_version},
+            f"/{collection}/{{id}}/restore": {"POST": service.restore_item},
         }
     )

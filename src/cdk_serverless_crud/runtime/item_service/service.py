@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from . import codec, cursors, schema
 from .config import Settings
 from .documents import ItemBody, parse_body
-from .errors import InvalidParameter, NotFound, PayloadTooLarge
+from .errors import InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
 from .http import (
     MAX_RESPONSE_BODY_BYTES,
     Request,
@@ -29,6 +31,9 @@ MAX_LIMIT = 100
 #: The list route's own query parameters; any other must name an indexed attribute.
 LIST_PARAMETERS = frozenset({"limit", "cursor"})
 _LIMIT = re.compile(r"[0-9]{1,3}")
+# A version's timestamp, or an instant, in epoch milliseconds (year 2286 has 14 digits).
+_EPOCH_MS = re.compile(r"[0-9]{1,16}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Room for the id, timestamp and list envelope around an item's data.
 _ENVELOPE_BYTES = 2048
 
@@ -57,8 +62,18 @@ class ItemService:
         return _item_response(201, version, {"Location": location})
 
     def get_item(self, request: Request, params: dict[str, str]) -> Response:
-        """GET /items/{id}: the latest version; 404 if unknown or deleted."""
+        """GET /items/{id}: the latest version; 404 if unknown or deleted.
+
+        With ``?as_of=`` (epoch ms or RFC 3339), the version that was the latest at that
+        instant instead: one Query; 404 if the item did not exist then or was deleted.
+        """
         item_id = check_id(params.get("id"))
+        as_of = request.query.get("as_of")
+        if as_of is not None:
+            record = self._repository.version_as_of(item_id, _instant(as_of))
+            if record is None or record.deleted:
+                raise NotFound(f"item {item_id} did not exist at {as_of}")
+            return _item_response(200, self._repository.load(record))
         head = self._repository.latest(item_id)
         if head is None or head.deleted:
             raise NotFound(f"item {item_id} does not exist")
@@ -77,6 +92,43 @@ class ItemService:
         item_id = check_id(params.get("id"))
         self._repository.delete(item_id, if_match(request), request.deadline)
         return Response(status=204)
+
+    def get_version(self, request: Request, params: dict[str, str]) -> Response:
+        """GET /items/{id}/versions/{timestamp}: that version, a tombstone as
+        ``"deleted": true``; 404 if it is not one of the item's versions."""
+        item_id = check_id(params.get("id"))
+        timestamp = _version_timestamp(params.get("timestamp"))
+        record = self._repository.version(item_id, timestamp)
+        if record is None:
+            raise NotFound(f"item {item_id} has no version {timestamp}")
+        return _item_response(200, self._repository.load(record))
+
+    def restore_item(self, request: Request, params: dict[str, str]) -> Response:
+        """POST /items/{id}/restore ``{"timestamp": T}``: a new version with version T's
+        data; 200. It undeletes a deleted item. 404 for an unknown version, 409 if T is a
+        tombstone, 412 on If-Match."""
+        item_id = check_id(params.get("id"))
+        expected = if_match(request)
+        timestamp = _restore_timestamp(request)
+        record = self._repository.version(item_id, timestamp)
+        if record is None:
+            raise NotFound(f"item {item_id} has no version {timestamp}")
+        if record.deleted:
+            raise VersionDeleted(
+                f"version {timestamp} of item {item_id} is a deletion; restore a version "
+                "that has data"
+            )
+        restored = self._repository.load(record)
+        assert restored.data_json is not None
+        data = codec.loads(restored.data_json.encode("ascii"))
+        assert isinstance(data, dict)
+        # The schema may have changed since that version was written: what is written
+        # now must match the schema of now.
+        collection_schema = schema.load()
+        if collection_schema is not None:
+            collection_schema.check(data)
+        version = self._repository.restore(record, restored, data, expected, request.deadline)
+        return _item_response(200, version)
 
     def list_items(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items: a page of the latest live version of each item, by id.
@@ -159,6 +211,47 @@ def _item_response(
     return text_response(
         status, version.to_json(), {"ETag": etag(version.timestamp), **(headers or {})}
     )
+
+
+def _instant(value: str) -> int:
+    """``as_of`` in epoch milliseconds: given so, or as an RFC 3339 date-time."""
+    if _EPOCH_MS.fullmatch(value):
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidParameter(
+            "as_of must be epoch milliseconds or an RFC 3339 date-time with an offset, "
+            "such as 2026-03-01T00:00:00Z"
+        )
+    instant = (moment - _EPOCH) // timedelta(milliseconds=1)
+    if instant < 0:
+        raise InvalidParameter("as_of must not be before 1970-01-01T00:00:00Z")
+    return instant
+
+
+def _version_timestamp(value: str | None) -> int:
+    if value is None or not _EPOCH_MS.fullmatch(value) or int(value) < 1:
+        raise InvalidParameter("a version's timestamp is a positive integer (epoch ms)")
+    return int(value)
+
+
+def _restore_timestamp(request: Request) -> int:
+    """The ``timestamp`` of a restore's body ``{"timestamp": <version>}``."""
+    body = codec.loads(body_bytes(request))
+    timestamp = body.get("timestamp") if isinstance(body, dict) else None
+    if (
+        not isinstance(body, dict)
+        or set(body) != {"timestamp"}
+        or not isinstance(timestamp, int | Decimal)
+        or isinstance(timestamp, bool)
+        or timestamp != int(timestamp)
+        or not 1 <= timestamp < 10**16
+    ):
+        raise InvalidBody('the body must be {"timestamp": <a version\'s timestamp>}')
+    return int(timestamp)
 
 
 def _limit(request: Request) -> int:
