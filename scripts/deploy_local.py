@@ -273,13 +273,11 @@ def cdk(running: Emulator, *args: str, step: str) -> str:
         try:
             returncode = process.wait(timeout=CLI_TIMEOUT)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
             raise RehearsalError(
                 f"cdk {step} did not finish in {CLI_TIMEOUT:g} s (log: {log})"
             ) from None
         finally:
-            if process.poll() is None:  # interrupted: the CLI goes too
+            if process.poll() is None:  # timed out or interrupted: the CLI goes too
                 process.kill()
                 process.wait()
     output = log.read_text()

@@ -26,7 +26,7 @@ OPENAPI_VERSION = "3.1.0"
 
 # The template's collection path, and the schema each collection replaces with its own.
 _TEMPLATE_PATH = "/items"
-_DATA = "ItemData"
+_DATA = contract.ITEM_DATA
 _BAD_REQUEST = "BadRequest"
 _ERROR = "Error"
 # A path the shared components mention, which each collection serves under its own name.

@@ -85,18 +85,16 @@ class ItemRepository:
 
     def latest(self, item_id: str) -> Record | None:
         """The head (as the latest version, maybe a tombstone), or None if never created."""
-        response = self._dynamodb.get_item(
-            TableName=self._settings.table_name,
-            Key={"id": {"S": item_id}, "timestamp": {"N": str(HEAD_TIMESTAMP)}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return None if item is None else record_from_item(item)
+        return self._get(item_id, HEAD_TIMESTAMP)
 
     def version(self, item_id: str, timestamp: int) -> Record | None:
         """The version stored at ``timestamp`` (maybe a tombstone), or None."""
         if timestamp <= HEAD_TIMESTAMP:
             return None  # the head is not a version
+        return self._get(item_id, timestamp)
+
+    def _get(self, item_id: str, timestamp: int) -> Record | None:
+        """The record at ``(item_id, timestamp)``, read strongly consistent, or None."""
         response = self._dynamodb.get_item(
             TableName=self._settings.table_name,
             Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}},
