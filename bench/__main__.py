@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from .capacity import measure_capacity
 from .coldstart import measure_cold_start, measure_typed_cold_start
 from .common import REPO
 from .footprint import measure_footprint
@@ -154,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 index_assembly=shop_assembly,
             ),
         )
+        capacity = _step("capacity per operation", lambda: measure_capacity(assembly))
         throughput = _step(
             "local mode throughput",
             lambda: measure_throughput(
@@ -176,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             read_cost=read_cost,
             throughput=throughput,
             footprint=footprint,
+            capacity=capacity,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(render(results))
@@ -202,6 +205,7 @@ def raw(results: Results) -> dict[str, object]:
         "validation": results.validation.to_json(),
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
+        "capacity": results.capacity.to_json(),
         "throughput": results.throughput.to_json(),
         "footprint": results.footprint.to_json(),
     }

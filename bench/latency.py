@@ -101,6 +101,8 @@ def warm_runtime(api: ApiSpec, function: FunctionSpec | None = None) -> Iterator
             clients.dynamodb.cache_clear()
             clients.s3.cache_clear()
             handler.router.cache_clear()
+            handler.idempotency.cache_clear()
+            handler.repository.cache_clear()
 
         forget()
         # Keep boto3's default session: its loaded models make new clients cheap.

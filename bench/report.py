@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .capacity import BODY_SIZES, KB, CapacityResult
 from .coldstart import ColdStartResult
 from .footprint import Footprint
 from .latency import BASELINE as RAW_GET_ITEM
@@ -35,6 +36,7 @@ class Results:
     read_cost: ReadCostResult
     throughput: ThroughputResult
     footprint: Footprint
+    capacity: CapacityResult
 
 
 def ms(seconds: float) -> str:
@@ -74,6 +76,7 @@ def render(results: Results) -> str:
         _validation(results.validation),
         _latency(results.latency),
         _read_cost(results.read_cost),
+        _capacity(results.capacity),
         _throughput(results.throughput),
         _footprint(results.footprint),
         _method(results),
@@ -206,6 +209,14 @@ def _summary(results: Results) -> str:
             "**Met**" if reads.index_flat else "**Not met**",
         ],
         [
+            "Capacity per operation",
+            "DynamoDB read and write units of every route for a 1 KB and a 100 KB item, "
+            "from the items each call wrote and read, by DynamoDB's billing rules",
+            "Reported",
+            _capacity_summary(results.capacity),
+            "Reported",
+        ],
+        [
             "Local mode throughput",
             "Requests/s with 1 and 8 clients sending back to back",
             "Reported",
@@ -223,6 +234,59 @@ def _summary(results: Results) -> str:
     ]
     header = ["What", "How", "Goal", "Result", "Goal met?"]
     return "## Summary\n\n" + table(header, rows)
+
+
+def _units(value: float) -> str:
+    return f"{value:g}"
+
+
+def _capacity_summary(capacity: CapacityResult) -> str:
+    cells = []
+    for operation in ("POST /items", "PUT /items/{id}", "GET /items/{id}"):
+        small, large = (capacity.units(operation, size) for size in BODY_SIZES)
+        cells.append(
+            f"{operation} {_units(small.read)} R/{_units(small.write)} W (1 KB), "
+            f"{_units(large.read)} R/{_units(large.write)} W (100 KB)"
+        )
+    return "; ".join(cells)
+
+
+def _capacity(capacity: CapacityResult) -> str:
+    header = ["Operation", "DynamoDB calls"]
+    for size in BODY_SIZES:
+        header += [f"{size // KB} KB item: read units", f"{size // KB} KB item: write units"]
+    rows = []
+    for operation in capacity.operations:
+        units = [capacity.units(operation, size) for size in BODY_SIZES]
+        row = [f"`{operation}`" if not operation.startswith("seed") else operation]
+        row.append(", ".join(units[0].calls))
+        for unit in units:
+            row += [_units(unit.read), _units(unit.write)]
+        rows.append(row)
+    return f"""
+## Capacity per operation
+
+DynamoDB units each route costs, for an item whose version record is just under 1 KB
+and just under 100 KB. Each request runs through the runtime against moto; the units
+are computed from the items each DynamoDB call actually wrote and read, with DynamoDB's
+rules (moto's `ConsumedCapacity` is a placeholder): a write unit per 1 KB of each item
+written, rounded up per item, twice for a transaction; a read unit per 4 KB, rounded up,
+per item for GetItem and over the sum of the items for a Query, half for an eventually
+consistent read (every index Query). On-demand tables bill these as request units. The
+units do not depend on the machine.
+
+{table(header, rows)}
+
+- **Every write is one transaction of two puts**, the version and the head (docs/design.md
+  says why), so it costs about 4x the seed's single `PutItem`: twice for the two records
+  and twice for the transaction. An `Idempotency-Key` adds one small record (2 units) and
+  one read; a replay reads the key record and the version it names, and writes nothing.
+- **Reads before writes.** PUT, PATCH, DELETE and restore read the head first (strongly
+  consistent, the whole item: DynamoDB bills a read by the item's size, whatever is
+  projected), which is what makes `If-Match`, 404 and the ordering of writers possible.
+- **Pages** read what they return: a page of 10 items costs what those items weigh.
+  DynamoDB stops a page at 1 MB, so a page of 100 KB items may hold fewer than asked.
+"""
 
 
 def _synth_cell(synth: SynthResult) -> str:

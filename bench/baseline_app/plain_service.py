@@ -45,6 +45,7 @@ RUNTIME = Path(__file__).resolve().parents[2] / "src" / "cdk_serverless_crud" / 
 RUNTIME_EXCLUDES = ("__pycache__", "*.pyc", ".*")
 LIST_INDEX = "latest-items"
 JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
 # The body model of POST and PUT without a schema (the contract's ItemData, draft 4).
 ITEM_DATA_SCHEMA = {
     "$schema": "http://json-schema.org/draft-04/schema#",
@@ -73,6 +74,18 @@ RESTORE_REQUEST_SCHEMA = {
             "description": "Epoch milliseconds; the version, strictly increasing per item.",
         }
     },
+}
+
+# PATCH's body model: the contract's MergePatch, draft 4.
+MERGE_PATCH_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "title": "MergePatch",
+    "type": "object",
+    "description": (
+        "A JSON Merge Patch (RFC 7396) of an item's data: members replace the item's, "
+        "objects merge member by member, `null` removes a member. The result must be a "
+        "valid item of the collection."
+    ),
 }
 
 
@@ -240,6 +253,7 @@ def _table(scope: Construct, collection: PlainCollection) -> dynamodb.Table:
         ),
         deletion_protection=True,
         removal_policy=RemovalPolicy.RETAIN,
+        time_to_live_attribute="expires_at",
     )
     indexes = [(LIST_INDEX, "listing", "S")] + [
         (f"by-{attribute}", f"ix_{attribute}", key_type)
@@ -412,6 +426,8 @@ def _routes(
     cursor = "method.request.querystring.cursor"
     item_id = "method.request.path.id"
     if_match = "method.request.header.If-Match"
+    if_none_match = "method.request.header.If-None-Match"
+    key = "method.request.header.Idempotency-Key"
     as_of = "method.request.querystring.as_of"
     timestamp = "method.request.path.timestamp"
     names = [*(name for name, _ in collection.indexes), *collection.attributes]
@@ -419,13 +435,18 @@ def _routes(
     base = f"/{collection.name}"
     routes: list[tuple[str, str, dict[str, bool]]] = [
         (base, "GET", {limit: False, cursor: False, **queries}),
-        (base, "POST", {}),
+        (base, "POST", {key: False}),
         (f"{base}/{{id}}", "GET", {item_id: True, as_of: False}),
-        (f"{base}/{{id}}", "PUT", {item_id: True, if_match: False}),
-        (f"{base}/{{id}}", "DELETE", {item_id: True, if_match: False}),
+        (
+            f"{base}/{{id}}",
+            "PUT",
+            {item_id: True, if_match: False, if_none_match: False, key: False},
+        ),
+        (f"{base}/{{id}}", "DELETE", {item_id: True, if_match: False, key: False}),
+        (f"{base}/{{id}}", "PATCH", {item_id: True, if_match: False, key: False}),
         (f"{base}/{{id}}/versions", "GET", {item_id: True, limit: False, cursor: False}),
         (f"{base}/{{id}}/versions/{{timestamp}}", "GET", {item_id: True, timestamp: True}),
-        (f"{base}/{{id}}/restore", "POST", {item_id: True, if_match: False}),
+        (f"{base}/{{id}}/restore", "POST", {item_id: True, if_match: False, key: False}),
     ]
     # A typed collection's model comes first; ItemData when the first route needs it.
     # What is added to the API, in order, makes the deployment's logical ID.
@@ -438,6 +459,9 @@ def _routes(
         if path.endswith("/restore"):
             model = _model(scope, rest_api, models, "RestoreRequest", RESTORE_REQUEST_SCHEMA)
             request_models = {JSON: model}
+        elif verb == "PATCH":
+            model = _model(scope, rest_api, models, "MergePatch", MERGE_PATCH_SCHEMA)
+            request_models = {MERGE_PATCH: model}
         elif verb in ("POST", "PUT"):
             model = body_model or _model(scope, rest_api, models, "ItemData", ITEM_DATA_SCHEMA)
             request_models = {JSON: model}

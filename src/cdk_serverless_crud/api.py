@@ -295,12 +295,13 @@ class CachedRestApi(Construct):
 
         The routes, their parameters and their body models come from the packaged OpenAPI
         contract, with ``/items`` as ``/<collection.name>``: GET and POST on the
-        collection, GET (with ``as_of``), PUT and DELETE on ``/{id}``, GET on
+        collection, GET (with ``as_of``), PUT, PATCH and DELETE on ``/{id}``, GET on
         ``/{id}/versions`` and ``/{id}/versions/{timestamp}``, POST on ``/{id}/restore``. GETs key
         their cache on every path and query parameter, the collection's index attributes
-        and its schema's other top-level properties included. POST and PUT bodies must be
-        JSON objects; with a schema, they must also match the part of it that API
-        Gateway's draft 4 models can express (the function checks the whole schema).
+        and its schema's other top-level properties included. POST, PUT and PATCH bodies
+        must be JSON objects; with a schema, POST and PUT bodies must also match the part
+        of it that API Gateway's draft 4 models can express (the function checks the whole
+        schema, and a PATCH's result).
         With CORS, ``handler`` gets :attr:`cors_environment`, so its answers carry the
         CORS headers; a handler that is not a ``lambda_.Function`` of this app cannot, and
         gets a warning instead.
@@ -333,7 +334,9 @@ class CachedRestApi(Construct):
                 request_parameters=parameters or None,
                 request_validator=self.request_validator,
                 request_models=(
-                    {contract.JSON_MEDIA_TYPE: request_model} if request_model else None
+                    {contract.request_media_type(template, verb) or "": request_model}
+                    if request_model
+                    else None
                 ),
             )
 
@@ -379,7 +382,7 @@ class CachedRestApi(Construct):
         return self.grant_invoke(grantee, *READ_METHODS)
 
     def grant_invoke_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call every GET, POST, PUT and DELETE method of this stage."""
+        """Let ``grantee`` call every GET, POST, PUT, PATCH and DELETE method of this stage."""
         return self.grant_invoke(grantee, *cors.READ_WRITE_METHODS)
 
     def grant_invalidate_cache(self, grantee: iam.IGrantable) -> iam.Grant:

@@ -77,12 +77,23 @@ def request_parameters(path: str, verb: str) -> dict[str, bool]:
     return parameters
 
 
-def request_body_schema(path: str, verb: str) -> tuple[str, dict[str, Any]] | None:
-    """The name and draft 4 JSON schema of an operation's JSON request body, if it has one."""
+def request_media_type(path: str, verb: str) -> str | None:
+    """The media type of an operation's request body (each has one), if it has a body:
+    ``application/json``, or ``application/merge-patch+json`` for PATCH."""
     body = load()["paths"][path][verb.lower()].get("requestBody")
     if body is None:
         return None
-    schema = _resolve(body)["content"][JSON_MEDIA_TYPE]["schema"]
+    (media_type,) = _resolve(body)["content"]
+    return str(media_type)
+
+
+def request_body_schema(path: str, verb: str) -> tuple[str, dict[str, Any]] | None:
+    """The name and draft 4 JSON schema of an operation's request body, if it has one."""
+    media_type = request_media_type(path, verb)
+    if media_type is None:
+        return None
+    body = load()["paths"][path][verb.lower()]["requestBody"]
+    schema = _resolve(body)["content"][media_type]["schema"]
     name = schema["$ref"].rsplit("/", 1)[1] if "$ref" in schema else f"{verb.title()}Body"
     return name, {"$schema": DRAFT_4, "title": name, **draft_4(schema)}
 

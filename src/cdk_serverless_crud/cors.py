@@ -15,7 +15,7 @@ from constructs import Construct
 
 from cdk_serverless_crud import defaults, validation
 
-READ_WRITE_METHODS = ("GET", "POST", "PUT", "DELETE")
+READ_WRITE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The HTTP methods of the item routes, which a preflight allows."""
 
 _ORIGIN = r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?"
@@ -44,8 +44,9 @@ class CorsProps:
     allow_headers: Sequence[str] = defaults.CORS_ALLOW_HEADERS
     """Request headers a cross-origin request may send.
 
-    :default: Content-Type, If-Match, Cache-Control, Authorization, X-Api-Key and the
-        SigV4 headers (X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256)
+    :default: Content-Type, If-Match, If-None-Match, Idempotency-Key, Cache-Control,
+        Authorization, X-Api-Key and the SigV4 headers (X-Amz-Date,
+        X-Amz-Security-Token, X-Amz-Content-Sha256)
     """
 
     max_age: Duration = defaults.CORS_MAX_AGE

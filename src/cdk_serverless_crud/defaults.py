@@ -87,6 +87,8 @@ API_KEY_THROTTLING_BURST_LIMIT = 20
 CORS_ALLOW_HEADERS = (  # what the item service reads, plus what SigV4 and API keys send
     "Content-Type",
     "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
     "Cache-Control",
     "Authorization",
     "X-Api-Key",

@@ -315,7 +315,7 @@ class ServerlessCrudService(Construct):
         return self.api.grant_invoke_read(grantee)
 
     def grant_invoke_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call every GET, POST, PUT and DELETE route of the stage.
+        """Let ``grantee`` call every GET, POST, PUT, PATCH and DELETE route of the stage.
 
         For the default ``Authorization.iam()``; the caller signs requests with SigV4.
         """

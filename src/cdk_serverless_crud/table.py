@@ -50,13 +50,17 @@ class TimeSeriesTable(Construct):
     It carries the sparse global secondary index ``latest-items`` (partition key
     ``listing``, sort key ``id``, all attributes projected) that lists live items without
     a Scan; see ``docs/design.md``. A typed collection's indexes add one sparse index
-    each, with :meth:`add_attribute_index`. The table is ``.table``.
+    each, with :meth:`add_attribute_index`. Time to live is on, on ``expires_at``, which
+    only the records of Idempotency-Keys carry. The table is ``.table``.
     """
 
     PARTITION_KEY = "id"
     SORT_KEY = "timestamp"
     LIST_INDEX_NAME = "latest-items"
     LIST_INDEX_PARTITION_KEY = "listing"
+    TIME_TO_LIVE_ATTRIBUTE = "expires_at"
+    """DynamoDB TTL deletes a record some time after this epoch second: only the
+    Idempotency-Key records carry it, never a version or a head."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, props: TimeSeriesTableProps | None = None
@@ -86,6 +90,7 @@ class TimeSeriesTable(Construct):
             ),
             deletion_protection=props.deletion_protection,
             removal_policy=props.removal_policy,
+            time_to_live_attribute=self.TIME_TO_LIVE_ATTRIBUTE,
         )
         self.table.add_global_secondary_index(
             index_name=self.LIST_INDEX_NAME,

@@ -16,6 +16,7 @@ from typing import Any
 
 import aws_cdk
 import pytest
+from bench.capacity import BODY_SIZES, CapacityResult, item_size, measure_capacity
 from bench.coldstart import ColdStartResult, measure_cold_start, measure_typed_cold_start
 from bench.common import EXAMPLE_APP
 from bench.footprint import Footprint, measure_footprint
@@ -38,6 +39,7 @@ ISSUE_ROWS = (
     "Warm latency",
     "Read cost as data grows",
     "Read cost of an index query",
+    "Capacity per operation",
     "Local mode throughput",
     "Footprint",
 )
@@ -137,6 +139,11 @@ def read_cost(assemblies: dict[Path, Path]) -> ReadCostResult:
 
 
 @pytest.fixture(scope="module")
+def capacity(assemblies: dict[Path, Path]) -> CapacityResult:
+    return measure_capacity(assemblies[EXAMPLE_APP])
+
+
+@pytest.fixture(scope="module")
 def throughput(assemblies: dict[Path, Path]) -> ThroughputResult:
     return measure_throughput(assemblies[EXAMPLE_APP], 1, 0.2, concurrency=(2,))
 
@@ -223,6 +230,30 @@ def test_read_cost_is_bounded_by_the_page(read_cost: ReadCostResult) -> None:
     assert [cell.page.items_returned for cell in read_cost.index_cells] == [1, 25]
 
 
+def test_item_size_follows_dynamodb_s_rules() -> None:
+    # DynamoDB's documented examples: names count, a number is ~1 byte per 2 digits + 1.
+    assert item_size({"id": {"S": "abc"}}) == 2 + 3
+    assert item_size({"n": {"N": "12345"}}) == 1 + 4
+    assert item_size({"m": {"M": {"ab": {"BOOL": True}}}}) == 1 + 3 + 2 + 1 + 1
+    assert item_size({"l": {"L": [{"NULL": True}, {"S": "xy"}]}}) == 1 + 3 + 2 + 3
+
+
+def test_capacity_of_every_route(capacity: CapacityResult) -> None:
+    small, large = BODY_SIZES
+    post = capacity.units("POST /items", small)
+    # A version and a head of under 1 KB each, transactional: 2 x 2 units.
+    assert (post.read, post.write, post.calls) == (0, 4, ["TransactWriteItems"])
+    keyed = capacity.units("POST /items with Idempotency-Key", small)
+    assert (keyed.read, keyed.write) == (1, 6)  # + the key record, and its lookup
+    replay = capacity.units("POST /items, a replay", small)
+    assert (replay.write, replay.calls) == (0, ["GetItem", "GetItem"])
+    assert capacity.units("seed: a write (one PutItem)", small).write == 1
+    assert capacity.units("PUT /items/{id}", large).write == 4 * 100
+    assert capacity.units("GET /items/{id}", large).read == 25
+    assert capacity.units("GET /items, a page of 10", small).read == 1.5  # 10 KB, eventual
+    assert {"PATCH /items/{id}", "POST /items/{id}/restore"} <= set(capacity.operations)
+
+
 def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
     assert throughput.errors() == 0
     assert throughput.hit_fraction(2) > 0.5
@@ -238,6 +269,7 @@ def test_report_has_every_row_of_the_issue(
     read_cost: ReadCostResult,
     throughput: ThroughputResult,
     footprint: Footprint,
+    capacity: CapacityResult,
 ) -> None:
     page = render(
         Results(
@@ -252,6 +284,7 @@ def test_report_has_every_row_of_the_issue(
             read_cost=read_cost,
             throughput=throughput,
             footprint=footprint,
+            capacity=capacity,
         )
     )
     summary = page.split("## Summary", 1)[1].split("\n## ", 1)[0]

@@ -77,6 +77,7 @@ def test_routes_are_the_item_service_routes_on_one_function(template: Template) 
         "POST /items",
         "GET /items/{id}",
         "PUT /items/{id}",
+        "PATCH /items/{id}",
         "DELETE /items/{id}",
         "GET /items/{id}/versions",
         "GET /items/{id}/versions/{timestamp}",

@@ -77,7 +77,7 @@ def _role_statements(template: Template, prefix: str) -> list[Resource]:
 
 def test_every_method_requires_aws_iam_by_default(template: Template) -> None:
     methods = methods_by_route(template)
-    assert len(methods) == 8
+    assert len(methods) == 9
     assert {m["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
     assert resources(template, "AWS::ApiGateway::Authorizer") == {}
 
@@ -107,7 +107,7 @@ def test_grant_invoke_read_allows_exactly_the_gets_of_the_stage(granted: Templat
     ]
 
 
-def test_grant_invoke_read_write_adds_post_put_delete_and_restore(granted: Template) -> None:
+def test_grant_invoke_read_write_adds_post_put_patch_delete_and_restore(granted: Template) -> None:
     (statement,) = _role_statements(granted, "Writer")
     assert statement["Action"] == "execute-api:Invoke"
     assert sorted(map(str, statement["Resource"])) == sorted(
@@ -117,6 +117,7 @@ def test_grant_invoke_read_write_adds_post_put_delete_and_restore(granted: Templ
             "POST/items",
             "GET/items/*",
             "PUT/items/*",
+            "PATCH/items/*",
             "DELETE/items/*",
             "GET/items/*/versions",
             "GET/items/*/versions/*",

@@ -130,7 +130,7 @@ def test_cors_preflights_answer_for_the_allowed_origin_without_authorization(
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
         assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
         assert headers["method.response.header.Access-Control-Allow-Methods"] == (
-            "'OPTIONS,GET,POST,PUT,DELETE'"
+            "'OPTIONS,GET,POST,PUT,PATCH,DELETE'"
         )
         allowed = headers["method.response.header.Access-Control-Allow-Headers"]
         assert {"Content-Type", "If-Match", "Authorization", "X-Amz-Date"} <= set(

@@ -37,7 +37,7 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
             "method.request.querystring.limit": False,
             "method.request.querystring.cursor": False,
         },
-        "POST /items": {},
+        "POST /items": {"method.request.header.Idempotency-Key": False},
         "GET /items/{id}": {
             "method.request.path.id": True,
             "method.request.querystring.as_of": False,
@@ -45,10 +45,18 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
         "PUT /items/{id}": {
             "method.request.path.id": True,
             "method.request.header.If-Match": False,
+            "method.request.header.If-None-Match": False,
+            "method.request.header.Idempotency-Key": False,
+        },
+        "PATCH /items/{id}": {
+            "method.request.path.id": True,
+            "method.request.header.If-Match": False,
+            "method.request.header.Idempotency-Key": False,
         },
         "DELETE /items/{id}": {
             "method.request.path.id": True,
             "method.request.header.If-Match": False,
+            "method.request.header.Idempotency-Key": False,
         },
         "GET /items/{id}/versions": {
             "method.request.path.id": True,
@@ -62,6 +70,7 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
         "POST /items/{id}/restore": {
             "method.request.path.id": True,
             "method.request.header.If-Match": False,
+            "method.request.header.Idempotency-Key": False,
         },
     }
     assert declared == expected[f"{verb} {path}"]
@@ -77,13 +86,16 @@ def _models(template: Template) -> dict[str, str]:
 
 def test_post_and_put_bodies_must_match_the_item_data_model(template: Template) -> None:
     models = _models(template)
-    assert set(models) == {"ItemData", "RestoreRequest"}
+    assert set(models) == {"ItemData", "MergePatch", "RestoreRequest"}
     for route, method in methods_by_route(template).items():
         declared = method.get("RequestModels")
         if route in ("POST /items", "PUT /items/{id}"):
             assert declared == {"application/json": {"Ref": models["ItemData"]}}
         elif route == "POST /items/{id}/restore":
             assert declared == {"application/json": {"Ref": models["RestoreRequest"]}}
+        elif route == "PATCH /items/{id}":
+            # Keyed by its own media type: API Gateway validates only a body of that type.
+            assert declared == {"application/merge-patch+json": {"Ref": models["MergePatch"]}}
         else:
             assert declared is None
 

@@ -1,5 +1,8 @@
 """TimeSeriesTable: keys, the listing index, secure defaults and props."""
 
+import re
+from pathlib import Path
+
 import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk.assertions import Template
@@ -9,6 +12,7 @@ from cdk_serverless_crud import TimeSeriesTable, TimeSeriesTableProps
 from .helpers import new_stack, only, props
 
 TABLE = "AWS::DynamoDB::Table"
+RUNTIME = Path(__file__).parents[2] / "src" / "cdk_serverless_crud" / "runtime"
 
 
 def test_keys_are_id_string_and_timestamp_number(template: Template) -> None:
@@ -46,6 +50,17 @@ def test_table_is_retained(template: Template) -> None:
     table = only(template, TABLE)
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_time_to_live_is_on_for_the_runtime_s_idempotency_records(template: Template) -> None:
+    # The runtime writes the expiry of Idempotency-Key records under this name.
+    records = RUNTIME / "item_service" / "records.py"
+    (expires_at,) = re.findall(r'^EXPIRES_AT = "([a-z_]+)"$', records.read_text(), re.MULTILINE)
+    assert props(template, TABLE)["TimeToLiveSpecification"] == {
+        "AttributeName": expires_at,
+        "Enabled": True,
+    }
+    assert expires_at == TimeSeriesTable.TIME_TO_LIVE_ATTRIBUTE
 
 
 def test_table_name_is_generated(template: Template) -> None:

@@ -34,6 +34,7 @@ def test_template_reading(api: ApiSpec) -> None:
         ("/items", "POST"),
         ("/items/{id}", "GET"),
         ("/items/{id}", "PUT"),
+        ("/items/{id}", "PATCH"),
         ("/items/{id}", "DELETE"),
         ("/items/{id}/versions", "GET"),
         ("/items/{id}/versions/{timestamp}", "GET"),

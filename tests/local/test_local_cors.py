@@ -110,7 +110,7 @@ class TestOneOriginWithCredentials:
         assert (reply.status, reply.body) == (204, b"")
         assert reply.headers["Access-Control-Allow-Origin"] == APP
         assert reply.headers["Access-Control-Allow-Credentials"] == "true"
-        assert reply.headers["Access-Control-Allow-Methods"] == "OPTIONS,GET,POST,PUT,DELETE"
+        assert reply.headers["Access-Control-Allow-Methods"] == "OPTIONS,GET,POST,PUT,PATCH,DELETE"
         assert reply.headers["Access-Control-Allow-Headers"] == "Content-Type,If-Match"
         assert reply.headers["Access-Control-Max-Age"] == "300"
         assert reply.headers["Vary"] == "Origin"
@@ -209,7 +209,7 @@ def test_preflights_are_read_from_the_template(cors_cdk_out: Path) -> None:
         "/items/{id}/versions/{timestamp}",
     ]
     assert {p.echo_origins for p in api.preflights} == {(ADMIN, DEV)}
-    assert {m.http_method for m in api.methods} == {"GET", "POST", "PUT", "DELETE"}
+    assert {m.http_method for m in api.methods} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 Edit = Callable[[dict[str, Any]], None]

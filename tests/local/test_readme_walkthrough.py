@@ -30,7 +30,11 @@ def test_readme_curl_walkthrough(service: tuple[RunningService, io.StringIO]) ->
     )
     assert result.returncode == 0, result.stderr
     statuses = re.findall(r"HTTP/1\.1 (\d{3})", result.stdout)
-    assert statuses == ["201", "200", "204", "200"]  # ... then the restore
+    # create, update, delete, restore, patch, create with an id, a keyed POST and its retry
+    assert statuses == ["201", "200", "204", "200", "200", "201", "201", "201"]
+    assert result.stdout.count("Idempotent-Replayed: true") == 1
+    assert '"price":4.5}' in result.stdout.replace(" ", "")
     assert '"deleted":true' in result.stdout.replace(" ", "")
     # The first version: GET, /versions, /versions/{first}, ?as_of=first and the restore show it
     assert result.stdout.replace(" ", "").count('"name":"gadget"}') == 5
+    assert result.stdout.replace(" ", "").count('"name":"once"}') == 2

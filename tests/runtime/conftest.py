@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import boto3
 import pytest
 from item_service import clients, config, handler, schema
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from cdk_serverless_crud import schemas as library_schemas
 from cdk_serverless_crud.local.aws import create_resources
@@ -52,6 +54,8 @@ def _cold_start() -> None:
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
     handler.router.cache_clear()
+    handler.idempotency.cache_clear()
+    handler.repository.cache_clear()
     schema.load.cache_clear()
 
 
@@ -198,3 +202,22 @@ def _create_table(dynamodb: Any, name: str, indexes: list[dict[str, str]]) -> No
             for index_name, key in sparse
         ],
     )
+
+
+@pytest.fixture
+def atomic_moto_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make each in-process moto request atomic, as each DynamoDB request is.
+
+    moto's TransactWriteItems checks conditions, writes, and on failure restores a
+    copy of the whole table, with no lock: two threads in it at once can undo each
+    other. Real DynamoDB serializes transactions on an item. The service's own
+    read-compute-write race still runs concurrently; only single calls are atomic.
+    """
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def atomic(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", atomic)

@@ -130,12 +130,25 @@ def test_bodies_that_could_not_be_returned_are_413(api: Api, aws: SimpleNamespac
         "multipart/form-data; boundary=x",
         "application/json; charset=latin-1",
         "application/jsonp",
+        # A merge patch (or any other JSON dialect) must not replace a whole item.
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "application/vnd.api+json",
     ],
 )
-def test_non_json_content_types_are_415(api: Api, content_type: str) -> None:
-    response = api.request("POST", "/items", {"a": 1}, headers={"Content-Type": content_type})
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_non_json_content_types_are_415(
+    api: Api, aws: SimpleNamespace, method: str, content_type: str
+) -> None:
+    item_id = api.create({"a": 1, "b": 1}).json()["id"]
+    path = "/items" if method == "POST" else f"/items/{item_id}"
+
+    response = api.request(method, path, {"b": 3}, headers={"Content-Type": content_type})
 
     assert (response.status, response.error_code) == (415, "unsupported_media_type")
+    assert "application/json" in response.json()["error"]["message"]
+    assert _stored_records(aws) == 2  # the first version and its head, nothing more
+    assert api.request("GET", f"/items/{item_id}").json()["data"] == {"a": 1, "b": 1}
 
 
 @pytest.mark.parametrize(
@@ -146,7 +159,6 @@ def test_non_json_content_types_are_415(api: Api, content_type: str) -> None:
         {"Content-Type": "application/json"},
         {"content-type": "Application/JSON; Charset=UTF-8"},
         {"Content-Type": 'application/json; charset="utf-8"'},
-        {"Content-Type": "application/merge-patch+json"},
     ],
 )
 def test_json_content_types_are_accepted(api: Api, headers: dict[str, str]) -> None:

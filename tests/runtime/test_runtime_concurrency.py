@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from item_service import clients, repository
-from moto.core.botocore_stubber import BotocoreStubber
 
 from .helpers import Api
 
@@ -46,25 +45,6 @@ def test_a_clock_that_goes_back_still_moves_versions_forward(
 
     assert response.json()["timestamp"] == 2_000_000_000_001
     assert api.request("GET", f"/items/{item_id}").json()["data"] == {"n": 1}
-
-
-@pytest.fixture
-def atomic_moto_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make each in-process moto request atomic, as each DynamoDB request is.
-
-    moto's TransactWriteItems checks conditions, writes, and on failure restores a
-    copy of the whole table, with no lock: two threads in it at once can undo each
-    other. Real DynamoDB serializes transactions on an item. The service's own
-    read-compute-write race still runs concurrently; only single calls are atomic.
-    """
-    lock = threading.Lock()
-    original = BotocoreStubber.__call__
-
-    def atomic(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
 
 
 @pytest.mark.usefixtures("atomic_moto_requests")

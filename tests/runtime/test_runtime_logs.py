@@ -41,7 +41,8 @@ def test_each_request_logs_one_json_line(api: Api, capsys: pytest.CaptureFixture
         ("PUT", "/items/{id}", '{"' + SECRET + '": NaN}', 400, "invalid_json"),
         ("POST", "/items", '{"a": [[[' + '"' + SECRET + '"]]], "a": 1}', 400, "invalid_json"),
         ("POST", "/items", '{"' + SECRET + '": 1e999}', 400, "invalid_body"),
-        ("PATCH", "/items/{id}", json.dumps({"secret": SECRET}), 405, "method_not_allowed"),
+        ("PATCH", "/items", json.dumps({"secret": SECRET}), 405, "method_not_allowed"),
+        ("PATCH", "/items/{id}", json.dumps({"secret": SECRET}), 415, "unsupported_media_type"),
         ("GET", "/items/" + SECRET + "!", None, 400, "invalid_parameter"),
     ],
 )

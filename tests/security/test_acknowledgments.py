@@ -23,6 +23,7 @@ METHODS = (
     "items/POST",
     "items/{id}/GET",
     "items/{id}/PUT",
+    "items/{id}/PATCH",
     "items/{id}/DELETE",
     "items/{id}/versions/GET",
     "items/{id}/versions/{timestamp}/GET",
@@ -127,6 +128,7 @@ CONFIGURATIONS = {
             ("Writer", "/prod/GET/items/*/versions"),
             ("Writer", "/prod/GET/items/*/versions/*"),
             ("Writer", "/prod/PUT/items/*"),
+            ("Writer", "/prod/PATCH/items/*"),
             ("Writer", "/prod/DELETE/items/*"),
             ("Writer", "/prod/POST/items/*/restore"),
         ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
 import threading
+import time
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +48,7 @@ def in_memory_aws(api: ApiSpec, host: str = "127.0.0.1") -> Iterator[str]:
     server = make_server(
         host,
         0,
-        _atomic(DomainDispatcherApplication(create_backend_app)),
+        _atomic(_idempotent_transactions(DomainDispatcherApplication(create_backend_app))),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
@@ -81,6 +86,71 @@ def _atomic(app: WSGIApplication) -> WSGIApplication:
             return list(app(environ, start_response))
 
     return serialized
+
+
+#: How long DynamoDB honours a TransactWriteItems ClientRequestToken.
+TOKEN_WINDOW_SECONDS = 600
+_TRANSACT_WRITE = "DynamoDB_20120810.TransactWriteItems"
+
+
+def _idempotent_transactions(
+    app: WSGIApplication, clock: Callable[[], float] = time.monotonic
+) -> WSGIApplication:
+    """Honour TransactWriteItems' ``ClientRequestToken`` as DynamoDB does; moto ignores it.
+
+    botocore retries a transaction whose answer timed out with the same token. DynamoDB
+    answers such a retry with success and writes nothing again; moto would run it again
+    and fail its conditions, and the item service would answer 500 for a write that was
+    done. So for 10 minutes a successful transaction's answer is kept by token: the
+    same request gets it again, another request with the token gets
+    ``IdempotentParameterMismatchException``, as from DynamoDB. Must run under
+    :func:`_atomic`'s lock.
+    """
+    done: OrderedDict[str, tuple[float, str, str, list[tuple[str, str]], bytes]] = OrderedDict()
+
+    def honoured(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET") != _TRANSACT_WRITE:
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            token = json.loads(body).get("ClientRequestToken")
+        except (ValueError, AttributeError):
+            token = None
+        now = clock()
+        while done and next(iter(done.values()))[0] <= now - TOKEN_WINDOW_SECONDS:
+            done.popitem(last=False)
+        digest = hashlib.sha256(body).hexdigest()
+        if isinstance(token, str) and token in done:
+            _, seen, status, headers, answer = done[token]
+            if seen != digest:
+                status, answer = "400 Bad Request", _MISMATCH
+                headers = [("Content-Type", "application/x-amz-json-1.0")]
+            start_response(status, headers)
+            return [answer]
+        replies: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def keep(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            replies.append((status, list(headers)))
+            return start_response(status, headers, *args)
+
+        answer = b"".join(app(environ, keep))
+        status, headers = replies[0]
+        if isinstance(token, str) and status.startswith("200"):
+            done[token] = (now, digest, status, headers, answer)
+        return [answer]
+
+    return honoured
+
+
+_MISMATCH = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+        "message": "The request uses the same client token as a previous, but non-identical "
+        "request.",
+    }
+).encode()
 
 
 def _reset(endpoint: str) -> None:

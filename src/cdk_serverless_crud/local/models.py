@@ -31,15 +31,17 @@ class BodyModel:
 
     name: str
     schema: JsonObject
+    media_type: str = _JSON
 
     def accepts(self, body: bytes, content_type: str | None) -> bool:
         """Whether API Gateway would pass ``body`` on to the integration.
 
-        The model applies to JSON bodies (a request without ``Content-Type`` counts as
-        JSON); an empty body is left to the function, which asks for one.
+        The model applies to bodies of its media type (a request without
+        ``Content-Type`` counts as JSON); other types and an empty body are left to the
+        function, which refuses them.
         """
         media_type = (content_type or _JSON).split(";")[0].strip().lower()
-        if media_type != _JSON or not body:
+        if media_type != self.media_type or not body:
             return True
         try:
             document = json.loads(body)
@@ -66,19 +68,21 @@ def body_model(resources: JsonObject, method: JsonObject) -> BodyModel | None:
     """The model that a method's validator checks its JSON body against, if any."""
     models = method.get("RequestModels") or {}
     validator_ref = method.get("RequestValidatorId")
-    if _JSON not in models or not isinstance(validator_ref, Mapping):
+    if len(models) != 1 or not isinstance(validator_ref, Mapping):
         return None
+    ((media_type, model_ref),) = models.items()
     validator = resources.get(validator_ref.get("Ref", ""), {}).get("Properties", {})
     if validator.get("ValidateRequestBody") is not True:
         return None
-    model_ref = models[_JSON]
     if not isinstance(model_ref, Mapping) or "Ref" not in model_ref:
         return None  # a model of another API, or API Gateway's built-in Empty model
     model = resources.get(model_ref["Ref"], {}).get("Properties", {})
     schema = model.get("Schema")
     if not isinstance(schema, Mapping):
         return None
-    return BodyModel(name=str(model.get("Name", model_ref["Ref"])), schema=schema)
+    return BodyModel(
+        name=str(model.get("Name", model_ref["Ref"])), schema=schema, media_type=media_type
+    )
 
 
 def bad_request_body(resources: JsonObject, rest_api_id: str) -> GatewayAnswer:

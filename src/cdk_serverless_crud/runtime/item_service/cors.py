@@ -9,7 +9,7 @@ from __future__ import annotations
 from .config import CorsPolicy
 
 #: Response headers a browser script may read besides the CORS-safelisted ones.
-EXPOSE_HEADERS = "ETag, Location, Retry-After, Allow"
+EXPOSE_HEADERS = "ETag, Location, Retry-After, Allow, Accept-Patch, Idempotent-Replayed"
 
 
 def cors_headers(policy: CorsPolicy, origin: str | None) -> dict[str, str]:

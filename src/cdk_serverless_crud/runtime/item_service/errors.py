@@ -114,6 +114,31 @@ class VersionDeleted(ApiError):
     code = "version_deleted"
 
 
+class RequestInProgress(ApiError):
+    """A request with the same Idempotency-Key is being written; retry to get its answer."""
+
+    status = 409
+    code = "request_in_progress"
+
+    def __init__(self) -> None:
+        """Ask the client to retry after a second."""
+        super().__init__(
+            "a request with this Idempotency-Key is in progress; retry to get its answer",
+            {"Retry-After": "1"},
+        )
+
+
+class IdempotencyKeyReused(ApiError):
+    """The Idempotency-Key was used for a different request (method, path or body)."""
+
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class KeyClaimed(Exception):
+    """Another write took this Idempotency-Key first; its answer is to be replayed."""
+
+
 class PayloadTooLarge(ApiError):
     """The body exceeds what Lambda accepts or could ever return."""
 

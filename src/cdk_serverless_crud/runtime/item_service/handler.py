@@ -12,6 +12,7 @@ from .config import cors_policy, settings
 from .cors import cors_headers
 from .errors import as_api_error, internal_error_payload
 from .http import json_response, parse_event
+from .idempotency import Idempotency
 from .repository import ItemRepository
 from .router import Router, item_routes
 from .service import ItemService
@@ -35,8 +36,19 @@ class LambdaContext(Protocol):
 def router() -> Router:
     """The routes, built once per container on the first request."""
     served = settings()
-    repository = ItemRepository(served, clients.dynamodb(), clients.s3)
-    return item_routes(ItemService(repository, served), served.collection)
+    return item_routes(ItemService(repository(), served), served.collection)
+
+
+@functools.cache
+def idempotency() -> Idempotency:
+    """Idempotency-Key handling for the writes, built once per container."""
+    return Idempotency(repository(), settings().collection)
+
+
+@functools.cache
+def repository() -> ItemRepository:
+    """The data access of the collection, shared by the routes and Idempotency-Key."""
+    return ItemRepository(settings(), clients.dynamodb(), clients.s3)
 
 
 def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -50,7 +62,7 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         match = router().resolve(request)
         route = match.template
-        response = match.handler(request, match.params)
+        response = idempotency().run(request, match)
     except Exception as error:
         # Writes are single transactions, so a failure here leaves no partial data.
         api_error = as_api_error(error)

@@ -18,6 +18,7 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from .records import Claim
 
 # Lambda's synchronous invocation limit applies to the request and the response.
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -26,6 +27,10 @@ MAX_BODY_BYTES = LAMBDA_PAYLOAD_BYTES
 MAX_RESPONSE_BODY_BYTES = LAMBDA_PAYLOAD_BYTES - 16 * 1024
 
 _ETAG = re.compile(r'\s*(W/)?"([0-9]{1,38})"\s*')
+
+JSON = "application/json"
+#: RFC 7396's media type: the only body PATCH accepts.
+MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class Request:
     stage: str | None
     request_id: str
     deadline: float  # time.monotonic() by which work must stop to answer in time
+    caller: str = ""
+    """Who signed or authorized the request, where the authorization mode says: the
+    IAM principal's ARN, the Cognito user's ``sub`` or the API key's id; else empty."""
+    claim: Claim | None = None
+    """The write's Idempotency-Key, once idempotency.py has looked it up."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,23 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str, deadline: fl
         stage=context.get("stage") if isinstance(context.get("stage"), str) else None,
         request_id=str(context.get("requestId") or fallback_request_id),
         deadline=deadline,
+        caller=_caller(context),
     )
+
+
+def _caller(context: Mapping[str, Any]) -> str:
+    """The identity API Gateway vouches for: a Cognito ``sub``, an IAM ARN or an API key."""
+    authorizer = context.get("authorizer")
+    claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
+    if isinstance(claims, Mapping) and isinstance(claims.get("sub"), str):
+        return f"cognito:{claims['sub']}"
+    identity = context.get("identity")
+    identity = identity if isinstance(identity, Mapping) else {}
+    if isinstance(identity.get("userArn"), str) and identity["userArn"]:
+        return f"iam:{identity['userArn']}"
+    if isinstance(identity.get("apiKeyId"), str) and identity["apiKeyId"]:
+        return f"api-key:{identity['apiKeyId']}"
+    return ""
 
 
 def _str_map(value: object) -> dict[str, str]:
@@ -93,11 +119,14 @@ def _str_map(value: object) -> dict[str, str]:
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def body_bytes(request: Request) -> bytes:
-    """The raw request body: present, JSON-typed, base64-decoded and within limits."""
+def body_bytes(request: Request, media_type: str = JSON) -> bytes:
+    """The raw request body: present, of ``media_type``, base64-decoded and within limits.
+
+    A JSON body may come without ``Content-Type``; a merge patch must say what it is.
+    """
     if not request.body:
         raise InvalidBody("a JSON object body is required")
-    _check_json_content_type(request.headers.get("content-type", ""))
+    _check_content_type(request.headers.get("content-type", ""), media_type)
     if request.is_base64:
         # Refuse before decoding what could only decode to too much.
         if len(request.body) > (MAX_BODY_BYTES + 2) // 3 * 4:
@@ -120,16 +149,21 @@ def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
 
 
-def _check_json_content_type(value: str) -> None:
+def _check_content_type(value: str, accepted: str) -> None:
+    """415 unless ``value`` names ``accepted`` (UTF-8 if a charset is given).
+
+    Exactly: a merge patch sent to PUT would otherwise replace the whole item, and a
+    whole item sent to PATCH would merge into it.
+    """
     if not value.strip():
-        return  # lenient: a missing Content-Type is taken to be JSON
+        if accepted == JSON:
+            return  # lenient: a missing Content-Type is taken to be JSON
+        raise UnsupportedMediaType(f"send the body as {accepted}", {"Accept-Patch": accepted})
     media_type, *params = (part.strip().lower() for part in value.split(";"))
-    is_json = media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
     charsets = [p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")]
-    if not is_json or any(charset not in ("utf-8", "utf8") for charset in charsets):
-        raise UnsupportedMediaType("send the body as application/json (UTF-8)")
+    if media_type != accepted or any(charset not in ("utf-8", "utf8") for charset in charsets):
+        headers = {"Accept-Patch": accepted} if accepted == MERGE_PATCH else {}
+        raise UnsupportedMediaType(f"send the body as {accepted} (UTF-8)", headers)
 
 
 def if_match(request: Request) -> frozenset[int] | None:
@@ -142,6 +176,17 @@ def if_match(request: Request) -> frozenset[int] | None:
         raise InvalidParameter('If-Match must be "*" or ETags like "1700000000000"')
     # If-Match compares strongly: a weak tag (W/"...") never matches.
     return frozenset(int(m.group(2)) for m in matches if m and not m.group(1))
+
+
+def if_none_match(request: Request) -> bool:
+    """Whether the write is only to create (``If-None-Match: *``); no other value is meant
+    for writes, so any is a 400."""
+    value = request.headers.get("if-none-match")
+    if value is None:
+        return False
+    if value.strip() != "*":
+        raise InvalidParameter('a write\'s If-None-Match must be "*" (create only if absent)')
+    return True
 
 
 def etag(timestamp: int) -> str:

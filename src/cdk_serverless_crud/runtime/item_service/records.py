@@ -156,3 +156,64 @@ def from_attribute(attribute: AttributeValue) -> Json:
     if kind == "BOOL":
         return bool(value)
     return None  # NULL: the only other type this service writes
+
+
+#: Where key records live: no item id has a ``/`` (ids.ID_PATTERN), so these never
+#: meet an item's records, and without ``listing`` or index keys they are in no index.
+KEY_RECORD_PREFIX = "idempotency/"
+#: The table's TTL attribute (epoch seconds): DynamoDB deletes key records after it.
+EXPIRES_AT = "expires_at"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A write's Idempotency-Key: the key record's id and what the request looked like."""
+
+    record_id: str
+    fingerprint: str
+    expires_at: int
+    """Epoch seconds after which the key may be used again."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful write's answer as its key record keeps it.
+
+    The body is not copied: it is the version ``(item_id, timestamp)``, which is never
+    changed, read back on a replay (204 has none).
+    """
+
+    fingerprint: str
+    status: int
+    item_id: str
+    timestamp: int
+    location: str | None = None
+
+
+def key_record(claim: Claim, answer: Answer) -> Item:
+    """The record that a write with ``claim`` was done and how it was answered."""
+    item: Item = {
+        "id": {"S": claim.record_id},
+        "timestamp": {"N": str(HEAD_TIMESTAMP)},
+        "fingerprint": {"S": answer.fingerprint},
+        "status": {"N": str(answer.status)},
+        "item": {"S": answer.item_id},
+        "version": {"N": str(answer.timestamp)},
+        EXPIRES_AT: {"N": str(claim.expires_at)},
+    }
+    if answer.location is not None:
+        item["location"] = {"S": answer.location}
+    return item
+
+
+def answer_from_item(item: Mapping[str, Any]) -> tuple[Answer, int]:
+    """The answer a key record keeps, and when it expires (epoch seconds)."""
+    location = item.get("location")
+    answer = Answer(
+        fingerprint=item["fingerprint"]["S"],
+        status=int(item["status"]["N"]),
+        item_id=item["item"]["S"],
+        timestamp=int(item["version"]["N"]),
+        location=None if location is None else location["S"],
+    )
+    return answer, int(item[EXPIRES_AT]["N"])

@@ -1,8 +1,9 @@
 """Data access: versions and heads in DynamoDB, large bodies in S3.
 
 Only GetItem, Query (on the table, the listing index and the collection's own
-indexes), TransactWriteItems (two Puts, authorized as PutItem) and S3
-PutObject/GetObject are called: exactly the IAM actions of docs/design.md.
+indexes), TransactWriteItems (two Puts, three with an Idempotency-Key; authorized as
+PutItem) and S3 PutObject/GetObject are called: exactly the IAM actions of
+docs/design.md.
 
 Time travel reads stored versions the same way: one GetItem for an exact version, one
 Query (at or below an instant, newest first, limit 1) for the version current then.
@@ -24,18 +25,29 @@ from . import codec
 from .codec import Document
 from .config import Settings
 from .documents import ItemBody
-from .errors import NotFound, PreconditionFailed, TooMuchContention
+from .errors import (
+    KeyClaimed,
+    NotFound,
+    PreconditionFailed,
+    RequestInProgress,
+    TooMuchContention,
+)
 from .indexes import IndexQuery, head_keys
 from .records import (
+    EXPIRES_AT,
     HEAD_TIMESTAMP,
     LISTING,
+    Answer,
     AttributeValue,
+    Claim,
     Content,
     Item,
     Record,
     StoredObject,
     Version,
+    answer_from_item,
     head_item,
+    key_record,
     record_from_item,
     version_item,
 )
@@ -195,26 +207,108 @@ class ItemRepository:
             data_json = codec.dumps(content)
         return Version(id=record.id, timestamp=record.timestamp, data_json=data_json)
 
-    def create(self, item_id: str, body: ItemBody) -> Version:
-        """Write the first version of a new item (its id must be unused)."""
-        keys = head_keys(self._settings.indexes, body.data)
-        timestamp = now_ms()
-        self._transact(item_id, timestamp, self._content(item_id, body), keys, seen=None)
-        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+    def claimed(self, claim: Claim) -> tuple[Answer, int] | None:
+        """The answer kept under ``claim``'s key and its expiry, or None if there is none."""
+        response = self._dynamodb.get_item(
+            TableName=self._settings.table_name,
+            Key={"id": {"S": claim.record_id}, "timestamp": {"N": str(HEAD_TIMESTAMP)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return None if item is None else answer_from_item(item)
 
-    def update(
-        self, item_id: str, body: ItemBody, if_match: frozenset[int] | None, deadline: float
+    def create(
+        self,
+        item_id: str,
+        body: ItemBody,
+        location: str,
+        deadline: float,
+        claim: Claim | None = None,
     ) -> Version:
-        """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
-        keys = head_keys(self._settings.indexes, body.data)
+        """Write the first version of a new item (its id must be unused)."""
         timestamp = self._append(
-            item_id, lambda: self._content(item_id, body), keys, if_match, deadline
+            item_id,
+            self._once(item_id, body),
+            deadline,
+            fresh=True,
+            claim=claim,
+            reply=(201, location),
         )
         return Version(id=item_id, timestamp=timestamp, data_json=body.text)
 
-    def delete(self, item_id: str, if_match: frozenset[int] | None, deadline: float) -> None:
+    def create_if_absent(
+        self, item_id: str, body: ItemBody, location: str, deadline: float, claim: Claim | None
+    ) -> Version:
+        """Write ``item_id``'s first version, or revive a deleted item; 412 if it is live."""
+        timestamp = self._append(
+            item_id,
+            self._once(item_id, body),
+            deadline,
+            absent=True,
+            claim=claim,
+            reply=(201, location),
+        )
+        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+
+    def update(
+        self,
+        item_id: str,
+        body: ItemBody,
+        if_match: frozenset[int] | None,
+        deadline: float,
+        claim: Claim | None = None,
+    ) -> Version:
+        """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
+        timestamp = self._append(
+            item_id, self._once(item_id, body), deadline, if_match=if_match, claim=claim
+        )
+        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+
+    def patch(
+        self,
+        item_id: str,
+        merged: Callable[[Document], ItemBody],
+        if_match: frozenset[int] | None,
+        deadline: float,
+        claim: Claim | None = None,
+    ) -> Version:
+        """Append ``merged(latest data)`` to a live item; 404 if none, 412 if If-Match fails.
+
+        A writer that got in first changes what is merged into, so a lost race merges
+        again, into the new latest version.
+        """
+        bodies: list[ItemBody] = []
+
+        def prepare(head: Record | None) -> tuple[Content, Item]:
+            assert head is not None
+            text = self.load(head).data_json
+            assert text is not None  # a live head has data
+            current = codec.loads(text.encode("ascii"))
+            assert isinstance(current, dict)
+            bodies.append(merged(current))
+            return self._content(item_id, bodies[-1]), head_keys(
+                self._settings.indexes, bodies[-1].data
+            )
+
+        timestamp = self._append(item_id, prepare, deadline, if_match=if_match, claim=claim)
+        return Version(id=item_id, timestamp=timestamp, data_json=bodies[-1].text)
+
+    def delete(
+        self,
+        item_id: str,
+        if_match: frozenset[int] | None,
+        deadline: float,
+        claim: Claim | None = None,
+    ) -> None:
         """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
-        self._append(item_id, lambda: None, {}, if_match, deadline)
+        self._append(
+            item_id,
+            lambda head: (None, {}),
+            deadline,
+            if_match=if_match,
+            claim=claim,
+            reply=(204, None),
+        )
 
     def restore(
         self,
@@ -223,6 +317,7 @@ class ItemRepository:
         data: Document,
         if_match: frozenset[int] | None,
         deadline: float,
+        claim: Claim | None = None,
     ) -> Version:
         """Append a version with ``record``'s data (``restored`` is ``load(record)``, and
         ``data`` its data); a deleted item comes back.
@@ -232,66 +327,119 @@ class ItemRepository:
         """
         keys = head_keys(self._settings.indexes, data)
         timestamp = self._append(
-            record.id, lambda: record.content, keys, if_match, deadline, revive=True
+            record.id,
+            lambda head: (record.content, keys),
+            deadline,
+            if_match=if_match,
+            revive=True,
+            claim=claim,
         )
         return Version(id=record.id, timestamp=timestamp, data_json=restored.data_json)
+
+    def _once(
+        self, item_id: str, body: ItemBody
+    ) -> Callable[[Record | None], tuple[Content, Item]]:
+        """The content and index keys of ``body``, made on the first call only.
+
+        Only once the first checks pass, so a 404 or 412 leaves no object behind in S3.
+        """
+        made: list[tuple[Content, Item]] = []
+
+        def prepare(head: Record | None) -> tuple[Content, Item]:
+            if not made:
+                made.append(
+                    (self._content(item_id, body), head_keys(self._settings.indexes, body.data))
+                )
+            return made[0]
+
+        return prepare
 
     def _append(
         self,
         item_id: str,
-        make_content: Callable[[], Content],
-        keys: Item,
-        if_match: frozenset[int] | None,
+        prepare: Callable[[Record | None], tuple[Content, Item]],
         deadline: float,
         *,
+        if_match: frozenset[int] | None = None,
         revive: bool = False,
+        absent: bool = False,
+        fresh: bool = False,
+        claim: Claim | None = None,
+        reply: tuple[int, str | None] = (200, None),
     ) -> int:
         """Write a version after the latest one; retry lost races.
 
-        ``make_content`` gives the content (None: a tombstone), called once, after the
-        first checks pass. ``keys`` are the new head's index keys. With ``revive``, a
-        deleted item may be written to (a restore); otherwise it is a 404. Retries
+        ``prepare(head)`` gives the new version's content (None: a tombstone) and its
+        head's index keys, after the checks against the latest version ``head`` pass.
+        By default the item must be live (else 404). With ``revive`` a deleted item may
+        be written to (a restore); with ``absent`` the item must not be live (else 412);
+        ``fresh`` skips reading the head of an id that was just made up. Retries
         continue until ``deadline`` (time.monotonic()), so a busy item gets as many
         attempts as the invocation can afford, then a 503.
+
+        With ``claim``, the key record (answering ``reply``: status and Location) is
+        written in the same transaction; if the key is already taken, KeyClaimed.
         """
-        content: Content = None
-        made = False
         ceiling = BACKOFF_BASE_SECONDS
         while True:
-            head = self.latest(item_id)
-            if head is None or (head.deleted and not revive):
+            head = None if fresh else self.latest(item_id)
+            if absent or fresh:
+                if head is not None and not head.deleted:
+                    raise PreconditionFailed(
+                        f"item {item_id} exists; If-None-Match: * only creates an item"
+                    )
+            elif head is None or (head.deleted and not revive):
                 raise NotFound(f"item {item_id} does not exist")
-            if if_match is not None and head.timestamp not in if_match:
+            if if_match is not None and (head is None or head.timestamp not in if_match):
                 raise PreconditionFailed(
-                    f"item {item_id} is at version {head.timestamp}, not the one in If-Match"
+                    f"item {item_id} is at version {head and head.timestamp}, "
+                    "not the one in If-Match"
                 )
-            if not made:
-                # Only now, so a 404 or 412 leaves no object behind in S3.
-                content, made = make_content(), True
+            content, keys = prepare(head)
             # Strictly after the latest version even if the clock lags or two
             # writes share a millisecond: versions never collide or go back.
-            timestamp = max(now_ms(), head.timestamp + 1)
+            timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
+            answer = None
+            if claim is not None:
+                status, location = reply
+                answer = Answer(claim.fingerprint, status, item_id, timestamp, location)
+            seen = None if head is None else head.timestamp
             try:
-                self._transact(item_id, timestamp, content, keys, seen=head.timestamp)
+                self._transact(item_id, timestamp, content, keys, seen, claim, answer)
             except ClientError as error:
-                if not _lost_race(error):
+                reasons = _cancellation_codes(error)
+                if not _LOST_RACE.intersection(reasons):
                     raise
+                key_reason = reasons[2] if claim is not None and len(reasons) > 2 else None
+                if key_reason == "ConditionalCheckFailed":
+                    raise KeyClaimed() from None
             else:
                 return timestamp
             # Another writer got in first: pause, then re-read the head (and If-Match).
             pause = random.uniform(0, ceiling)
             if time.monotonic() + pause > deadline:
+                if key_reason == "TransactionConflict":
+                    raise RequestInProgress()
                 raise TooMuchContention(f"item {item_id} is being written too often; retry")
             time.sleep(pause)
             ceiling = min(BACKOFF_CAP_SECONDS, ceiling * 2)
 
     def _transact(
-        self, item_id: str, timestamp: int, content: Content, keys: Item, seen: int | None
+        self,
+        item_id: str,
+        timestamp: int,
+        content: Content,
+        keys: Item,
+        seen: int | None,
+        claim: Claim | None = None,
+        answer: Answer | None = None,
     ) -> None:
         """Put the version and the head atomically; the head's condition orders writers.
 
         The head replaces the previous one whole, so index keys the new version no
-        longer has are gone with it.
+        longer has are gone with it. With ``claim``, its key record goes in too, unless
+        the key is taken (and not expired): never a version without its key record, or
+        a key record without its version.
         """
         table = self._settings.table_name
         head_put: dict[str, Any] = {"TableName": table}
@@ -303,18 +451,27 @@ class ItemRepository:
             head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
         head_put["Item"] = head_item(item_id, timestamp, content, keys)
-        self._dynamodb.transact_write_items(
-            TransactItems=[
+        puts: list[dict[str, Any]] = [
+            {
+                "TableName": table,
+                "Item": version_item(item_id, timestamp, content),
+                "ConditionExpression": "attribute_not_exists(#id)",
+                "ExpressionAttributeNames": {"#id": "id"},
+            },
+            head_put,
+        ]
+        if claim is not None and answer is not None:
+            puts.append(
                 {
-                    "Put": {
-                        "TableName": table,
-                        "Item": version_item(item_id, timestamp, content),
-                        "ConditionExpression": "attribute_not_exists(#id)",
-                        "ExpressionAttributeNames": {"#id": "id"},
-                    }
-                },
-                {"Put": head_put},  # type: ignore[typeddict-item]
-            ],
+                    "TableName": table,
+                    "Item": key_record(claim, answer),
+                    "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
+                    "ExpressionAttributeNames": {"#id": "id", "#expires": EXPIRES_AT},
+                    "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+                }
+            )
+        self._dynamodb.transact_write_items(
+            TransactItems=[{"Put": put} for put in puts],  # type: ignore[typeddict-item]
             # Makes botocore's own retries of this call idempotent.
             ClientRequestToken=uuid.uuid4().hex,
         )
@@ -351,9 +508,10 @@ class ItemRepository:
         return response["Body"].read().decode("ascii")
 
 
-def _lost_race(error: ClientError) -> bool:
-    """Whether a cancelled transaction lost to a concurrent writer (worth a retry)."""
+def _cancellation_codes(error: ClientError) -> list[str]:
+    """Per transaction item, why a cancelled transaction failed ("None" where it did not);
+    empty for any other error."""
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
+        return []
     reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
-    return any(reason.get("Code") in _LOST_RACE for reason in reasons)
+    return [str(reason.get("Code")) for reason in reasons]

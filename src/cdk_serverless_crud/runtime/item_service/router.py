@@ -74,6 +74,7 @@ def item_routes(service: ItemService, collection: str) -> Router:
             f"/{collection}/{{id}}": {
                 "GET": service.get_item,
                 "PUT": service.replace_item,
+                "PATCH": service.patch_item,
                 "DELETE": service.delete_item,
             },
             f"/{collection}/{{id}}/versions": {"GET": service.list_versions},

@@ -7,17 +7,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from . import codec, cursors, schema
+from . import codec, cursors, patches, schema
 from .config import Settings
 from .documents import ItemBody, parse_body
 from .errors import InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
 from .http import (
     MAX_RESPONSE_BODY_BYTES,
+    MERGE_PATCH,
     Request,
     Response,
     body_bytes,
     etag,
     if_match,
+    if_none_match,
     response_size,
     text_response,
 )
@@ -55,11 +57,14 @@ class ItemService:
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
         body = _item_body(request)
-        version = self._repository.create(new_id(), body)
-        location = f"/{self._collection}/{version.id}"
-        if request.stage:
-            location = f"/{request.stage}{location}"
+        item_id = new_id()
+        location = self._location(request, item_id)
+        version = self._repository.create(item_id, body, location, request.deadline, request.claim)
         return _item_response(201, version, {"Location": location})
+
+    def _location(self, request: Request, item_id: str) -> str:
+        location = f"/{self._collection}/{item_id}"
+        return f"/{request.stage}{location}" if request.stage else location
 
     def get_item(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items/{id}: the latest version; 404 if unknown or deleted.
@@ -80,17 +85,46 @@ class ItemService:
         return _item_response(200, self._repository.load(head))
 
     def replace_item(self, request: Request, params: dict[str, str]) -> Response:
-        """PUT /items/{id}: append a new version; 404 if unknown, 412 on If-Match."""
+        """PUT /items/{id}: append a new version; 404 if unknown, 412 on If-Match.
+
+        With ``If-None-Match: *``, create the item with this id instead: 201, or 412 if
+        it is live; a deleted item comes back as a new version of its history.
+        """
         item_id = check_id(params.get("id"))
         expected = if_match(request)
+        only_if_absent = if_none_match(request)
+        if only_if_absent and expected is not None:
+            raise InvalidParameter("send If-Match or If-None-Match: *, not both")
         body = _item_body(request)
-        version = self._repository.update(item_id, body, expected, request.deadline)
+        if only_if_absent:
+            location = self._location(request, item_id)
+            version = self._repository.create_if_absent(
+                item_id, body, location, request.deadline, request.claim
+            )
+            return _item_response(201, version, {"Location": location})
+        version = self._repository.update(item_id, body, expected, request.deadline, request.claim)
+        return _item_response(200, version)
+
+    def patch_item(self, request: Request, params: dict[str, str]) -> Response:
+        """PATCH /items/{id} (``application/merge-patch+json``): merge the body into the
+        latest version (RFC 7396) and store the result, checked against the schema, as
+        a new version; 200. 404 if unknown, 412 on If-Match, 415 for another type."""
+        item_id = check_id(params.get("id"))
+        expected = if_match(request)
+        patch = patches.check_patch(codec.loads(body_bytes(request, MERGE_PATCH)))
+        version = self._repository.patch(
+            item_id,
+            lambda current: _checked(codec.dumps(patches.merge(current, patch)).encode("ascii")),
+            expected,
+            request.deadline,
+            request.claim,
+        )
         return _item_response(200, version)
 
     def delete_item(self, request: Request, params: dict[str, str]) -> Response:
         """DELETE /items/{id}: append a tombstone; 204, or 404 if unknown/deleted."""
         item_id = check_id(params.get("id"))
-        self._repository.delete(item_id, if_match(request), request.deadline)
+        self._repository.delete(item_id, if_match(request), request.deadline, request.claim)
         return Response(status=204)
 
     def get_version(self, request: Request, params: dict[str, str]) -> Response:
@@ -127,7 +161,9 @@ class ItemService:
         collection_schema = schema.load()
         if collection_schema is not None:
             collection_schema.check(data)
-        version = self._repository.restore(record, restored, data, expected, request.deadline)
+        version = self._repository.restore(
+            record, restored, data, expected, request.deadline, request.claim
+        )
         return _item_response(200, version)
 
     def list_items(self, request: Request, params: dict[str, str]) -> Response:
@@ -195,7 +231,12 @@ class ItemService:
 
 
 def _item_body(request: Request) -> ItemBody:
-    body = parse_body(body_bytes(request))
+    return _checked(body_bytes(request))
+
+
+def _checked(raw: bytes) -> ItemBody:
+    """``raw`` as an item's data: storable, returnable and valid for the schema."""
+    body = parse_body(raw)
     # Refuse what could be stored but never read back through Lambda's 6 MB limit.
     if response_size(body.text) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
         raise PayloadTooLarge("the item would be too large to return; send less data")

@@ -1,0 +1,92 @@
+"""Idempotency-Key: a retried write gets the first answer again and writes nothing.
+
+A write's key record goes into the same transaction as its version (repository.py), so
+a key is taken exactly when its write is done; there is no "in progress" record to
+clean up. Only successful writes are kept: a refused request wrote nothing, and a retry
+is judged afresh. Keys are scoped per collection and per caller (``Request.caller``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import time
+
+from .errors import IdempotencyKeyReused, InvalidParameter, KeyClaimed, RequestInProgress
+from .http import Request, Response, etag, text_response
+from .records import KEY_RECORD_PREFIX, Answer, Claim
+from .repository import ItemRepository
+from .router import Match
+
+HEADER = "idempotency-key"
+#: Answers repeated from a key record carry this header.
+REPLAYED = "Idempotent-Replayed"
+#: How long a key's answer is kept.
+TTL_SECONDS = 24 * 60 * 60
+#: The methods a key applies to; it is ignored on reads.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+class Idempotency:
+    """Runs a collection's writes so that a repeated Idempotency-Key replays."""
+
+    def __init__(self, repository: ItemRepository, collection: str) -> None:
+        """Keep the keys of ``collection`` in ``repository``'s table."""
+        self._repository = repository
+        self._collection = collection
+
+    def run(self, request: Request, match: Match) -> Response:
+        """Answer ``request`` with ``match``'s handler, or with the answer kept for its key."""
+        key = request.headers.get(HEADER)
+        if key is None or request.method not in WRITE_METHODS:
+            return match.handler(request, match.params)
+        claim = self.claim(request, match, key)
+        kept = self._repository.claimed(claim)
+        if kept is None or kept[1] <= time.time():
+            try:
+                return match.handler(dataclasses.replace(request, claim=claim), match.params)
+            except KeyClaimed:
+                # A concurrent duplicate committed first: answer as it did.
+                kept = self._repository.claimed(claim)
+                if kept is None:
+                    raise RequestInProgress() from None
+        return self._replay(claim, kept[0])
+
+    def claim(self, request: Request, match: Match, key: str) -> Claim:
+        """The key's record id (collection, caller, key) and the request's fingerprint."""
+        if not _KEY.fullmatch(key):
+            raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters")
+        scope = "\n".join((self._collection, request.caller, key))
+        path = _PARAMETER.sub(lambda m: match.params.get(m.group(1), ""), match.template)
+        request_text = "\n".join(
+            (request.method, path, "base64" if request.is_base64 else "text", request.body or "")
+        )
+        return Claim(
+            record_id=KEY_RECORD_PREFIX + _digest(scope),
+            fingerprint=_digest(request_text),
+            expires_at=int(time.time()) + TTL_SECONDS,
+        )
+
+    def _replay(self, claim: Claim, answer: Answer) -> Response:
+        if answer.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request (method, path or "
+                "body); use a new key for a new request"
+            )
+        headers = {REPLAYED: "true"}
+        if answer.status == 204:
+            return Response(status=204, headers=headers)
+        record = self._repository.version(answer.item_id, answer.timestamp)
+        assert record is not None  # written in the key record's own transaction
+        version = self._repository.load(record)
+        headers["ETag"] = etag(version.timestamp)
+        if answer.location is not None:
+            headers["Location"] = answer.location
+        return text_response(answer.status, version.to_json(), headers)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
