@@ -224,27 +224,21 @@ class ItemRepository:
         location: str,
         deadline: float,
         claim: Claim | None = None,
+        *,
+        made_up: bool = True,
     ) -> Version:
-        """Write the first version of a new item (its id must be unused)."""
-        timestamp = self._append(
-            item_id,
-            self._once(item_id, body),
-            deadline,
-            fresh=True,
-            claim=claim,
-            reply=(201, location),
-        )
-        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+        """Write the first version of ``item_id``, answered with 201 and ``location``.
 
-    def create_if_absent(
-        self, item_id: str, body: ItemBody, location: str, deadline: float, claim: Claim | None
-    ) -> Version:
-        """Write ``item_id``'s first version, or revive a deleted item; 412 if it is live."""
+        A ``made_up`` id (POST's) was never used, so no head is read. A client's id
+        (``made_up=False``, ``If-None-Match: *``) may have been: a deleted item comes
+        back as a new version, and a live one is a 412.
+        """
         timestamp = self._append(
             item_id,
             self._once(item_id, body),
             deadline,
-            absent=True,
+            fresh=made_up,
+            absent=not made_up,
             claim=claim,
             reply=(201, location),
         )

@@ -98,8 +98,8 @@ class ItemService:
         body = _item_body(request)
         if only_if_absent:
             location = self._location(request, item_id)
-            version = self._repository.create_if_absent(
-                item_id, body, location, request.deadline, request.claim
+            version = self._repository.create(
+                item_id, body, location, request.deadline, request.claim, made_up=False
             )
             return _item_response(201, version, {"Location": location})
         version = self._repository.update(item_id, body, expected, request.deadline, request.claim)
