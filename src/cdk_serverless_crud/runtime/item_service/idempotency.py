@@ -45,7 +45,7 @@ class Idempotency:
             return match.handler(request, match.params)
         claim = self.claim(request, match, key)
         kept = self._repository.claimed(claim)
-        if kept is None or kept[1] <= time.time():
+        if kept is None:
             try:
                 return match.handler(dataclasses.replace(request, claim=claim), match.params)
             except KeyClaimed:
@@ -53,7 +53,7 @@ class Idempotency:
                 kept = self._repository.claimed(claim)
                 if kept is None:
                     raise RequestInProgress() from None
-        return self._replay(claim, kept[0])
+        return self._replay(claim, kept)
 
     def claim(self, request: Request, match: Match, key: str) -> Claim:
         """The key's record id (collection, caller, key) and the request's fingerprint."""

@@ -206,14 +206,13 @@ def key_record(claim: Claim, answer: Answer) -> Item:
     return item
 
 
-def answer_from_item(item: Mapping[str, Any]) -> tuple[Answer, int]:
-    """The answer a key record keeps, and when it expires (epoch seconds)."""
+def answer_from_item(item: Mapping[str, Any]) -> Answer:
+    """The answer a key record keeps."""
     location = item.get("location")
-    answer = Answer(
+    return Answer(
         fingerprint=item["fingerprint"]["S"],
         status=int(item["status"]["N"]),
         item_id=item["item"]["S"],
         timestamp=int(item["version"]["N"]),
         location=None if location is None else location["S"],
     )
-    return answer, int(item[EXPIRES_AT]["N"])

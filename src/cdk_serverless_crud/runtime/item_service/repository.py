@@ -107,13 +107,18 @@ class ItemRepository:
 
     def _get(self, item_id: str, timestamp: int) -> Record | None:
         """The record at ``(item_id, timestamp)``, read strongly consistent, or None."""
+        item = self._get_item(item_id, timestamp)
+        return None if item is None else record_from_item(item)
+
+    def _get_item(self, item_id: str, timestamp: int) -> Item | None:
+        """The raw item at ``(item_id, timestamp)``, read strongly consistent, or None."""
         response = self._dynamodb.get_item(
             TableName=self._settings.table_name,
             Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}},
             ConsistentRead=True,
         )
-        item = response.get("Item")
-        return None if item is None else record_from_item(item)
+        item: Item | None = response.get("Item")  # type: ignore[assignment]
+        return item
 
     def version_as_of(self, item_id: str, instant: int) -> Record | None:
         """The version that was the latest at ``instant`` (epoch ms), or None before the first."""
@@ -207,15 +212,13 @@ class ItemRepository:
             data_json = codec.dumps(content)
         return Version(id=record.id, timestamp=record.timestamp, data_json=data_json)
 
-    def claimed(self, claim: Claim) -> tuple[Answer, int] | None:
-        """The answer kept under ``claim``'s key and its expiry, or None if there is none."""
-        response = self._dynamodb.get_item(
-            TableName=self._settings.table_name,
-            Key={"id": {"S": claim.record_id}, "timestamp": {"N": str(HEAD_TIMESTAMP)}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return None if item is None else answer_from_item(item)
+    def claimed(self, claim: Claim) -> Answer | None:
+        """The answer kept under ``claim``'s key, or None if there is none or it expired
+        (DynamoDB's TTL deletes expired records only some time later)."""
+        item = self._get_item(claim.record_id, HEAD_TIMESTAMP)
+        if item is None or int(item[EXPIRES_AT]["N"]) <= time.time():
+            return None
+        return answer_from_item(item)
 
     def create(
         self,
@@ -393,13 +396,14 @@ class ItemRepository:
             # Strictly after the latest version even if the clock lags or two
             # writes share a millisecond: versions never collide or go back.
             timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
-            answer = None
+            key = None
             if claim is not None:
                 status, location = reply
                 answer = Answer(claim.fingerprint, status, item_id, timestamp, location)
+                key = key_record(claim, answer)
             seen = None if head is None else head.timestamp
             try:
-                self._transact(item_id, timestamp, content, keys, seen, claim, answer)
+                self._transact(item_id, timestamp, content, keys, seen, key)
             except ClientError as error:
                 reasons = _cancellation_codes(error)
                 if not _LOST_RACE.intersection(reasons):
@@ -425,13 +429,12 @@ class ItemRepository:
         content: Content,
         keys: Item,
         seen: int | None,
-        claim: Claim | None = None,
-        answer: Answer | None = None,
+        key: Item | None = None,
     ) -> None:
         """Put the version and the head atomically; the head's condition orders writers.
 
         The head replaces the previous one whole, so index keys the new version no
-        longer has are gone with it. With ``claim``, its key record goes in too, unless
+        longer has are gone with it. An Idempotency-Key's record ``key`` goes in too, unless
         the key is taken (and not expired): never a version without its key record, or
         a key record without its version.
         """
@@ -454,11 +457,11 @@ class ItemRepository:
             },
             head_put,
         ]
-        if claim is not None and answer is not None:
+        if key is not None:
             puts.append(
                 {
                     "TableName": table,
-                    "Item": key_record(claim, answer),
+                    "Item": key,
                     "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
                     "ExpressionAttributeNames": {"#id": "id", "#expires": EXPIRES_AT},
                     "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
