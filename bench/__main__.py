@@ -21,6 +21,7 @@ from .latency import measure_latency
 from .machine import describe_machine
 from .readcost import measure_read_cost
 from .report import Results, render
+from .scale import measure_scale
 from .synth import measure_synth, new_workdir
 from .throughput import measure_throughput
 from .validation import measure_validation
@@ -44,6 +45,9 @@ class Sizes:
     throughput_repetitions: int
     throughput_seconds: float
     throughput_fresh_put_servers: bool  # each PUT run on an empty table
+    scale_sizes: dict[str, tuple[int, ...]]  # items per backend for the local mode at size
+    scale_seconds: float
+    scale_repetitions: int
 
 
 FULL = Sizes(
@@ -67,6 +71,9 @@ FULL = Sizes(
     throughput_repetitions=3,
     throughput_seconds=3.0,
     throughput_fresh_put_servers=True,
+    scale_sizes={"dynamodb-local": (100, 1000, 10000), "moto": (100, 1000)},
+    scale_seconds=2.0,
+    scale_repetitions=3,
 )
 QUICK = Sizes(
     synth_pairs=1,
@@ -81,6 +88,9 @@ QUICK = Sizes(
     throughput_repetitions=1,
     throughput_seconds=0.5,
     throughput_fresh_put_servers=False,
+    scale_sizes={"dynamodb-local": (10, 60), "moto": (10,)},
+    scale_seconds=0.3,
+    scale_repetitions=1,
 )
 
 
@@ -165,6 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fresh_put_servers=sizes.throughput_fresh_put_servers,
             ),
         )
+        scale = _step(
+            "local mode at size",
+            lambda: measure_scale(
+                assembly,
+                sizes.scale_sizes,
+                seconds=sizes.scale_seconds,
+                repetitions=sizes.scale_repetitions,
+            ),
+        )
         machine.load_after = os.getloadavg()
         results = Results(
             machine=machine,
@@ -179,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,
+            scale=scale,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(render(results))
@@ -206,6 +226,7 @@ def raw(results: Results) -> dict[str, object]:
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
         "capacity": results.capacity.to_json(),
+        "scale": results.scale.to_json(),
         "throughput": results.throughput.to_json(),
         "footprint": results.footprint.to_json(),
     }

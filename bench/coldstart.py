@@ -113,9 +113,9 @@ def measure_cold_start(
     subject_dir = _copy_code(function.code_dir, workdir / "subject-asset")
     event_file = workdir / "get-event.json"
     event_file.write_text(json.dumps(get_item_event(ITEM_ID)))
-    with in_memory_aws(api) as endpoint:
+    with in_memory_aws(api) as aws:
         dynamodb = boto3.session.Session(region_name=REGION).client(
-            "dynamodb", endpoint_url=endpoint
+            "dynamodb", endpoint_url=aws.dynamodb_endpoint
         )
         seed_items(dynamodb, store_table(api), [ITEM_ID], versions=1)
         return _pairs(
@@ -124,7 +124,7 @@ def measure_cold_start(
             baseline=(_baseline_code(workdir), "baseline_handler.handler"),
             subject=(subject_dir, function.handler),
             event_file=event_file,
-            env=runtime_child_environment(api, endpoint),
+            env=runtime_child_environment(api, aws.endpoint),
             status=200,
         )
 
@@ -145,14 +145,14 @@ def measure_typed_cold_start(
     event_file = workdir / "post-event.json"
     body = product_body(TYPED_BODY_BYTES)
     event_file.write_text(json.dumps(api_event("POST", "/items", "/items", body=body)))
-    with in_memory_aws(api) as endpoint:
+    with in_memory_aws(api) as aws:
         return _pairs(
             pairs,
             warmup_pairs,
             baseline=(_baseline_code(workdir), "baseline_handler.create_handler"),
             subject=(subject_dir, function.handler),
             event_file=event_file,
-            env=runtime_child_environment(api, endpoint),
+            env=runtime_child_environment(api, aws.endpoint),
             status=201,
         )
 

@@ -1,10 +1,11 @@
 """A server for the throughput benchmark, in its own process so clients never share its GIL.
 
-Run as a script: ``python local_server.py local CDK_OUT`` serves the synthesized app
-with local mode (``serve_local``); ``python local_server.py baseline`` serves a fixed
-JSON answer with the standard library's ThreadingHTTPServer, this machine's ceiling for
-a Python HTTP server. Both bind a free port on 127.0.0.1, print their base URL on one
-line, and stop when stdin closes (so they never outlive the benchmark).
+Run as a script: ``python local_server.py local CDK_OUT [DYNAMODB]`` serves the
+synthesized app with local mode (``serve_local``, DynamoDB ``auto`` unless given) and
+prints its DynamoDB endpoint on a second line; ``python local_server.py baseline`` serves
+a fixed JSON answer with the standard library's ThreadingHTTPServer, this machine's
+ceiling for a Python HTTP server. Both bind a free port on 127.0.0.1, print their base
+URL on one line, and stop when stdin closes (so they never outlive the benchmark).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 _BODY = b'{"id":"baseline","timestamp":1,"data":{"name":"widget"}}'
 
@@ -61,13 +63,16 @@ def main() -> None:
     if kind == "local":
         from cdk_serverless_crud.local.server import serve_local
 
+        dynamodb: Any = sys.argv[3] if len(sys.argv) > 3 else "auto"
         context: AbstractContextManager[object] = serve_local(
-            Path(sys.argv[2]), host="127.0.0.1", port=0, log=devnull
+            Path(sys.argv[2]), host="127.0.0.1", port=0, log=devnull, dynamodb=dynamodb
         )
     else:
         context = _BaselineServer()
     with context as running:
         print(running.url, flush=True)  # type: ignore[attr-defined]
+        if kind == "local":
+            print(running.aws.dynamodb_endpoint, flush=True)  # type: ignore[attr-defined]
         # The function logs a JSON line per request on stdout; discard them after the URL.
         sys.stdout = devnull
         sys.stdin.read()

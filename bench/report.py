@@ -12,6 +12,9 @@ from .latency import BASELINE as RAW_GET_ITEM
 from .latency import OPERATIONS, LatencyResult
 from .machine import Machine
 from .readcost import INDEX_ATTRIBUTE, PAGE, QUERIED_STATUS, Cell, IndexCell, ReadCostResult
+from .scale import GOAL as SCALE_GOAL
+from .scale import OPERATIONS as SCALE_OPERATIONS
+from .scale import ScaleResult
 from .synth import SynthResult
 from .throughput import BASELINE as BASELINE_GET
 from .throughput import KINDS, ThroughputResult
@@ -37,6 +40,7 @@ class Results:
     throughput: ThroughputResult
     footprint: Footprint
     capacity: CapacityResult
+    scale: ScaleResult
 
 
 def ms(seconds: float) -> str:
@@ -78,6 +82,7 @@ def render(results: Results) -> str:
         _read_cost(results.read_cost),
         _capacity(results.capacity),
         _throughput(results.throughput),
+        _scale(results.scale),
         _footprint(results.footprint),
         _method(results),
     ]
@@ -215,6 +220,15 @@ def _summary(results: Results) -> str:
             "Reported",
             _capacity_summary(results.capacity),
             "Reported",
+        ],
+        [
+            "Local mode at size",
+            "Requests/s of one client for each operation, at "
+            + "/".join(f"{n:,}" for n in results.scale.sizes[SCALE_BACKEND])
+            + " items",
+            f"At the largest size, at least {SCALE_GOAL:.2f}x the rate at the smallest",
+            _scale_summary(results.scale),
+            "**Met**" if results.scale.meets_goal(SCALE_BACKEND) else "**Not met**",
         ],
         [
             "Local mode throughput",
@@ -819,6 +833,54 @@ clients. In this run, {_clients(one)} got
 serves one AWS call at a time (`_atomic` in `src/cdk_serverless_crud/local/aws.py`), so
 that moto's transactions stay atomic.{scaling} PUTs also slow down as the table grows,
 because moto copies the whole table for each transaction.
+"""
+
+
+SCALE_BACKEND = "dynamodb-local"
+"""The backend the goal applies to: local mode's default DynamoDB."""
+
+
+def _scale_summary(scale: ScaleResult) -> str:
+    return ", ".join(
+        f"{operation} {ratio(scale.ratio(SCALE_BACKEND, operation))}"
+        for operation in SCALE_OPERATIONS
+    )
+
+
+def _scale(scale: ScaleResult) -> str:
+    rows = []
+    for backend, sizes in scale.sizes.items():
+        for items in sizes:
+            rows.append(
+                [backend, f"{items:,}"]
+                + [f"{scale.rate(backend, items, op):,.0f}" for op in SCALE_OPERATIONS]
+            )
+        if len(sizes) > 1:
+            rows.append(
+                [backend, f"**{sizes[-1]:,} vs {sizes[0]:,}**"]
+                + [f"**{ratio(scale.ratio(backend, op))}**" for op in SCALE_OPERATIONS]
+            )
+    repetitions = len(next(iter(next(iter(scale.rates.values())).values()))["POST"])
+    verdict = "**Met**" if scale.meets_goal(SCALE_BACKEND) else "**Not met**"
+    return f"""
+## Local mode at size
+
+`serve_local` on the example app in its own process, its table seeded straight into its
+DynamoDB (one version per item, ~200-byte items), then one client sending each
+operation back to back for {scale.seconds:g} s, {repetitions} repetitions, medians: GET of
+an item, a list page (`?limit=25`) and a versions page, all with
+`Cache-Control: max-age=0` so that each reaches the function; PUT of seeded items; POST
+of new ones. Ids are spread over the table. `dynamodb-local` is local mode's default
+DynamoDB; `moto` is what `--dynamodb moto` serves, measured at sizes it can seed in
+reasonable time. {scale.errors} requests failed.
+
+{table(["DynamoDB", "Items", *[f"{op}/s" for op in SCALE_OPERATIONS]], rows)}
+
+Goal: at {scale.sizes[SCALE_BACKEND][-1]:,} items, every operation at least
+{SCALE_GOAL:.2f}x its rate at {scale.sizes[SCALE_BACKEND][0]:,}, with DynamoDB Local.
+{verdict}. moto's rates fall with the table because its TransactWriteItems copies every
+table it touches once per item of the transaction, and its index Query reads every item
+of the table (docs/design.md, "Local mode's DynamoDB").
 """
 
 

@@ -94,9 +94,23 @@ class ThroughputResult:
 @contextmanager
 def running_server(kind: str, cdk_out: Path | None = None) -> Iterator[str]:
     """Start ``local_server.py`` and yield its stage URL; stop it on exit."""
+    with _spawned(kind, cdk_out) as lines:
+        yield lines[0]
+
+
+@contextmanager
+def running_local(cdk_out: Path, dynamodb: str) -> Iterator[tuple[str, str]]:
+    """Local mode with the given DynamoDB; yield its stage URL and DynamoDB endpoint."""
+    with _spawned("local", cdk_out, dynamodb) as (url, endpoint):
+        yield url, endpoint
+
+
+@contextmanager
+def _spawned(kind: str, cdk_out: Path | None = None, *args: str) -> Iterator[list[str]]:
+    """Start ``local_server.py``; yield the lines it prints once it serves (URL first)."""
     command = [sys.executable, str(SERVER), kind]
     if cdk_out is not None:
-        command.append(str(cdk_out))
+        command += [str(cdk_out), *args]
     with tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen(
             command,
@@ -108,15 +122,17 @@ def running_server(kind: str, cdk_out: Path | None = None) -> Iterator[str]:
         )
         try:
             assert process.stdout is not None
-            url = process.stdout.readline().strip()
-            if not url:
+            lines = [process.stdout.readline().strip()]
+            if lines[0] and kind == "local":
+                lines.append(process.stdout.readline().strip())
+            if not all(lines):
                 process.wait(timeout=30)
                 errors.seek(0)
                 raise RuntimeError(f"the {kind} server did not start:\n{errors.read()[-2000:]}")
-            yield url
+            yield lines
         finally:
-            # It holds nothing worth a graceful shutdown (moto's data is in memory), so
-            # stop it at once; closing stdin stops it too, should this process die first.
+            # It holds nothing worth a graceful shutdown (its data is in memory), so stop
+            # it at once; closing stdin stops it too, should this process die first.
             if process.stdin is not None:
                 process.stdin.close()
             process.terminate()

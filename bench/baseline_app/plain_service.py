@@ -393,20 +393,40 @@ def _rest_api(scope: Construct) -> tuple[apigateway.RestApi, apigateway.RequestV
     validator = rest_api.add_request_validator(
         "RequestValidator", validate_request_body=True, validate_request_parameters=True
     )
-    for response_id, response_type, code in (
-        ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, "invalid_body"),
+    responses = apigateway.ResponseType
+    for response_id, response_type, code, status in (
+        ("BadRequestBody", responses.BAD_REQUEST_BODY, "invalid_body", "400"),
+        ("BadRequestParameters", responses.BAD_REQUEST_PARAMETERS, "invalid_parameter", "400"),
         (
-            "BadRequestParameters",
-            apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
-            "invalid_parameter",
+            "MissingAuthenticationToken",
+            responses.MISSING_AUTHENTICATION_TOKEN,
+            "missing_authentication_token",
+            None,
         ),
+        ("AccessDenied", responses.ACCESS_DENIED, "access_denied", None),
+        ("Unauthorized", responses.UNAUTHORIZED, "unauthorized", None),
+        ("InvalidSignature", responses.INVALID_SIGNATURE, "invalid_signature", None),
+        ("ExpiredToken", responses.EXPIRED_TOKEN, "expired_token", None),
+        ("InvalidApiKey", responses.INVALID_API_KEY, "invalid_api_key", None),
+        ("WafFiltered", responses.WAF_FILTERED, "waf_filtered", None),
+        ("RequestTooLarge", responses.REQUEST_TOO_LARGE, "payload_too_large", None),
+        ("UnsupportedMediaType", responses.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
+        ("Throttled", responses.THROTTLED, "throttled", None),
+        ("QuotaExceeded", responses.QUOTA_EXCEEDED, "quota_exceeded", None),
+        ("IntegrationTimeout", responses.INTEGRATION_TIMEOUT, "integration_timeout", None),
+        ("IntegrationFailure", responses.INTEGRATION_FAILURE, "integration_failure", None),
+        ("Default4xx", responses.DEFAULT_4_XX, "bad_request", None),
+        ("Default5xx", responses.DEFAULT_5_XX, "gateway_error", None),
     ):
         rest_api.add_gateway_response(
             response_id,
             type=response_type,
-            status_code="400",
+            status_code=status,
             templates={
-                JSON: '{"error": {"code": "' + code + '", "message": $context.error.messageString}}'
+                JSON: '{"error": {"code": "'
+                + code
+                + '", "message": $context.error.messageString, '
+                + '"request_id": "$context.requestId"}}'
             },
         )
     _cloud_watch_role(scope, rest_api)
@@ -475,6 +495,37 @@ def _routes(
             request_models=request_models,
         )
         acknowledge(method, "AwsSolutions-COG4")
+    # Every other method of each path: 405 with Allow, answered by API Gateway (MOCK).
+    allowed: dict[str, list[str]] = {}
+    for path, verb, _ in routes:
+        allowed.setdefault(path, []).append(verb)
+    for path, verbs in allowed.items():
+        not_allowed = rest_api.root.resource_for_path(path).add_method(
+            "ANY",
+            apigateway.MockIntegration(
+                passthrough_behavior=apigateway.PassthroughBehavior.WHEN_NO_TEMPLATES,
+                integration_responses=[
+                    apigateway.IntegrationResponse(
+                        status_code="405",
+                        response_parameters={
+                            "method.response.header.Allow": f"'{', '.join(sorted(verbs))}'"
+                        },
+                        response_templates={
+                            JSON: '{"error": {"code": "method_not_allowed", "message": "method '
+                            '$context.httpMethod is not allowed here", "request_id": '
+                            '"$context.requestId"}}'
+                        },
+                    )
+                ],
+            ),
+            method_responses=[
+                apigateway.MethodResponse(
+                    status_code="405",
+                    response_parameters={"method.response.header.Allow": True},
+                )
+            ],
+        )
+        acknowledge(not_allowed, "AwsSolutions-COG4")
 
 
 def _model(

@@ -24,6 +24,8 @@ from bench.latency import BASELINE, OPERATIONS, LatencyResult, measure_latency
 from bench.machine import describe_machine
 from bench.readcost import ReadCostResult, measure_read_cost
 from bench.report import Results, render
+from bench.scale import OPERATIONS as SCALE_OPERATIONS
+from bench.scale import ScaleResult, measure_scale
 from bench.shop import SHOP_APP
 from bench.synth import APPS, SynthApp, SynthResult, measure_synth, template_drift
 from bench.throughput import BASELINE as BASELINE_GET
@@ -40,6 +42,7 @@ ISSUE_ROWS = (
     "Read cost as data grows",
     "Read cost of an index query",
     "Capacity per operation",
+    "Local mode at size",
     "Local mode throughput",
     "Footprint",
 )
@@ -146,6 +149,12 @@ def capacity(assemblies: dict[Path, Path]) -> CapacityResult:
 @pytest.fixture(scope="module")
 def throughput(assemblies: dict[Path, Path]) -> ThroughputResult:
     return measure_throughput(assemblies[EXAMPLE_APP], 1, 0.2, concurrency=(2,))
+
+
+@pytest.fixture(scope="module")
+def scale(assemblies: dict[Path, Path]) -> ScaleResult:
+    sizes = {"dynamodb-local": (5, 40), "moto": (5,)}
+    return measure_scale(assemblies[EXAMPLE_APP], sizes, seconds=0.2, repetitions=1)
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +269,14 @@ def test_throughput_answers_every_request(throughput: ThroughputResult) -> None:
     assert throughput.has(BASELINE_GET, 2)
 
 
+def test_scale_measures_every_operation_at_every_size(scale: ScaleResult) -> None:
+    assert scale.errors == 0
+    for backend, sizes in scale.sizes.items():
+        for items in sizes:
+            assert all(scale.rate(backend, items, op) > 0 for op in SCALE_OPERATIONS)
+    assert scale.ratio("dynamodb-local", "POST") > 0
+
+
 def test_report_has_every_row_of_the_issue(
     synth: dict[str, SynthResult],
     cold_start: ColdStartResult,
@@ -270,6 +287,7 @@ def test_report_has_every_row_of_the_issue(
     throughput: ThroughputResult,
     footprint: Footprint,
     capacity: CapacityResult,
+    scale: ScaleResult,
 ) -> None:
     page = render(
         Results(
@@ -285,6 +303,7 @@ def test_report_has_every_row_of_the_issue(
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,
+            scale=scale,
         )
     )
     summary = page.split("## Summary", 1)[1].split("\n## ", 1)[0]

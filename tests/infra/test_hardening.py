@@ -15,6 +15,7 @@ from cdk_serverless_crud import (
     TaggedFunctionProps,
     TimeSeriesTableProps,
 )
+from cdk_serverless_crud.gateway_responses import GATEWAY_ERRORS
 
 from .helpers import (
     REQUIRED_TAGS,
@@ -143,10 +144,7 @@ def test_api_gateway_errors_carry_the_cors_headers(hardened: Template) -> None:
         r["Properties"] for r in resources(hardened, "AWS::ApiGateway::GatewayResponse").values()
     ]
     assert {r["ResponseType"] for r in responses} == {
-        "BAD_REQUEST_BODY",
-        "BAD_REQUEST_PARAMETERS",
-        "DEFAULT_4XX",
-        "DEFAULT_5XX",
+        e.response_type.response_type for e in GATEWAY_ERRORS
     }
     for response in responses:
         assert response["ResponseParameters"] == {

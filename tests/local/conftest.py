@@ -31,6 +31,14 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def gateway_error(self) -> tuple[int, str, str]:
+        """Status, code and message of an answer API Gateway gave itself, after checking
+        that it is the contract's envelope with this answer's request id."""
+        error = self.json()["error"]
+        assert set(error) == {"code", "message", "request_id"}, error
+        assert error["request_id"] == self.headers["x-amzn-RequestId"]
+        return self.status, error["code"], error["message"]
+
 
 class Client:
     """A tiny HTTP client for the served stage (urllib, real sockets)."""

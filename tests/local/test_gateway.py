@@ -109,10 +109,14 @@ def test_a_body_its_model_refuses_is_answered_by_the_stage(
     gateway: Gateway, recorder: Recorder
 ) -> None:
     for body in (b"[1, 2]", b"not json"):
-        response, _ = gateway.handle(request("POST", "/prod/items", body=body))
+        response, variables = gateway.handle(request("POST", "/prod/items", body=body))
         assert response.status == 400
         assert json.loads(response.body) == {
-            "error": {"code": "invalid_body", "message": "Invalid request body"}
+            "error": {
+                "code": "invalid_body",
+                "message": "Invalid request body",
+                "request_id": variables["requestId"],
+            }
         }
     assert recorder.events == []
 
@@ -137,10 +141,16 @@ def test_a_failing_or_malformed_lambda_is_a_502(
     gateway: Gateway, recorder: Recorder, answer: Any
 ) -> None:
     recorder.answer = answer
-    response, _ = gateway.handle(request("POST", "/prod/items", body=b"{}"))
+    response, variables = gateway.handle(request("POST", "/prod/items", body=b"{}"))
     assert (response.status, json.loads(response.body)) == (
         502,
-        {"message": "Internal server error"},
+        {
+            "error": {
+                "code": "gateway_error",
+                "message": "Internal server error",
+                "request_id": variables["requestId"],
+            }
+        },
     )
 
 

@@ -17,8 +17,8 @@ from cdk_serverless_crud.local.template import ApiSpec
 
 @pytest.fixture(scope="module")
 def dynamodb(api: ApiSpec) -> Iterator[tuple[Any, str]]:
-    with in_memory_aws(api) as endpoint:
-        client = boto3.session.Session().client("dynamodb", endpoint_url=endpoint)
+    with in_memory_aws(api) as aws:
+        client = boto3.session.Session().client("dynamodb", endpoint_url=aws.endpoint)
         (function,) = api.functions
         yield client, function.environment["TABLE_NAME"]
 

@@ -100,8 +100,16 @@ def preflight(client: Client, path: str, origin: str | None = APP) -> Reply:
 
 
 def assert_missing_token(reply: Reply) -> None:
-    assert reply.status == 403
-    assert reply.json() == {"message": "Missing Authentication Token"}
+    assert reply.gateway_error() == (
+        403,
+        "missing_authentication_token",
+        "Missing Authentication Token",
+    )
+
+
+def assert_not_allowed(reply: Reply, allow: str) -> None:
+    status, code, _ = reply.gateway_error()
+    assert (status, code, reply.headers["Allow"]) == (405, "method_not_allowed", allow)
 
 
 class TestOneOriginWithCredentials:
@@ -160,7 +168,7 @@ class TestSeveralOriginsBehindApiKeys:
     def test_preflights_need_no_api_key(self, several_origins: Client) -> None:
         assert preflight(several_origins, "/items").status == 204
         forbidden = several_origins.request("GET", "/items", headers={"Origin": ADMIN})
-        assert (forbidden.status, forbidden.json()) == (403, {"message": "Forbidden"})
+        assert forbidden.gateway_error() == (403, "invalid_api_key", "Forbidden")
 
     def test_preflights_are_not_cached(self, several_origins: Client) -> None:
         replies = [preflight(several_origins, "/items/abc", o) for o in (ADMIN, DEV)]
@@ -182,9 +190,9 @@ class TestSeveralOriginsBehindApiKeys:
         assert [r.headers["Access-Control-Allow-Origin"] for r in replies] == [ADMIN, DEV, ADMIN]
 
 
-def test_an_app_without_cors_answers_preflights_with_403(client: Client) -> None:
-    assert_missing_token(preflight(client, "/items"))
-    assert_missing_token(preflight(client, "/items/abc"))
+def test_an_app_without_cors_answers_preflights_with_405(client: Client) -> None:
+    assert_not_allowed(preflight(client, "/items"), "GET, POST")
+    assert_not_allowed(preflight(client, "/items/abc"), "DELETE, GET, PATCH, PUT")
 
 
 def test_the_origin_is_read_under_the_names_the_template_uses(cors_cdk_out: Path) -> None:

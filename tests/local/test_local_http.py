@@ -9,6 +9,8 @@ import threading
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import pytest
+
 from cdk_serverless_crud.local.server import RunningService
 
 from .conftest import Client
@@ -105,19 +107,50 @@ def test_writes_are_never_cached(client: Client) -> None:
     assert "X-Cache" not in reply.headers
 
 
-def test_undefined_routes_answer_like_api_gateway(
+def test_undefined_paths_answer_403_in_the_envelope(
     client: Client, service: tuple[RunningService, io.StringIO]
 ) -> None:
     base = service[0].url.rsplit("/", 1)[0]
     for method, url in [
         ("GET", client.base_url + "/nothing-here"),
-        ("PATCH", client.base_url + "/items"),
+        ("POST", client.base_url + "/"),
         ("GET", client.base_url + "/items/a/b/c"),
         ("GET", base + "/wrong-stage/items"),
     ]:
         reply = Client(url).request(method, "")
-        assert reply.status == 403, (method, url)
-        assert reply.json() == {"message": "Missing Authentication Token"}
+        assert reply.gateway_error() == (
+            403,
+            "missing_authentication_token",
+            "Missing Authentication Token",
+        ), (method, url)
+        assert reply.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+
+
+#: Every route's methods, as the contract has them; the rest are 405.
+ROUTES = {
+    "/items": "GET, POST",
+    "/items/abc": "DELETE, GET, PATCH, PUT",
+    "/items/abc/versions": "GET",
+    "/items/abc/versions/1": "GET",
+    "/items/abc/restore": "POST",
+}
+
+
+@pytest.mark.parametrize("path", list(ROUTES))
+def test_a_method_a_route_does_not_have_is_405_with_allow(client: Client, path: str) -> None:
+    allowed = ROUTES[path].split(", ")
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        if method in allowed:
+            continue
+        reply = client.request(method, path, raw=b"not even json")
+        assert reply.gateway_error() == (
+            405,
+            "method_not_allowed",
+            f"method {method} is not allowed here",
+        ), (method, path)
+        assert reply.headers["Allow"] == ROUTES[path]
+    head = client.request("HEAD", path)
+    assert (head.status, head.headers["Allow"], head.body) == (405, ROUTES[path], b"")
 
 
 def test_bad_input_gets_the_runtime_4xx(client: Client) -> None:

@@ -28,6 +28,12 @@ METHODS = (
     "items/{id}/versions/GET",
     "items/{id}/versions/{timestamp}/GET",
     "items/{id}/restore/POST",
+    # The 405 answers (not_allowed.py): MOCK methods with the API's authorization.
+    "items/ANY",
+    "items/{id}/ANY",
+    "items/{id}/versions/ANY",
+    "items/{id}/versions/{timestamp}/ANY",
+    "items/{id}/restore/ANY",
 )
 ITEMS_PUT_DELETE = ("items/{id}/PUT", "items/{id}/DELETE")
 LOG_GROUPS = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"

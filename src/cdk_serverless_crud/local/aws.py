@@ -1,7 +1,13 @@
-"""In-memory AWS: moto's server on loopback, and the template's tables and buckets in moto."""
+"""Local AWS: moto's server on loopback, DynamoDB Local or moto for the tables.
+
+S3 is always moto's. DynamoDB is DynamoDB Local (``dynamodb_local.py``) when Java 17+
+and its jar are there, for costs flat in the table's size; otherwise, or when asked,
+moto's, whose cost grows with the table (docs/design.md, "Local mode's DynamoDB").
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -10,11 +16,14 @@ import threading
 import time
 import urllib.request
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -22,6 +31,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from . import dynamodb_local, state
 from .environment import (
     MASKED,
     REGION,
@@ -29,57 +39,166 @@ from .environment import (
     runtime_environment,
     shared_environment,
 )
+from .errors import TemplateError
 from .template import ApiSpec
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
-@contextmanager
-def in_memory_aws(api: ApiSpec, host: str = "127.0.0.1") -> Iterator[str]:
-    """Start moto's server on a free loopback port, create the API's tables and buckets.
+DynamoDBChoice = Literal["auto", "dynamodb-local", "moto"]
+"""Which DynamoDB local mode runs: ``auto`` is DynamoDB Local when it can run, else moto."""
+DYNAMODB_CHOICES: tuple[str, ...] = get_args(DynamoDBChoice)
 
-    For the duration, this process's environment is the functions' runtime environment
-    with boto3 pointed at the server (``AWS_ENDPOINT_URL``); yields the endpoint URL.
+
+@dataclass(frozen=True)
+class LocalAws:
+    """The endpoints local mode's AWS answers on, and which DynamoDB it is."""
+
+    endpoint: str
+    """moto's server: S3, and every service without an endpoint of its own."""
+    dynamodb_endpoint: str
+    dynamodb: Literal["dynamodb-local", "moto"]
+    notices: tuple[str, ...] = ()
+    """What the user should know: why ``auto`` fell back to moto, which saved table was
+    recreated because the template changed it."""
+
+    def environment(self, api: ApiSpec) -> dict[str, str]:
+        """The process environment the API's functions run in against these endpoints."""
+        shared = shared_environment(api) is not None
+        values = runtime_environment(api, self.endpoint, functions=shared)
+        values["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+        return values
+
+    def create_resources(self, api: ApiSpec) -> list[str]:
+        """Create the API's tables and buckets here (see :func:`create_resources`)."""
+        session = boto3.session.Session(region_name=REGION)
+        return create_resources(
+            api,
+            session.client("dynamodb", endpoint_url=self.dynamodb_endpoint),
+            session.client("s3", endpoint_url=self.endpoint),
+        )
+
+
+@contextmanager
+def in_memory_aws(
+    api: ApiSpec,
+    host: str = "127.0.0.1",
+    *,
+    dynamodb: DynamoDBChoice = "moto",
+    state_dir: Path | None = None,
+) -> Iterator[LocalAws]:
+    """Start local AWS on free loopback ports and create the API's tables and buckets.
+
+    moto's server always runs, for S3. ``dynamodb`` picks the tables' emulator:
+    ``dynamodb-local`` raises ``DynamoDBLocalUnavailable`` if it cannot run, ``auto``
+    falls back to moto with a notice. For the duration, this process's environment is
+    the functions' runtime environment with boto3 pointed at these endpoints
+    (``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_DYNAMODB``).
+
+    With ``state_dir``, the data outlives the process (``state.py``): the tables are
+    DynamoDB Local's in that folder, so it needs DynamoDB Local, and S3 is saved there.
+    A saved table whose keys or indexes the template changed is created afresh, empty.
     """
+    if dynamodb not in DYNAMODB_CHOICES:
+        raise ValueError(f"dynamodb must be one of {', '.join(DYNAMODB_CHOICES)}: {dynamodb!r}")
     # moto's server logs every AWS call through werkzeug; the stage's access log is the
     # output users read.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server(
-        host,
-        0,
-        _atomic(_idempotent_transactions(DomainDispatcherApplication(create_backend_app))),
-        threaded=True,
-        request_handler=MotoRequestHandler,
+    with ExitStack() as stack:
+        installation, notices = _dynamodb_local(dynamodb, state_dir)
+        ddb_endpoint = None
+        if installation is not None:
+            db_path = None if state_dir is None else state.dynamodb_dir(state_dir)
+            if db_path is not None:
+                db_path.mkdir(parents=True, exist_ok=True)
+            ddb_endpoint = stack.enter_context(
+                dynamodb_local.running(installation, host=host, db_path=db_path)
+            )
+        lock = threading.Lock()
+        writes: list[Callable[[], None]] = []
+        endpoint = stack.enter_context(_moto_server(host, lock, writes))
+        local = LocalAws(
+            endpoint=endpoint,
+            dynamodb_endpoint=ddb_endpoint or endpoint,
+            dynamodb="moto" if ddb_endpoint is None else "dynamodb-local",
+        )
+        stack.enter_context(patched_environ(local.environment(api), unset=MASKED))
+        _reset(endpoint)
+        if state_dir is not None:
+            state.load_s3(state_dir)
+            writes.append(stack.enter_context(state.saving_s3(state_dir, lock)))
+        notices += local.create_resources(api)
+        yield dataclasses.replace(local, notices=tuple(notices))
+
+
+def _dynamodb_local(
+    choice: DynamoDBChoice, state_dir: Path | None
+) -> tuple[dynamodb_local.Installation | None, list[str]]:
+    """DynamoDB Local's installation for ``choice``, or None (moto) and why."""
+    if state_dir is not None and choice == "moto":
+        raise TemplateError(
+            "--state-dir keeps the tables in DynamoDB Local; it cannot be used with --dynamodb moto"
+        )
+    if choice == "moto":
+        return None, []
+    try:
+        return dynamodb_local.find_installation(), []
+    except dynamodb_local.DynamoDBLocalUnavailable as error:
+        if choice == "dynamodb-local" or state_dir is not None:
+            raise
+        return None, [
+            f"{error}. Serving DynamoDB from moto instead, whose requests slow down as tables grow."
+        ]
+
+
+@contextmanager
+def _moto_server(
+    host: str, lock: threading.Lock, writes: list[Callable[[], None]]
+) -> Iterator[str]:
+    """moto's server on a free port, one AWS call at a time under ``lock``; yields its URL.
+
+    Each function in ``writes`` is called after a call that may have changed S3.
+    """
+    app = _atomic(
+        _noting_writes(
+            _idempotent_transactions(DomainDispatcherApplication(create_backend_app)), writes
+        ),
+        lock,
     )
+    server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        endpoint = f"http://{host}:{server.server_port}"
-        shared = shared_environment(api) is not None
-        with patched_environ(runtime_environment(api, endpoint, functions=shared), unset=MASKED):
-            _reset(endpoint)
-            session = boto3.session.Session(region_name=REGION)
-            create_resources(
-                api,
-                session.client("dynamodb", endpoint_url=endpoint),
-                session.client("s3", endpoint_url=endpoint),
-            )
-            yield endpoint
+        yield f"http://{host}:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
 
 
-def _atomic(app: WSGIApplication) -> WSGIApplication:
+def _noting_writes(app: WSGIApplication, writes: list[Callable[[], None]]) -> WSGIApplication:
+    """Call each of ``writes`` after a request that is not a read or a DynamoDB call."""
+
+    def noted(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        answer = app(environ, start_response)
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") and not environ.get(
+            "HTTP_X_AMZ_TARGET"
+        ):
+            for write in writes:
+                write()
+        return answer
+
+    return noted
+
+
+def _atomic(app: WSGIApplication, lock: threading.Lock) -> WSGIApplication:
     """Serve one AWS call at a time, so each is atomic as it is in AWS.
 
     moto's TransactWriteItems checks its conditions, writes, and on failure restores a
     copy of the table without a lock: two concurrent transactions can undo each other's
     writes. DynamoDB never does, and local mode must not lose a write AWS would keep.
     """
-    lock = threading.Lock()
 
     def serialized(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         with lock:
@@ -160,13 +279,53 @@ def _reset(endpoint: str) -> None:
         pass
 
 
-def create_resources(api: ApiSpec, dynamodb: Any, s3: Any) -> None:
-    """Create the template's tables and buckets with these boto3 clients (moto's)."""
+def create_resources(api: ApiSpec, dynamodb: Any, s3: Any) -> list[str]:
+    """Create the template's tables and buckets with these boto3 clients.
+
+    Ones that exist already (a ``--state-dir``) are kept, with their data, unless the
+    template changed a table's keys or indexes: that table is created afresh, and the
+    returned notices say so.
+    """
+    notices = []
+    existing = set(dynamodb.list_tables().get("TableNames", []))
     for table in api.tables:
+        if table.name in existing:
+            saved = dynamodb.describe_table(TableName=table.name)["Table"]
+            if _shape(saved) == _shape(table.create_args):
+                continue
+            dynamodb.delete_table(TableName=table.name)
+            notices.append(
+                f"Table {table.name}: the template changed its keys or indexes, so it was "
+                "created afresh and its saved items are gone."
+            )
         dynamodb.create_table(**table.create_args)
     for bucket in api.buckets:
-        s3.create_bucket(Bucket=bucket.name)
+        try:
+            s3.create_bucket(Bucket=bucket.name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in _OWN_BUCKET:
+                raise
         if bucket.versioned:
             s3.put_bucket_versioning(
                 Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"}
             )
+    return notices
+
+
+_OWN_BUCKET = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+
+
+def _shape(table: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What must match for saved items to fit the template: keys, attributes, indexes."""
+    indexes = sorted(
+        (index["IndexName"], _keys(index["KeySchema"]), index["Projection"].get("ProjectionType"))
+        for index in table.get("GlobalSecondaryIndexes", [])
+    )
+    attributes = sorted(
+        (a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]
+    )
+    return _keys(table["KeySchema"]), tuple(attributes), tuple(indexes)
+
+
+def _keys(schema: Iterable[Mapping[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((key["AttributeName"], key["KeyType"]) for key in schema)

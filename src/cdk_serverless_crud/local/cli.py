@@ -10,11 +10,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from .aws import DYNAMODB_CHOICES, DynamoDBChoice
 from .gateway import authorization_notice
-from .server import serve_local
+from .server import RunningService, serve_local
 from .template import TemplateError
 
 
@@ -33,10 +36,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     local.add_argument("--stack", help="the stack to serve when the app has several")
     local.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     local.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    local.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_CHOICES,
+        default="auto",
+        help="the tables' emulator: DynamoDB Local (needs Java 17+), moto, or auto "
+        "(DynamoDB Local when it can run; the default)",
+    )
+    local.add_argument(
+        "--state-dir",
+        type=Path,
+        help="keep the tables and buckets in this folder across restarts (DynamoDB Local)",
+    )
+    local.add_argument(
+        "--seed",
+        type=Path,
+        help='load items from this JSON lines file at start: {"data": {...}, "id"?, '
+        '"collection"?} per line',
+    )
+    local.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --app: synthesize again when the app's files change, keeping the data",
+    )
     args = parser.parse_args(argv)
+    if args.watch and not args.app:
+        parser.error("--watch needs --app, the command that synthesizes the app")
     try:
         cdk_out = _synthesize(args.app) if args.app else (args.cdk_out or Path("cdk.out"))
-        return _serve(cdk_out, args.host, args.port, args.stack)
+        options = _Options(
+            args.dynamodb, args.state_dir, args.seed, args.app if args.watch else None
+        )
+        return _serve(cdk_out, args.host, args.port, args.stack, options)
     except _Fatal as error:
         print(f"serverless-crud: error: {error}", file=sys.stderr)
         return 1
@@ -63,23 +94,55 @@ def _synthesize(app: str) -> Path:
     return outdir
 
 
-def _serve(cdk_out: Path, host: str, port: int, stack: str | None) -> int:
+@dataclass(frozen=True)
+class _Options:
+    """How to serve: the DynamoDB, where state is kept, what to seed."""
+
+    dynamodb: DynamoDBChoice
+    state_dir: Path | None
+    seed: Path | None
+    watch: str | None = None
+    """The app command to synthesize again when its files change."""
+
+
+def _serve(cdk_out: Path, host: str, port: int, stack: str | None, options: _Options) -> int:
     """Serve until Ctrl-C: the access log on stdout, the function's own logs on stderr."""
     access_log = sys.stdout
     try:
         with (
             contextlib.redirect_stdout(sys.stderr),
-            serve_local(cdk_out, host=host, port=port, stack=stack, log=access_log) as service,
+            serve_local(
+                cdk_out,
+                host=host,
+                port=port,
+                stack=stack,
+                log=access_log,
+                dynamodb=options.dynamodb,
+                state_dir=options.state_dir,
+                seed=options.seed,
+            ) as service,
         ):
-            notice = authorization_notice(service.api)
-            if notice is not None:
-                print(notice, file=sys.stderr, flush=True)
+            for notice in (*service.aws.notices, authorization_notice(service.api)):
+                if notice is not None:
+                    print(notice, file=sys.stderr, flush=True)
+            if service.seeded is not None:
+                skipped = service.seeded.skipped
+                print(
+                    f"Seeded {service.seeded.created} items from {options.seed}"
+                    + (f" ({skipped} already there)" if skipped else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
             print(
-                f"Serving {service.api.stack_name} on {service.url}  (Ctrl-C to stop)",
+                f"Serving {service.api.stack_name} on {service.url} "
+                f"(DynamoDB: {service.aws.dynamodb}; Ctrl-C to stop)",
                 file=access_log,
                 flush=True,
             )
-            threading.Event().wait()
+            if options.watch is None:
+                threading.Event().wait()
+            else:
+                _watch(service, options.watch, stack, Path.cwd())
     except TemplateError as error:
         raise _Fatal(str(error)) from error
     except OSError as error:
@@ -87,6 +150,62 @@ def _serve(cdk_out: Path, host: str, port: int, stack: str | None) -> int:
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return 0
+
+
+#: How often ``--watch`` looks at the app's files (seconds).
+WATCH_INTERVAL = 0.5
+_NOT_SOURCES = frozenset({"cdk.out", "node_modules", "__pycache__"})
+
+
+def _sources(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file of the app's folder with its modification time and size.
+
+    Hidden folders (``.venv``, ``.git``), ``cdk.out``, ``node_modules`` and caches are
+    not the app's sources.
+    """
+    found = {}
+    for root, folders, files in os.walk(folder):
+        folders[:] = [
+            name
+            for name in folders
+            if not name.startswith(".")
+            and name not in _NOT_SOURCES
+            and not name.startswith("cdk.out")
+        ]
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                info = os.stat(path)
+                found[path] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
+def _watch(service: RunningService, app: str, stack: str | None, folder: Path) -> None:
+    """Serve, synthesizing again and reloading whenever a file of ``folder`` changes.
+
+    A change that fails to synthesize, or that local mode cannot serve, is one line on
+    stderr, and the previous version stays served.
+    """
+    seen = _sources(folder)
+    while True:
+        time.sleep(WATCH_INTERVAL)
+        current = _sources(folder)
+        if current == seen:
+            continue
+        seen = current
+        print("Files changed: synthesizing again", file=sys.stderr, flush=True)
+        try:
+            notices = service.reload(_synthesize(app), stack)
+        except (_Fatal, TemplateError) as error:
+            print(
+                f"serverless-crud: error: {error}; still serving the previous version",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        for notice in notices:
+            print(notice, file=sys.stderr, flush=True)
+        print(f"Reloaded {service.api.stack_name} on {service.url}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from .context import LambdaContext
 from .environment import patched_environ, shared_environment
 from .errors import TemplateError
 from .events import event_body, proxy_event
+from .mocks import MockSpec
 from .paths import ResourcePath, by_specificity, path_segments
 from .preflights import PreflightSpec
 from .template import ApiSpec, FunctionSpec, MethodSpec
@@ -44,6 +45,21 @@ _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
 _ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 
 Handler = Callable[[dict[str, Any], Any], Any]
+Route = MethodSpec | PreflightSpec | MockSpec
+
+#: The ``x-amzn-ErrorType`` API Gateway sends with some of its own answers.
+_ERROR_TYPES = {
+    "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+    "INVALID_API_KEY": "ForbiddenException",
+}
+
+
+class GatewayError(Exception):
+    """API Gateway answers this request itself, with the gateway response of this type."""
+
+    def __init__(self, response_type: str) -> None:
+        super().__init__(response_type)
+        self.response_type = response_type
 
 
 @dataclass(frozen=True)
@@ -178,17 +194,24 @@ class Gateway:
         # their invocations: the process's environment, so one invocation at a time.
         self._own_environments = shared_environment(api) is None
         self._invoke_lock = threading.Lock()
-        by_path: dict[str, dict[str, MethodSpec | PreflightSpec]] = {}
-        for method in api.methods:
+        by_path: dict[str, dict[str, Route]] = {}
+        answered: list[MethodSpec | MockSpec] = [*api.methods, *api.mocks]
+        for method in answered:
             by_path.setdefault(method.resource_path, {})[method.http_method] = method
         for preflight in api.preflights:
             by_path.setdefault(preflight.resource_path, {})["OPTIONS"] = preflight
-        self.routes: list[tuple[ResourcePath, Mapping[str, MethodSpec | PreflightSpec]]] = [
+        self.routes: list[tuple[ResourcePath, Mapping[str, Route]]] = [
             (resource, by_path[resource.template]) for resource in by_specificity(by_path)
         ]
 
-    def handle(self, request: HttpRequest) -> tuple[HttpResponse, dict[str, str]]:
-        """Answer one request; also return the access log variables."""
+    def handle(
+        self, request: HttpRequest, *, refuse: str | None = None
+    ) -> tuple[HttpResponse, dict[str, str]]:
+        """Answer one request; also return the access log variables.
+
+        With ``refuse``, a gateway response type, the stage answers with that gateway
+        response without routing (the HTTP server found the request too large, say).
+        """
         started = time.monotonic()
         request_id = str(uuid.uuid4())
         variables = {
@@ -203,7 +226,11 @@ class Gateway:
             "requestTime": datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": str(int(time.time() * 1000)),
         }
-        response, resource_path = self._answer(request, request_id)
+        response, resource_path = (
+            (self.error_response(refuse, request, request_id), None)
+            if refuse is not None
+            else self._answer(request, request_id)
+        )
         response = response.with_header("x-amzn-RequestId", request_id)
         variables.update(
             resourcePath=resource_path or "-",
@@ -224,22 +251,65 @@ class Gateway:
         return _CONTEXT_VARIABLE.sub(substitute, self.api.access_log_format)
 
     def _answer(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
+        resource_path = None
+        try:
+            route = self._route(request)
+            if route is None:
+                raise GatewayError("MISSING_AUTHENTICATION_TOKEN")
+            method, params = route
+            resource_path = method.resource_path
+            if isinstance(method, PreflightSpec):
+                return _preflight_response(method, request), resource_path
+            if isinstance(method, MockSpec):
+                return self._mock_response(method, request, request_id), resource_path
+            return self._invoke_method(method, params, request, request_id), resource_path
+        except GatewayError as error:
+            return self.error_response(error.response_type, request, request_id), resource_path
+
+    def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
+        """The method a request goes to and its path parameters, or None."""
         stage_prefix = f"/{self.api.stage_name}"
         path = request.raw_path
         if path != stage_prefix and not path.startswith(stage_prefix + "/"):
-            return _missing_token(), None
+            return None
         parts = path_segments(path[len(stage_prefix) :])
         for resource, methods in self.routes:
             params = resource.match(parts)
             if params is None:
                 continue
             method = methods.get(request.method) or methods.get("ANY")
-            if method is None:
-                return _missing_token(), None
-            if isinstance(method, PreflightSpec):
-                return _preflight_response(method, request), method.resource_path
-            return self._invoke_method(method, params, request, request_id), method.resource_path
-        return _missing_token(), None
+            return None if method is None else (method, params)
+        return None
+
+    def error_response(
+        self, response_type: str, request: HttpRequest, request_id: str
+    ) -> HttpResponse:
+        """API Gateway's own answer of ``response_type``: the template's gateway response."""
+        context = {
+            "requestId": request_id,
+            "httpMethod": request.method,
+            "stage": self.api.stage_name,
+            "path": request.raw_path,
+        }
+        status, headers, body = self.api.gateway_responses.answer(response_type, context)
+        error_type = _ERROR_TYPES.get(response_type)
+        if error_type is not None:
+            headers.append(("x-amzn-ErrorType", error_type))
+        return HttpResponse(status, headers, body)
+
+    def _mock_response(self, mock: MockSpec, request: HttpRequest, request_id: str) -> HttpResponse:
+        """A MOCK method's answer, after the API key check a method of its own would get."""
+        if mock.api_key_required and not request.header("x-api-key"):
+            raise GatewayError("INVALID_API_KEY")
+        context = {
+            "httpMethod": request.method,
+            "requestId": request_id,
+            "resourcePath": mock.resource_path,
+            "stage": self.api.stage_name,
+            "path": request.raw_path,
+        }
+        status, headers, body = mock.answer(context)
+        return HttpResponse(status, headers, body)
 
     def _invoke_method(
         self,
@@ -249,15 +319,13 @@ class Gateway:
         request_id: str,
     ) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BYTES:
-            return _json(413, {"message": "Request Too Long"})
+            raise GatewayError("REQUEST_TOO_LARGE")
         if method.api_key_required and not request.header("x-api-key"):
-            return _json(403, {"message": "Forbidden"})
+            raise GatewayError("INVALID_API_KEY")
         if method.body_model is not None and not method.body_model.accepts(
             request.body, request.header("Content-Type")
         ):
-            answer = self.api.bad_request_body
-            assert answer is not None  # read with every API that has a model
-            return HttpResponse(answer.status, list(answer.headers), answer.body)
+            raise GatewayError("BAD_REQUEST_BODY")
         query = parse_qsl(request.query, keep_blank_values=True)
         key: tuple[Any, ...] | None = None
         if method.caching_enabled:
@@ -291,7 +359,7 @@ class Gateway:
         self, function: FunctionSpec, event: dict[str, Any], request_id: str
     ) -> HttpResponse:
         if len(json.dumps(event)) > MAX_EVENT_BYTES:
-            return _json(413, {"message": "Request Too Long"})
+            raise GatewayError("REQUEST_TOO_LARGE")
         try:
             context = LambdaContext(
                 function.name,
@@ -305,15 +373,15 @@ class Gateway:
             elif not self._invoke_lock.acquire(timeout=function.timeout_seconds):
                 # Another function's invocation holds it (one that calls this API, say):
                 # answer as API Gateway does when an integration runs out of time.
-                return _json(504, {"message": "Endpoint request timed out"})
+                raise GatewayError("INTEGRATION_TIMEOUT")
             else:
                 try:
                     with patched_environ(function.environment):
                         result = handler(event, context)
                 finally:
                     self._invoke_lock.release()
-        except Exception:
-            return _json(502, {"message": "Internal server error"})
+        except Exception as error:
+            raise GatewayError("DEFAULT_5XX") from error
         return _proxy_response(result)
 
 
@@ -369,7 +437,7 @@ def _cache_key(
 def _proxy_response(result: Any) -> HttpResponse:
     """Map a Lambda proxy answer to HTTP; a malformed one is a 502, as in AWS."""
     if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int):
-        return _json(502, {"message": "Internal server error"})
+        raise GatewayError("DEFAULT_5XX")
     headers: list[tuple[str, str]] = []
     single = result.get("headers") or {}
     multi = result.get("multiValueHeaders") or {}
@@ -381,8 +449,8 @@ def _proxy_response(result: Any) -> HttpResponse:
     body = result.get("body") or ""
     try:
         data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-    except (binascii.Error, ValueError):
-        return _json(502, {"message": "Internal server error"})
+    except (binascii.Error, ValueError) as error:
+        raise GatewayError("DEFAULT_5XX") from error
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return HttpResponse(int(result["statusCode"]), headers, data)
@@ -411,17 +479,6 @@ def _template_origin(request: HttpRequest) -> str:
     """
     sent = dict(request.headers)
     return sent.get("Origin") or sent.get("origin") or ""
-
-
-def _missing_token() -> HttpResponse:
-    response = _json(403, {"message": "Missing Authentication Token"})
-    return response.with_header("x-amzn-ErrorType", "MissingAuthenticationTokenException")
-
-
-def _json(status: int, payload: Mapping[str, Any]) -> HttpResponse:
-    return HttpResponse(
-        status, [("Content-Type", "application/json")], json.dumps(payload).encode()
-    )
 
 
 def load_handlers(functions: Iterable[FunctionSpec]) -> dict[str, Handler]:

@@ -3,9 +3,9 @@
 A method whose request validator checks bodies and whose ``RequestModels`` name a JSON
 model gets its body checked against that model (JSON Schema draft 4) before Lambda runs.
 A body that fails is answered by the stage itself, with the template's
-``BAD_REQUEST_BODY`` gateway response (the item service's error shape, no ``details``),
-so local mode answers as the deployed stage does. API Gateway's own validator is not
-Python's; jsonschema's ``Draft4Validator`` stands in for it.
+``BAD_REQUEST_BODY`` gateway response (``mocks.GatewayResponses``; the item service's
+error shape, no ``details``), so local mode answers as the deployed stage does. API
+Gateway's own validator is not Python's; jsonschema's ``Draft4Validator`` stands in for it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import jsonschema  # type: ignore[import-untyped]
 JsonObject = Mapping[str, Any]
 
 _JSON = "application/json"
-#: What API Gateway puts in ``$context.error.messageString`` for a refused body.
-INVALID_BODY_MESSAGE = "Invalid request body"
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,6 @@ class BodyModel:
         return jsonschema.Draft4Validator(self.schema)
 
 
-@dataclass(frozen=True)
-class GatewayAnswer:
-    """A gateway response of the template: status, headers and body."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
 def body_model(resources: JsonObject, method: JsonObject) -> BodyModel | None:
     """The model that a method's validator checks its JSON body against, if any."""
     models = method.get("RequestModels") or {}
@@ -82,30 +71,4 @@ def body_model(resources: JsonObject, method: JsonObject) -> BodyModel | None:
         return None
     return BodyModel(
         name=str(model.get("Name", model_ref["Ref"])), schema=schema, media_type=media_type
-    )
-
-
-def bad_request_body(resources: JsonObject, rest_api_id: str) -> GatewayAnswer:
-    """The stage's answer to a refused body: the template's gateway response, or
-    API Gateway's default one."""
-    for resource in resources.values():
-        props = resource.get("Properties", {})
-        if (
-            resource.get("Type") == "AWS::ApiGateway::GatewayResponse"
-            and props.get("ResponseType") == "BAD_REQUEST_BODY"
-            and props.get("RestApiId") == {"Ref": rest_api_id}
-        ):
-            template = (props.get("ResponseTemplates") or {}).get(_JSON)
-            body = (
-                template.replace("$context.error.messageString", json.dumps(INVALID_BODY_MESSAGE))
-                if isinstance(template, str)
-                else json.dumps({"message": INVALID_BODY_MESSAGE})
-            )
-            headers = [("Content-Type", _JSON)]
-            for name, value in (props.get("ResponseParameters") or {}).items():
-                if name.startswith("gatewayresponse.header.") and isinstance(value, str):
-                    headers.append((name.removeprefix("gatewayresponse.header."), value.strip("'")))
-            return GatewayAnswer(int(props.get("StatusCode", 400)), tuple(headers), body.encode())
-    return GatewayAnswer(
-        400, (("Content-Type", _JSON),), json.dumps({"message": INVALID_BODY_MESSAGE}).encode()
     )

@@ -72,12 +72,12 @@ def read_preflight(path: str, props: JsonObject) -> PreflightSpec:
     return PreflightSpec(
         resource_path=path,
         status=int(status),
-        headers=_static_headers(where, response.get("ResponseParameters", {})),
+        headers=static_headers(where, response.get("ResponseParameters", {})),
         echo_origins=_echo_origins(where, response.get("ResponseTemplates", {})),
     )
 
 
-def _static_headers(where: str, parameters: JsonObject) -> tuple[tuple[str, str], ...]:
+def static_headers(where: str, parameters: JsonObject) -> tuple[tuple[str, str], ...]:
     """Header values of an integration response, which are literals in single quotes."""
     headers = []
     for key, value in parameters.items():

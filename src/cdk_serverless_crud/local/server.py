@@ -10,8 +10,8 @@ import socket
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -19,8 +19,12 @@ from urllib.parse import quote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .aws import in_memory_aws
+from .aws import DynamoDBChoice, LocalAws, in_memory_aws
+from .docs_page import DocsPage, read_document
+from .environment import patched_environ
 from .gateway import MAX_REQUEST_BYTES, Gateway, HttpRequest, load_handlers
+from .seed import SeedResult
+from .seed import seed as seed_items
 from .template import ApiSpec, load_api
 
 if TYPE_CHECKING:
@@ -36,7 +40,7 @@ LISTEN_BACKLOG = 1024
 #: The environ key under which the request handler passes the headers as sent.
 _RAW_HEADERS = "cdk_serverless_crud.headers"
 
-_REASONS = {411: "Length Required", 413: "Request Too Long"}
+_REASONS = {411: "Length Required"}
 
 
 class StageApp:
@@ -46,9 +50,10 @@ class StageApp:
     that has its answer finds its log line.
     """
 
-    def __init__(self, gateway: Gateway, log: TextIO) -> None:
-        """Serve ``gateway``; access log lines go to ``log``."""
+    def __init__(self, gateway: Gateway, log: TextIO, docs: DocsPage | None = None) -> None:
+        """Serve ``gateway``, and ``docs``' pages; access log lines go to ``log``."""
         self.gateway = gateway
+        self.docs = docs
         self._log = log
         self._log_lock = threading.Lock()
 
@@ -58,20 +63,25 @@ class StageApp:
         if length is None and environ.get("HTTP_TRANSFER_ENCODING"):
             return _reply(environ, start_response, 411, _message(411), [])
         size = int(length or 0)
-        if size > MAX_REQUEST_BYTES:
-            return _reply(environ, start_response, 413, _message(413), [])
         raw_uri = environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "/"))
         path, _, query = str(raw_uri).partition("?")
+        page = None if self.docs is None else self.docs.answer(environ["REQUEST_METHOD"], path)
+        if page is not None:
+            status, content_type, body = page
+            return _reply(environ, start_response, status, body, [("Content-Type", content_type)])
         request = HttpRequest(
             method=environ["REQUEST_METHOD"],
             raw_path=path,
             query=query,
             headers=environ.get(_RAW_HEADERS) or _environ_headers(environ),
-            body=environ["wsgi.input"].read(size) if size else b"",
+            body=environ["wsgi.input"].read(size) if 0 < size <= MAX_REQUEST_BYTES else b"",
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
             protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         )
-        response, variables = self.gateway.handle(request)
+        too_large = size > MAX_REQUEST_BYTES  # refused unread, as API Gateway does
+        response, variables = self.gateway.handle(
+            request, refuse="REQUEST_TOO_LARGE" if too_large else None
+        )
         line = self.gateway.access_log_line(variables)
         if line is not None:
             with self._log_lock:
@@ -163,28 +173,49 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _stage_server(host: str, port: int, app: StageApp) -> BaseWSGIServer:
-    """werkzeug's threaded server on a socket of ours."""
-    sock = _listening_socket(host, port)
-    try:
-        return make_server(
-            host,
-            sock.getsockname()[1],
-            app,
-            threaded=True,
-            request_handler=_StageRequestHandler,
-            fd=sock.fileno(),
-        )
-    finally:
-        sock.close()  # werkzeug listens on a duplicate of it
+def _stage_server(sock: socket.socket, app: StageApp) -> BaseWSGIServer:
+    """werkzeug's threaded server on a listening socket of ours (which it duplicates)."""
+    host, port = sock.getsockname()[:2]
+    return make_server(
+        host, port, app, threaded=True, request_handler=_StageRequestHandler, fd=sock.fileno()
+    )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunningService:
     """A local service that is accepting requests."""
 
     url: str
     api: ApiSpec
+    aws: LocalAws
+    seeded: SeedResult | None = None
+    """What ``seed`` loaded, if a seed file was given."""
+    _app: StageApp | None = field(default=None, repr=False)
+    _environments: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    def reload(self, cdk_out: Path, stack: str | None = None) -> list[str]:
+        """Serve a newly synthesized assembly of the same app, keeping the data.
+
+        Routes, functions and their settings are read afresh and the handlers imported
+        anew; requests in flight finish on the old ones. The tables and buckets are
+        kept, with their items, unless the template changed a table's keys or indexes
+        (see ``create_resources``); returns the notices that say so. Raises
+        ``TemplateError`` and keeps serving the old assembly when the new one cannot be
+        served.
+        """
+        assert self._app is not None
+        api = load_api(cdk_out, stack)
+        gateway = Gateway(api, load_handlers(api.functions))
+        self._environments.enter_context(patched_environ(self.aws.environment(api)))
+        notices = self.aws.create_resources(api)
+        self._app.docs = _docs(cdk_out, api)
+        self._app.gateway = gateway
+        self.api = api
+        return notices
+
+
+def _docs(cdk_out: Path, api: ApiSpec) -> DocsPage:
+    return DocsPage(api.stage_name, read_document(cdk_out, api.artifact_id))
 
 
 @contextmanager
@@ -195,24 +226,38 @@ def serve_local(
     port: int = 3000,
     stack: str | None = None,
     log: TextIO = sys.stdout,
+    dynamodb: DynamoDBChoice = "auto",
+    state_dir: Path | None = None,
+    seed: Path | None = None,
 ) -> Iterator[RunningService]:
     """Serve the synthesized app in ``cdk_out`` until the block exits.
 
-    Raises ``TemplateError`` for an app local mode cannot serve and ``OSError`` when
-    the port cannot be bound. moto keeps its data per process, so serve one app per
-    process at a time; each start begins with empty tables and buckets.
+    ``dynamodb`` picks the tables' emulator (``in_memory_aws``): DynamoDB Local when it
+    can run, by default. Each start begins with empty tables and buckets, unless
+    ``state_dir`` keeps them (``state.py``). ``seed`` is a JSON lines file of items loaded
+    through the stage before it serves (``seed.py``). Raises ``TemplateError`` for an app
+    local mode cannot serve (``SeedError`` for a bad seed file) and ``OSError`` when the
+    port cannot be bound. moto keeps its data per process, so serve one app per process
+    at a time.
     """
     api = load_api(cdk_out, stack)
-    with in_memory_aws(api, host="127.0.0.1"):
-        server = _stage_server(
-            host, port, StageApp(Gateway(api, load_handlers(api.functions)), log)
-        )
+    # The port first: a busy one fails at once, before any emulator starts.
+    with (
+        _listening_socket(host, port) as sock,
+        in_memory_aws(api, host="127.0.0.1", dynamodb=dynamodb, state_dir=state_dir) as aws,
+    ):
+        gateway = Gateway(api, load_handlers(api.functions))
+        seeded = None if seed is None else seed_items(gateway, seed)
+        app = StageApp(gateway, log, _docs(cdk_out, api))
+        server = _stage_server(sock, app)
+        sock.close()  # werkzeug listens on a duplicate of it
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
             bound_host, bound_port = server.server_address[:2]
             url = f"http://{bound_host!s}:{bound_port}/{api.stage_name}"
-            yield RunningService(url=url, api=api)
+            with ExitStack() as environments:
+                yield RunningService(url, api, aws, seeded, app, environments)
         finally:
             server.shutdown()
             server.server_close()

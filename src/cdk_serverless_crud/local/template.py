@@ -8,6 +8,7 @@ locally.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -18,10 +19,19 @@ from typing import Any
 from cdk_serverless_crud.stage_settings import method_caching
 
 from .errors import TemplateError
-from .models import BodyModel, GatewayAnswer, bad_request_body, body_model
+from .mocks import GatewayResponses, MockSpec, read_gateway_responses, read_mock
+from .models import BodyModel, body_model
 from .preflights import PreflightSpec, read_preflight
 
-__all__ = ["ApiSpec", "FunctionSpec", "MethodSpec", "PreflightSpec", "TemplateError", "load_api"]
+__all__ = [
+    "ApiSpec",
+    "FunctionSpec",
+    "MethodSpec",
+    "MockSpec",
+    "PreflightSpec",
+    "TemplateError",
+    "load_api",
+]
 
 JsonObject = Mapping[str, Any]
 
@@ -84,10 +94,14 @@ class ApiSpec:
     access_log_format: str | None
     methods: tuple[MethodSpec, ...]
     preflights: tuple[PreflightSpec, ...] = field(default=())
+    mocks: tuple[MockSpec, ...] = field(default=())
+    """Methods API Gateway answers itself (MOCK), other than CORS preflights."""
     tables: tuple[TableSpec, ...] = field(default=())
     buckets: tuple[BucketSpec, ...] = field(default=())
-    bad_request_body: GatewayAnswer | None = None
-    """The stage's answer to a body its model refuses."""
+    artifact_id: str = ""
+    """The stack's artifact id in the cloud assembly (what its files are named after)."""
+    gateway_responses: GatewayResponses = field(default_factory=lambda: GatewayResponses({}))
+    """The template's gateway responses: how API Gateway answers errors of its own."""
 
     @property
     def functions(self) -> tuple[FunctionSpec, ...]:
@@ -107,7 +121,7 @@ def load_api(cdk_out: Path, stack_name: str | None = None) -> ApiSpec:
     for name, artifact in stacks.items():
         template = _read_json(cdk_out / artifact["properties"]["templateFile"])
         if _of_type(template, "AWS::ApiGateway::RestApi"):
-            candidates[artifact.get("displayName", name)] = (artifact, template)
+            candidates[artifact.get("displayName", name)] = ({**artifact, "id": name}, template)
     if stack_name is not None:
         matches = {k: v for k, v in candidates.items() if stack_name in (k, k.split("/")[-1])}
         if not matches:
@@ -122,7 +136,8 @@ def load_api(cdk_out: Path, stack_name: str | None = None) -> ApiSpec:
         )
     ((display_name, (artifact, template)),) = candidates.items()
     assets = _asset_dirs(cdk_out, stacks, artifact)
-    return _Reader(display_name.split("/")[-1], template, assets).api()
+    api = _Reader(display_name.split("/")[-1], template, assets).api()
+    return dataclasses.replace(api, artifact_id=artifact["id"])
 
 
 class _Reader:
@@ -158,6 +173,7 @@ class _Reader:
         functions: dict[str, FunctionSpec] = {}
         methods = []
         preflights = []
+        mocks = []
         for _, method in _of_type({"Resources": self.resources}, "AWS::ApiGateway::Method"):
             props = method["Properties"]
             if props.get("RestApiId") != {"Ref": api_id}:
@@ -167,11 +183,13 @@ class _Reader:
             if props["HttpMethod"] == "OPTIONS" and integration.get("Type") == "MOCK":
                 preflights.append(read_preflight(path, props))
                 continue
+            if integration.get("Type") == "MOCK":
+                mocks.append(read_mock(path, props))
+                continue
             if integration.get("Type") != "AWS_PROXY":
                 raise TemplateError(
                     f"method {props['HttpMethod']} {path} uses a {integration.get('Type')} "
-                    "integration; local mode serves Lambda proxy integrations, and MOCK ones "
-                    "for OPTIONS (CORS preflights), only"
+                    "integration; local mode serves Lambda proxy and MOCK integrations only"
                 )
             fn_id = _find_getatt_arn(integration.get("Uri"))
             if fn_id not in functions:
@@ -198,9 +216,10 @@ class _Reader:
             access_log_format=log_setting.get("Format"),
             methods=tuple(sorted(methods, key=lambda m: (m.resource_path, m.http_method))),
             preflights=tuple(sorted(preflights, key=lambda p: p.resource_path)),
+            mocks=tuple(sorted(mocks, key=lambda m: (m.resource_path, m.http_method))),
             tables=tuple(self.tables.values()),
             buckets=tuple(self.buckets.values()),
-            bad_request_body=bad_request_body(self.resources, api_id),
+            gateway_responses=read_gateway_responses(self.resources, api_id),
         )
 
     def _path(self, ref: Any) -> str:
