@@ -797,7 +797,8 @@ def _throughput(tp: ThroughputResult) -> str:
 {tp.duration:g} s; {repetitions} repetitions, the order of the runs turning each time,
 medians. Cached GETs read one item again and again (stage cache hits:
 {hits}); uncached GETs send `Cache-Control: max-age=0`, so each goes through the Lambda
-handler to moto's server; PUTs write a new version of one item per client{put_server}.
+handler to DynamoDB Local (local mode's default); PUTs write a new version of one item
+per client{put_server}.
 In brackets: the fraction of the baseline's rate with as many clients,
 the baseline being the standard library's `ThreadingHTTPServer` answering a fixed body
 with `TCP_NODELAY` (this machine's ceiling for a Python server, in the same run).
@@ -829,10 +830,12 @@ server, which sends `Connection: close` on every answer, each request also opens
 connection: cached GETs fell from about 2,800/s (1 client, standard library server with
 keep-alive) to about 1,600/s, the price of a server that does not reset 64 simultaneous
 clients. In this run, {_clients(one)} got
-{tp.rate("cached GET", one):,.0f} per second. What limits uncached GETs and PUTs is that local mode
-serves one AWS call at a time (`_atomic` in `src/cdk_serverless_crud/local/aws.py`), so
-that moto's transactions stay atomic.{scaling} PUTs also slow down as the table grows,
-because moto copies the whole table for each transaction.
+{tp.rate("cached GET", one):,.0f} per second. What limits uncached GETs and PUTs is the function's
+own work in one Python process (one GIL) and DynamoDB Local's answers; DynamoDB Local serves
+calls concurrently, whereas moto, behind `--dynamodb moto`, serves one AWS call at a time
+(`_atomic` in `src/cdk_serverless_crud/local/aws.py`) so that its transactions stay
+atomic.{scaling} How each operation's rate holds as the table
+grows is in "Local mode at size", below.
 """
 
 

@@ -251,8 +251,8 @@ def measure_throughput(
     """Each repetition runs every phase; the order of phases turns round each time.
 
     Local mode serves GETs from one server, and each PUT run from a fresh one, so every
-    PUT run starts from the same (empty) table: moto copies the whole table for each
-    transaction, so a PUT costs more as the table grows. Without ``fresh_put_servers``
+    PUT run starts from the same (empty) table, whichever DynamoDB local mode runs (under
+    moto a PUT costs more as the table grows). Without ``fresh_put_servers``
     (smoke tests), PUTs follow the GETs on their server.
     """
     result = ThroughputResult(duration, concurrency, fresh_put_servers)
