@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -184,3 +185,44 @@ def test_access_log_line_is_the_stage_format(gateway: Gateway, api: ApiSpec) -> 
     line = json.loads(gateway.access_log_line(variables) or "")
     assert set(line) == set(json.loads(api.access_log_format or ""))
     assert "-" not in (line["requestId"], line["status"], line["httpMethod"])
+
+
+def test_a_missing_required_parameter_is_answered_by_the_stage(
+    api: ApiSpec, recorder: Recorder
+) -> None:
+    # The library's routes require only path parameters; a route of your own may require
+    # a query string parameter or a header, which the stage's validator checks.
+    methods = tuple(
+        dataclasses.replace(
+            m,
+            required_parameters=(
+                "method.request.querystring.lang",
+                "method.request.header.X-Tenant",
+            ),
+        )
+        if (m.resource_path, m.http_method) == ("/items", "GET")
+        else m
+        for m in api.methods
+    )
+    gateway = Gateway(
+        dataclasses.replace(api, methods=methods), {f.logical_id: recorder for f in api.functions}
+    )
+    response, variables = gateway.handle(request("GET", "/prod/items", "lang=de"))
+    assert (response.status, json.loads(response.body)) == (
+        400,
+        {
+            "error": {
+                "code": "invalid_parameter",
+                "message": "Missing required request parameters: [X-Tenant]",
+                "request_id": variables["requestId"],
+            }
+        },
+    )
+    assert recorder.events == []
+    response, _ = gateway.handle(request("GET", "/prod/items", "lang=de", **{"X-Tenant": "t1"}))
+    assert response.status == 200
+    assert len(recorder.events) == 1
+
+
+def test_the_templates_routes_require_no_query_parameter_or_header(api: ApiSpec) -> None:
+    assert {m.required_parameters for m in api.methods} == {()}

@@ -57,9 +57,10 @@ _ERROR_TYPES = {
 class GatewayError(Exception):
     """API Gateway answers this request itself, with the gateway response of this type."""
 
-    def __init__(self, response_type: str) -> None:
+    def __init__(self, response_type: str, message: str | None = None) -> None:
         super().__init__(response_type)
         self.response_type = response_type
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,8 @@ class Gateway:
                 return self._mock_response(method, request, request_id), resource_path
             return self._invoke_method(method, params, request, request_id), resource_path
         except GatewayError as error:
-            return self.error_response(error.response_type, request, request_id), resource_path
+            response = self.error_response(error.response_type, request, request_id, error.message)
+            return response, resource_path
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]] | None:
         """The method a request goes to and its path parameters, or None."""
@@ -282,7 +284,11 @@ class Gateway:
         return None
 
     def error_response(
-        self, response_type: str, request: HttpRequest, request_id: str
+        self,
+        response_type: str,
+        request: HttpRequest,
+        request_id: str,
+        message: str | None = None,
     ) -> HttpResponse:
         """API Gateway's own answer of ``response_type``: the template's gateway response."""
         context = {
@@ -291,7 +297,7 @@ class Gateway:
             "stage": self.api.stage_name,
             "path": request.raw_path,
         }
-        status, headers, body = self.api.gateway_responses.answer(response_type, context)
+        status, headers, body = self.api.gateway_responses.answer(response_type, context, message)
         error_type = _ERROR_TYPES.get(response_type)
         if error_type is not None:
             headers.append(("x-amzn-ErrorType", error_type))
@@ -322,11 +328,17 @@ class Gateway:
             raise GatewayError("REQUEST_TOO_LARGE")
         if method.api_key_required and not request.header("x-api-key"):
             raise GatewayError("INVALID_API_KEY")
+        query = parse_qsl(request.query, keep_blank_values=True)
+        missing = _missing_parameters(method, query, request)
+        if missing:  # the validator checks parameters before the body
+            names = ", ".join(missing)
+            raise GatewayError(
+                "BAD_REQUEST_PARAMETERS", f"Missing required request parameters: [{names}]"
+            )
         if method.body_model is not None and not method.body_model.accepts(
             request.body, request.header("Content-Type")
         ):
             raise GatewayError("BAD_REQUEST_BODY")
-        query = parse_qsl(request.query, keep_blank_values=True)
         key: tuple[Any, ...] | None = None
         if method.caching_enabled:
             key = _cache_key(method, path_params, query, request)
@@ -432,6 +444,20 @@ def _cache_key(
         elif kind in ("header", "multivalueheader"):
             values.append((parameter, request.header(name)))
     return (method.resource_path, method.http_method, tuple(values))
+
+
+def _missing_parameters(
+    method: MethodSpec, query: list[tuple[str, str]], request: HttpRequest
+) -> list[str]:
+    """The required query string parameters and headers the request does not have."""
+    sent = {name for name, _ in query}
+    missing = []
+    for parameter in method.required_parameters:
+        _, _, kind, name = parameter.split(".", 3)
+        present = name in sent if kind == "querystring" else request.header(name) is not None
+        if not present:
+            missing.append(name)
+    return missing
 
 
 def _proxy_response(result: Any) -> HttpResponse:

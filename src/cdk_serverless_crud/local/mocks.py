@@ -103,6 +103,7 @@ def read_mock(path: str, props: JsonObject) -> MockSpec:
 #: API Gateway's own status and message for each response type local mode produces.
 _DEFAULTS = {
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     "INVALID_API_KEY": (403, "Forbidden"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
@@ -132,10 +133,14 @@ class GatewayResponses:
     by_type: Mapping[str, GatewayResponse]
 
     def answer(
-        self, response_type: str, context: Mapping[str, str]
+        self, response_type: str, context: Mapping[str, str], message: str | None = None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Status, headers and body of API Gateway's answer of ``response_type``."""
-        status, message = _DEFAULTS[response_type]
+        """Status, headers and body of API Gateway's answer of ``response_type``.
+
+        ``message`` is ``$context.error.message`` when it is not the type's fixed one.
+        """
+        status, default_message = _DEFAULTS[response_type]
+        message = message or default_message
         fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
         response = self.by_type.get(response_type) or self.by_type.get(fallback)
         values = {

@@ -72,3 +72,25 @@ def body_model(resources: JsonObject, method: JsonObject) -> BodyModel | None:
     return BodyModel(
         name=str(model.get("Name", model_ref["Ref"])), schema=schema, media_type=media_type
     )
+
+
+def required_parameters(resources: JsonObject, method: JsonObject) -> tuple[str, ...]:
+    """The query string parameters and headers the method's validator requires.
+
+    ``RequestParameters`` marks each ``method.request.querystring.<name>`` or
+    ``method.request.header.<name>`` as required (True) or not; API Gateway checks the
+    required ones are present when the validator validates parameters. Path parameters
+    are always present once a route matches.
+    """
+    validator_ref = method.get("RequestValidatorId")
+    if not isinstance(validator_ref, Mapping):
+        return ()
+    validator = resources.get(validator_ref.get("Ref", ""), {}).get("Properties", {})
+    if validator.get("ValidateRequestParameters") is not True:
+        return ()
+    return tuple(
+        name
+        for name, required in (method.get("RequestParameters") or {}).items()
+        if required is True
+        and name.startswith(("method.request.querystring.", "method.request.header."))
+    )

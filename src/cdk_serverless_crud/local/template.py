@@ -20,7 +20,7 @@ from cdk_serverless_crud.stage_settings import method_caching
 
 from .errors import TemplateError
 from .mocks import GatewayResponses, MockSpec, read_gateway_responses, read_mock
-from .models import BodyModel, body_model
+from .models import BodyModel, body_model, required_parameters
 from .preflights import PreflightSpec, read_preflight
 
 __all__ = [
@@ -66,6 +66,8 @@ class MethodSpec:
     api_key_required: bool = False
     body_model: BodyModel | None = None
     """The JSON model API Gateway checks the body against before Lambda, if any."""
+    required_parameters: tuple[str, ...] = ()
+    """``method.request.querystring.*`` / ``.header.*`` the validator requires."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class _Reader:
                     authorization_type=str(props.get("AuthorizationType", "NONE")),
                     api_key_required=props.get("ApiKeyRequired") is True,
                     body_model=body_model(self.resources, props),
+                    required_parameters=required_parameters(self.resources, props),
                 )
             )
         log_setting = stage.get("AccessLogSetting") or {}
