@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import TemplateError
-from .preflights import static_headers
+from .preflights import default_response, static_headers
 
 JsonObject = Mapping[str, Any]
 
@@ -78,21 +78,12 @@ def read_mock(path: str, props: JsonObject) -> MockSpec:
     which is how ``not_allowed.py`` answers 405.
     """
     where = f"{props['HttpMethod']} {path}"
-    responses = props["Integration"].get("IntegrationResponses", [])
-    if len(responses) != 1 or "SelectionPattern" in responses[0]:
-        raise TemplateError(
-            f"{where}: local mode serves a MOCK integration with exactly one integration "
-            "response and no selection pattern"
-        )
-    (response,) = responses
-    status = str(response.get("StatusCode", ""))
-    if not status.isdigit():
-        raise TemplateError(f"{where}: integration response status {status!r} is not a number")
+    status, response = default_response(where, props)
     templates = response.get("ResponseTemplates") or {}
     return MockSpec(
         resource_path=path,
         http_method=str(props["HttpMethod"]),
-        status=int(status),
+        status=status,
         headers=static_headers(where, response.get("ResponseParameters", {})),
         template=check_template(where, str(templates.get(_JSON, ""))),
         authorization_type=str(props.get("AuthorizationType", "NONE")),
@@ -170,19 +161,11 @@ def read_gateway_responses(resources: JsonObject, rest_api_id: str) -> GatewayRe
             continue
         where = f"gateway response {logical_id}"
         template = (props.get("ResponseTemplates") or {}).get(_JSON)
-        headers = []
-        for name, value in (props.get("ResponseParameters") or {}).items():
-            literal = isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'"
-            if not name.startswith(_HEADER) or not literal:
-                raise TemplateError(
-                    f"{where}: response parameter {name} is {json.dumps(value)}; local mode "
-                    "serves static header values ('...') only"
-                )
-            headers.append((name.removeprefix(_HEADER), value[1:-1]))
+        headers = static_headers(where, props.get("ResponseParameters") or {}, _HEADER)
         status = props.get("StatusCode")
         by_type[str(props.get("ResponseType"))] = GatewayResponse(
             status=int(status) if status is not None else None,
-            headers=tuple(headers),
+            headers=headers,
             template=check_template(where, template) if isinstance(template, str) else None,
         )
     return GatewayResponses(by_type)

@@ -56,13 +56,9 @@ class BodyModel:
 def body_model(resources: JsonObject, method: JsonObject) -> BodyModel | None:
     """The model that a method's validator checks its JSON body against, if any."""
     models = method.get("RequestModels") or {}
-    validator_ref = method.get("RequestValidatorId")
-    if len(models) != 1 or not isinstance(validator_ref, Mapping):
+    if len(models) != 1 or _validator(resources, method).get("ValidateRequestBody") is not True:
         return None
     ((media_type, model_ref),) = models.items()
-    validator = resources.get(validator_ref.get("Ref", ""), {}).get("Properties", {})
-    if validator.get("ValidateRequestBody") is not True:
-        return None
     if not isinstance(model_ref, Mapping) or "Ref" not in model_ref:
         return None  # a model of another API, or API Gateway's built-in Empty model
     model = resources.get(model_ref["Ref"], {}).get("Properties", {})
@@ -82,11 +78,7 @@ def required_parameters(resources: JsonObject, method: JsonObject) -> tuple[str,
     required ones are present when the validator validates parameters. Path parameters
     are always present once a route matches.
     """
-    validator_ref = method.get("RequestValidatorId")
-    if not isinstance(validator_ref, Mapping):
-        return ()
-    validator = resources.get(validator_ref.get("Ref", ""), {}).get("Properties", {})
-    if validator.get("ValidateRequestParameters") is not True:
+    if _validator(resources, method).get("ValidateRequestParameters") is not True:
         return ()
     return tuple(
         name
@@ -94,3 +86,12 @@ def required_parameters(resources: JsonObject, method: JsonObject) -> tuple[str,
         if required is True
         and name.startswith(("method.request.querystring.", "method.request.header."))
     )
+
+
+def _validator(resources: JsonObject, method: JsonObject) -> JsonObject:
+    """The properties of the method's request validator; empty without one."""
+    ref = method.get("RequestValidatorId")
+    if not isinstance(ref, Mapping):
+        return {}
+    props: JsonObject = resources.get(ref.get("Ref", ""), {}).get("Properties", {})
+    return props

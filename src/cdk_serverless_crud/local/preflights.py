@@ -59,35 +59,46 @@ def read_preflight(path: str, props: JsonObject) -> PreflightSpec:
             f"{where}: its MOCK integration requires authorization or an API key; local "
             "mode serves preflights only as browsers send them, without credentials"
         )
-    responses = props["Integration"].get("IntegrationResponses", [])
-    if len(responses) != 1 or "SelectionPattern" in responses[0]:
-        raise TemplateError(
-            f"{where}: local mode serves a MOCK integration with exactly one integration "
-            "response and no selection pattern, as aws-cdk-lib's CORS preflight has"
-        )
-    (response,) = responses
-    status = str(response.get("StatusCode", ""))
-    if not status.isdigit():
-        raise TemplateError(f"{where}: integration response status {status!r} is not a number")
+    status, response = default_response(where, props, ", as aws-cdk-lib's CORS preflight has")
     return PreflightSpec(
         resource_path=path,
-        status=int(status),
+        status=status,
         headers=static_headers(where, response.get("ResponseParameters", {})),
         echo_origins=_echo_origins(where, response.get("ResponseTemplates", {})),
     )
 
 
-def static_headers(where: str, parameters: JsonObject) -> tuple[tuple[str, str], ...]:
-    """Header values of an integration response, which are literals in single quotes."""
+def default_response(where: str, props: JsonObject, hint: str = "") -> tuple[int, JsonObject]:
+    """A MOCK method's one integration response, without a selection pattern, and its status.
+
+    API Gateway gives every request of such a method that response, whatever its body.
+    """
+    responses = props["Integration"].get("IntegrationResponses", [])
+    if len(responses) != 1 or "SelectionPattern" in responses[0]:
+        raise TemplateError(
+            f"{where}: local mode serves a MOCK integration with exactly one integration "
+            f"response and no selection pattern{hint}"
+        )
+    (response,) = responses
+    status = str(response.get("StatusCode", ""))
+    if not status.isdigit():
+        raise TemplateError(f"{where}: integration response status {status!r} is not a number")
+    return int(status), response
+
+
+def static_headers(
+    where: str, parameters: JsonObject, prefix: str = _RESPONSE_HEADER
+) -> tuple[tuple[str, str], ...]:
+    """Header values of an integration (or gateway) response: literals in single quotes."""
     headers = []
     for key, value in parameters.items():
         literal = isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == "'"
-        if not key.startswith(_RESPONSE_HEADER) or not literal:
+        if not key.startswith(prefix) or not literal:
             raise TemplateError(
                 f"{where}: response parameter {key} is {json.dumps(value)}; local mode serves "
                 "static header values ('...') only"
             )
-        headers.append((key.removeprefix(_RESPONSE_HEADER), value[1:-1]))
+        headers.append((key.removeprefix(prefix), value[1:-1]))
     return tuple(headers)
 
 
