@@ -167,6 +167,34 @@ def test_payloads_over_the_limits_are_413_without_invoking(
     assert recorder.events == []
 
 
+def test_lambda_payload_limits_count_utf8_bytes(gateway: Gateway, recorder: Recorder) -> None:
+    # 2 MiB of "é" is 6 MiB as \u escapes, but Lambda counts the UTF-8 it carries.
+    text = json.dumps({"text": "é" * (1024 * 1024)}, ensure_ascii=False)
+    recorder.answer = {"statusCode": 201, "body": text}
+    response, _ = gateway.handle(request("POST", "/prod/items", body=text.encode()))
+    assert response.status == 201
+    assert response.body == text.encode()
+    # An answer over 6 MB as UTF-8 is refused by Lambda: API Gateway's 502.
+    recorder.answer = {"statusCode": 200, "body": "é" * (3 * 1024 * 1024 + 1)}
+    response, _ = gateway.handle(request("GET", "/prod/items/x"))
+    assert response.status == 502
+    assert json.loads(response.body)["error"]["code"] == "gateway_error"
+
+
+def test_an_invocation_that_cannot_start_in_time_is_504(gateway: Gateway) -> None:
+    class Held:  # another function's invocation holds the environment lock
+        def acquire(self, timeout: float) -> bool:
+            return False
+
+    gateway._own_environments = True
+    gateway._invoke_lock = Held()  # type: ignore[assignment]
+
+    response, _ = gateway.handle(request("POST", "/prod/items", body=b"{}"))
+
+    assert response.status == 504
+    assert json.loads(response.body)["error"]["code"] == "integration_timeout"
+
+
 def test_cache_key_includes_declared_query_parameters_only(
     gateway: Gateway, recorder: Recorder
 ) -> None:

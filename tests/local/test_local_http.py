@@ -253,3 +253,17 @@ def test_answers_name_no_server_software(client: Client) -> None:
     assert answer.status == 200
     assert "Server" not in answer.headers
     assert answer.headers["Date"].endswith(" GMT")
+
+
+def test_two_mb_of_accented_text_round_trips_as_utf8(client: Client) -> None:
+    text = "é" * (1024 * 1024)  # 2 MiB as UTF-8, 6 MiB if written as \u00e9
+    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
+
+    created = client.request("POST", "/items", raw=body)
+    read = client.request("GET", f"/items/{created.json()['id']}")
+
+    assert created.status == 201, created.body[:200]
+    assert read.status == 200
+    assert read.json()["data"] == {"text": text}
+    assert len(read.body) < 2.1 * 1024 * 1024
+    assert read.headers["Content-Type"] == "application/json"

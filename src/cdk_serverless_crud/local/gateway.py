@@ -37,8 +37,8 @@ from .template import ApiSpec, FunctionSpec, MethodSpec
 #: API Gateway's own limits: request payloads and the largest cached response.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 MAX_CACHED_RESPONSE_BYTES = 1024 * 1024
-#: Lambda's synchronous invocation payload limit.
-MAX_EVENT_BYTES = 6 * 1024 * 1024
+#: Lambda's synchronous invocation payload limit, for the event and for the answer.
+MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
 
@@ -370,7 +370,7 @@ class Gateway:
     def _call_lambda(
         self, function: FunctionSpec, event: dict[str, Any], request_id: str
     ) -> HttpResponse:
-        if len(json.dumps(event)) > MAX_EVENT_BYTES:
+        if _payload_bytes(event) > MAX_LAMBDA_PAYLOAD_BYTES:
             raise GatewayError("REQUEST_TOO_LARGE")
         try:
             context = LambdaContext(
@@ -392,6 +392,8 @@ class Gateway:
                         result = handler(event, context)
                 finally:
                     self._invoke_lock.release()
+        except GatewayError:
+            raise
         except Exception as error:
             raise GatewayError("DEFAULT_5XX") from error
         return _proxy_response(result)
@@ -460,9 +462,20 @@ def _missing_parameters(
     return missing
 
 
+def _payload_bytes(payload: Any) -> int:
+    """The size of ``payload`` as Lambda counts it: UTF-8 JSON, non-ASCII unescaped."""
+    return len(json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
 def _proxy_response(result: Any) -> HttpResponse:
     """Map a Lambda proxy answer to HTTP; a malformed one is a 502, as in AWS."""
     if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int):
+        raise GatewayError("DEFAULT_5XX")
+    try:
+        size = _payload_bytes(result)
+    except (TypeError, ValueError) as error:  # Lambda cannot serialize it either
+        raise GatewayError("DEFAULT_5XX") from error
+    if size > MAX_LAMBDA_PAYLOAD_BYTES:  # Lambda refuses it, so API Gateway answers 502
         raise GatewayError("DEFAULT_5XX")
     headers: list[tuple[str, str]] = []
     single = result.get("headers") or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _quote
@@ -12,6 +13,12 @@ from .errors import InvalidBody, InvalidJson
 
 Json: TypeAlias = "bool | int | str | Decimal | list[Json] | dict[str, Json] | None"
 Document: TypeAlias = "dict[str, Json]"
+
+# An escaped backslash (kept, so that a "u" after it is not read as an escape), or a run
+# of \u escapes.
+_ESCAPES = re.compile(r"\\\\|(?:\\u[0-9a-fA-F]{4})+")
+# What stays escaped: ASCII (controls and DEL) and lone surrogates, which UTF-8 cannot carry.
+_KEEP_ESCAPED = re.compile("[\x00-\x7f\ud800-\udfff]")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -56,6 +63,35 @@ def dumps(value: Json) -> str:
     parts: list[str] = []
     _encode(value, parts.append)
     return "".join(parts)
+
+
+def readable(text: str) -> str:
+    """``text`` from :func:`dumps` with every non-ASCII character written as itself.
+
+    The same JSON value, sent as UTF-8: an ``é`` takes 2 bytes on the wire instead of the
+    6 of ``\\u00e9``. ASCII control characters and lone surrogates, which UTF-8 cannot
+    carry, stay escaped.
+    """
+    if "\\u" not in text:
+        return text
+    return _ESCAPES.sub(_unescape, text)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    run = match[0]
+    if len(run) == 6:  # one escape: the common case in a Latin script
+        point = int(run[2:], 16)
+        return run if point < 0x80 or 0xD800 <= point < 0xE000 else chr(point)
+    if run == "\\\\":
+        return run
+    # One decode per run, in C: a long text in a non-Latin script is a few long runs.
+    chars = (
+        run.encode("ascii")
+        .decode("unicode_escape")
+        .encode("utf-16-le", "surrogatepass")  # joins surrogate pairs
+        .decode("utf-16-le", "surrogatepass")
+    )
+    return _KEEP_ESCAPED.sub(lambda kept: f"\\u{ord(kept[0]):04x}", chars)
 
 
 def _encode(value: Json, out: Callable[[str], None]) -> None:

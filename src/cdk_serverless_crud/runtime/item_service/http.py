@@ -193,11 +193,13 @@ def etag(timestamp: int) -> str:
 
 
 def response_size(text: str) -> int:
-    """Bytes ``text`` takes in Lambda's JSON response: it escapes quotes and backslashes.
+    """Bytes that ``text``, as sent (see :func:`text_response`), takes in Lambda's answer.
 
-    ``text`` is ASCII (codec.dumps escapes everything else), so that is the only growth.
+    Python 3.12 and later runtimes write the answer as UTF-8 JSON without escaping
+    non-ASCII, so a character costs its UTF-8 bytes; only quotes and backslashes grow,
+    escaped once more inside the answer's ``body`` string.
     """
-    return len(text) + text.count('"') + text.count("\\")
+    return len(text.encode("utf-8")) + text.count('"') + text.count("\\")
 
 
 def json_response(status: int, payload: Json, headers: Mapping[str, str] | None = None) -> Response:
@@ -206,9 +208,9 @@ def json_response(status: int, payload: Json, headers: Mapping[str, str] | None 
 
 
 def text_response(status: int, text: str, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response from already-encoded JSON text."""
+    """A JSON response from JSON text, sent with non-ASCII characters as UTF-8."""
     return Response(
         status=status,
-        body=text,
+        body=codec.readable(text),
         headers={"Content-Type": "application/json", **(headers or {})},
     )

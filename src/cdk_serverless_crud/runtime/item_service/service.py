@@ -216,7 +216,7 @@ class ItemService:
         used = _ENVELOPE_BYTES
         next_cursor = None
         for index, record in enumerate(page.records):
-            text = self._repository.load(record).to_json()
+            text = codec.readable(self._repository.load(record).to_json())
             used += response_size(text) + 1
             if texts and used > MAX_RESPONSE_BODY_BYTES:
                 next_cursor = cursor_after(page.records[index - 1])
@@ -238,7 +238,7 @@ def _checked(raw: bytes) -> ItemBody:
     """``raw`` as an item's data: storable, returnable and valid for the schema."""
     body = parse_body(raw)
     # Refuse what could be stored but never read back through Lambda's 6 MB limit.
-    if response_size(body.text) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
+    if response_size(codec.readable(body.text)) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
         raise PayloadTooLarge("the item would be too large to return; send less data")
     collection_schema = schema.load()
     if collection_schema is not None:
