@@ -40,7 +40,7 @@ KEPT = (
 @dataclass
 class Answer:
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # names in lower case
     body: Any
 
 
@@ -107,7 +107,8 @@ class Deployment:
                 status, answer_headers, raw = answer.status, answer.headers, answer.read()
         except urllib.error.HTTPError as error:
             status, answer_headers, raw = error.code, error.headers, error.read()
-        return Answer(status, dict(answer_headers), json.loads(raw) if raw else None)
+        received = {name.lower(): value for name, value in answer_headers.items()}
+        return Answer(status, received, json.loads(raw) if raw else None)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +163,7 @@ def test_signed_crud_through_the_deployed_api(deployment: Deployment) -> None:
     created = deployment.call("POST", "/items", {"name": "first", "qty": 1})
     assert created.status == 201, created.body
     item_id, first = created.body["id"], created.body["timestamp"]
-    assert created.headers["Location"] == f"/prod/items/{item_id}"
+    assert created.headers["location"] == f"/prod/items/{item_id}"
 
     read = deployment.call("GET", f"/items/{item_id}")
     assert (read.status, read.body["data"]) == (200, {"name": "first", "qty": 1})
@@ -196,7 +197,7 @@ def test_safe_writes_and_time_travel_through_the_deployed_api(deployment: Deploy
     created = deployment.call(
         "PUT", "/items/sku-1", {"a": 1, "b": 1}, headers={"If-None-Match": "*"}
     )
-    assert (created.status, created.headers["Location"]) == (201, "/prod/items/sku-1")
+    assert (created.status, created.headers["location"]) == (201, "/prod/items/sku-1")
     again = deployment.call("PUT", "/items/sku-1", {"a": 9}, headers={"If-None-Match": "*"})
     assert again.status == 412, again.body
 
@@ -247,6 +248,43 @@ def test_a_body_the_model_refuses_gets_a_400_in_the_contracts_shape(deployment: 
     assert refused.status == 400
     assert refused.body["error"]["code"] == "invalid_body"
     assert deployment.call("GET", "/items?limit=0").body["error"]["code"] == "invalid_parameter"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/items", "GET, POST"),
+        ("DELETE", "/items", "GET, POST"),
+        ("HEAD", "/items", "GET, POST"),
+        ("POST", "/items/some-id", "DELETE, GET, PATCH, PUT"),
+        ("DELETE", "/items/some-id/versions", "GET"),
+        ("OPTIONS", "/items/some-id/versions", "GET"),
+    ],
+)
+def test_a_method_a_route_does_not_have_is_405_with_allow(
+    deployment: Deployment, method: str, path: str, allow: str
+) -> None:
+    """The ANY method's MOCK integration, deployed. MiniStack 1.5.33 does not render
+    ``$context`` in a MOCK's response template, so only the status, ``Allow`` and the
+    code are compared; local mode and the template tests check the rendered message."""
+    answer = deployment.call(method, path, {} if method in ("PATCH", "POST") else None)
+
+    assert answer.status == 405
+    assert answer.headers["allow"] == allow
+    if method != "HEAD":
+        assert answer.body["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unknown_path_is_403_in_the_envelope(deployment: Deployment) -> None:
+    """API Gateway's own answer, through the template's gateway response."""
+    answer = deployment.call("GET", "/no-such-route")
+
+    assert answer.status == 403
+    assert answer.body["error"] == {
+        "code": "missing_authentication_token",
+        "message": "Missing Authentication Token",
+        "request_id": answer.headers["x-amzn-requestid"],
+    }
 
 
 def test_iam_refuses_unsigned_calls_and_writes_by_a_read_only_role(deployment: Deployment) -> None:
