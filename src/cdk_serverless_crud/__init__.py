@@ -7,7 +7,8 @@ name plus ``Props``. ``Authorization`` picks how callers authenticate (AWS IAM b
 default), ``CorsProps`` opens the API to browsers of other origins, and
 ``ServiceMonitoring`` raises CloudWatch alarms when the service fails its callers.
 ``Collection`` and ``Index`` declare the entity types it serves, each with an optional
-JSON Schema and attributes to query by.
+JSON Schema and attributes to query by. ``ChangeEvents`` publishes an EventBridge event
+for every new version of an item.
 
 The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
 starts without loading aws-cdk-lib and its Node.js process.
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     )
     from cdk_serverless_crud.collection import Collection, Index
     from cdk_serverless_crud.cors import CorsProps
+    from cdk_serverless_crud.events import ChangeEvents, CollectionEvents, ServiceEvents
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
     from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
     from cdk_serverless_crud.service import CollectionParts, ServerlessCrudService
@@ -47,11 +49,14 @@ _EXPORTS = {
     "NoAuthorization": "authorization",
     "CachedRestApi": "api",
     "CachedRestApiProps": "api",
+    "ChangeEvents": "events",
     "Collection": "collection",
+    "CollectionEvents": "events",
     "CollectionParts": "service",
     "CorsProps": "cors",
     "Index": "collection",
     "ServerlessCrudService": "service",
+    "ServiceEvents": "events",
     "ServiceMonitoring": "monitoring",
     "ServiceMonitoringProps": "monitoring",
     "TaggedFunction": "function",
@@ -69,14 +74,17 @@ __all__ = [
     "AuthorizationMode",
     "CachedRestApi",
     "CachedRestApiProps",
+    "ChangeEvents",
     "CognitoAuthorization",
     "Collection",
+    "CollectionEvents",
     "CollectionParts",
     "CorsProps",
     "IamAuthorization",
     "Index",
     "NoAuthorization",
     "ServerlessCrudService",
+    "ServiceEvents",
     "ServiceMonitoring",
     "ServiceMonitoringProps",
     "TaggedFunction",

@@ -31,6 +31,20 @@ ITEM_OBJECTS_WILDCARD = (
     "s3:PutObject, s3:GetObject and s3:GetObjectVersion under that prefix of this one bucket."
 )
 
+# Change events
+EVENTS_DLQ_IS_A_DLQ = (
+    "This queue is the dead-letter queue of the change events' pipes: it receives the "
+    "stream records a pipe could not deliver, and nothing consumes it automatically, so a "
+    "dead-letter queue of its own would have nothing to catch. Its depth is alarmed."
+)
+
+ENRICHMENT_DLQ = (
+    "The pipe invokes the enrichment function synchronously: a failed call is retried by "
+    "the pipe, with bounded attempts and record age, and the stream records it could not "
+    "deliver go to the pipe's own encrypted, alarmed dead-letter queue, so a function "
+    "dead-letter queue, which only receives failed asynchronous events, would stay empty."
+)
+
 # API
 CLOUD_WATCH_ROLE_LOG_GROUPS = (
     "The API Gateway CloudWatch role is account-wide (AWS::ApiGateway::Account): every "

@@ -104,6 +104,7 @@ ALARM_API_LATENCY_P99 = Duration.seconds(2)
 ALARM_FUNCTION_ERRORS = 1  # per period; the handler answers every request it gets
 ALARM_FUNCTION_THROTTLES = 1
 ALARM_TABLE_THROTTLED_REQUESTS = 1
+ALARM_EVENT_FAILURES = 1  # failed pipe executions, and changes in the dead-letter queue
 ALARM_TABLE_OPERATIONS = ("GetItem", "Query", "TransactWriteItems")  # the runtime's calls
 ALARM_PERIOD = Duration.minutes(1)
 ALARM_EVALUATION_PERIODS = 5

@@ -13,7 +13,9 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_pipes as pipes_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_crud import defaults, validation
@@ -72,6 +74,13 @@ class ServiceMonitoringProps:
     :default: 1
     """
 
+    event_failures: int = defaults.ALARM_EVENT_FAILURES
+    """With change events: failed pipe executions per period that raise the alarm, and
+    the dead-letter queue depth that raises its own, at least 1.
+
+    :default: 1
+    """
+
     period: Duration = defaults.ALARM_PERIOD
     """The period each datapoint covers, a whole number of minutes.
 
@@ -126,7 +135,12 @@ class ServiceMonitoringProps:
                 _MAX_LATENCY_MS,
                 "milliseconds",
             )
-        for prop in ("function_errors", "function_throttles", "table_throttled_requests"):
+        for prop in (
+            "function_errors",
+            "function_throttles",
+            "table_throttled_requests",
+            "event_failures",
+        ):
             validation.check_range(f"ServiceMonitoringProps.{prop}", getattr(self, prop), 1)
         self._check_evaluation()
 
@@ -171,6 +185,11 @@ class ServiceMonitoring(Construct):
     ``collections``: each pair gets its three alarms, named with its prefix
     (``OrdersFunctionErrors``), so an alarm says which collection fails.
 
+    With change events, each of ``pipes`` gets ``{prefix}EventsFailed`` (the pipe's
+    ``ExecutionFailed``: a batch that failed, to be retried or sent to the dead-letter
+    queue) and ``dead_letter_queue`` gets ``EventsDeadLettered`` (its visible messages:
+    changes that were never delivered).
+
     The alarms are ``.alarms`` (by those names, empty with ``alarms=False``); those of the
     pair without a prefix are also attributes in snake case (``.api_server_error_rate``,
     ``.function_errors``...); the dashboard is ``.dashboard``, None unless asked for.
@@ -186,6 +205,8 @@ class ServiceMonitoring(Construct):
         table: dynamodb.ITable | None = None,
         collections: Mapping[str, tuple[lambda_.IFunction, dynamodb.ITable]] | None = None,
         table_operations: Sequence[str] = defaults.ALARM_TABLE_OPERATIONS,
+        pipes: Mapping[str, pipes_.CfnPipe] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
         props: ServiceMonitoringProps | None = None,
     ) -> None:
         """Create the alarms and, if asked, the dashboard.
@@ -197,6 +218,9 @@ class ServiceMonitoring(Construct):
             prefix of their alarms' names (``""`` for none, ``"Orders"``...).
         :param table_operations: the DynamoDB operations whose throttles count.
             Default: GetItem, Query and TransactWriteItems, those of the item service.
+        :param pipes: the change events' pipes, by the prefix of their alarms' names.
+            Default: none.
+        :param dead_letter_queue: the change events' dead-letter queue. Default: none.
         :param props: thresholds, actions and the dashboard.
             Default: ``ServiceMonitoringProps()``.
         """
@@ -225,7 +249,22 @@ class ServiceMonitoring(Construct):
                     watched_table, table_operations, period
                 ),
             }
+        for prefix, pipe in (pipes or {}).items():
+            self.metrics[f"{prefix}EventsFailed"] = cloudwatch.Metric(
+                namespace="AWS/EventBridge/Pipes",
+                metric_name="ExecutionFailed",
+                dimensions_map={"PipeName": pipe.ref},
+                statistic="Sum",
+                period=period,
+            )
+        if dead_letter_queue is not None:
+            self.metrics["EventsDeadLettered"] = (
+                dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum", period=period
+                )
+            )
         self._prefixes = list(pairs)
+        self._pipe_prefixes = list(pipes or {})
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         if self.props.alarms:
             self._create_alarms()
@@ -278,6 +317,21 @@ class ServiceMonitoring(Construct):
                     "503 service_busy.",
                 ),
             }
+        for prefix in self._pipe_prefixes:
+            which = f" ({prefix})" if prefix else ""
+            specs[f"{prefix}EventsFailed"] = (
+                props.event_failures,
+                f"The change events' pipe{which} failed at least {props.event_failures} "
+                f"execution(s) per period {window}: see its log group; records are retried, "
+                "then sent to the dead-letter queue.",
+            )
+        if "EventsDeadLettered" in self.metrics:
+            specs["EventsDeadLettered"] = (
+                props.event_failures,
+                f"At least {props.event_failures} change(s) {window} could not be delivered "
+                "as events and wait in the dead-letter queue: each message names the stream "
+                "records; the versions are in the table.",
+            )
         for name, (threshold, description) in specs.items():
             alarm = cloudwatch.Alarm(
                 self,

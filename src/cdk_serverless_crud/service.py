@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import jsii
 from aws_cdk import CfnOutput, Duration, Names, Stack, Stage, Tags
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -18,6 +19,8 @@ from cdk_serverless_crud import assets, defaults, openapi_document, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.collection import Collection, check_collections
+from cdk_serverless_crud.events import ChangeEvents, ServiceEvents
+from cdk_serverless_crud.events_contract import EVENT_DATA_LIMIT, SOURCE_PREFIX
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
@@ -56,7 +59,8 @@ class ServerlessCrudService(Construct):
     or adjust one and keep the rest: :meth:`create_store`; for each collection,
     :meth:`create_table` and :meth:`create_function` (which get the collection, and the
     function its table); :meth:`create_api` and :meth:`add_routes` (which can use all of
-    them), then :meth:`create_monitoring` and :meth:`add_outputs`. Every taggable
+    them), :meth:`create_events` when ``events`` is given, then :meth:`create_monitoring`
+    and :meth:`add_outputs`. Every taggable
     resource in the service carries ``tags``.
 
     Callers authenticate with AWS IAM (SigV4) by default: give them access with
@@ -68,7 +72,8 @@ class ServerlessCrudService(Construct):
     ``function`` (:class:`TaggedFunction`) of a service with one collection,
     ``api`` (:class:`CachedRestApi`), ``openapi_document`` (the service's OpenAPI 3.1
     document, also written into the cloud assembly),
-    ``monitoring`` (:class:`ServiceMonitoring`: CloudWatch alarms by default) and
+    ``monitoring`` (:class:`ServiceMonitoring`: CloudWatch alarms by default),
+    ``events`` (:class:`ServiceEvents`, None without ``events``) and
     ``authorization`` (:class:`Authorization`).
     """
 
@@ -88,6 +93,7 @@ class ServerlessCrudService(Construct):
         function_props: TaggedFunctionProps | None = None,
         api_props: CachedRestApiProps | None = None,
         monitoring_props: ServiceMonitoringProps | None = None,
+        events: ChangeEvents | None = None,
     ) -> None:
         """Build the service.
 
@@ -110,13 +116,23 @@ class ServerlessCrudService(Construct):
         :param api_props: overrides for the API. Default: ``CachedRestApiProps()``.
         :param monitoring_props: alarm thresholds and actions, and the optional dashboard.
             Default: ``ServiceMonitoringProps()``, five alarms and no dashboard.
+        :param events: publish an EventBridge event for every new version of an item,
+            from each table's stream. Default: None, no events and no stream.
         """
         super().__init__(scope, construct_id)
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
         chosen = check_collections("collections", collections)
+        if events is not None and not isinstance(events, ChangeEvents):
+            raise ValueError(
+                "events must be a ChangeEvents, such as ChangeEvents(); got "
+                f"{type(events).__name__}."
+            )
+        self.change_events = events
         self.authorization = authorization or Authorization.iam()
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
+        if events is not None:
+            table = _with_stream(table)
         function = _with_key(
             function_props or TaggedFunctionProps(), "encryption_key", encryption_key
         )
@@ -133,6 +149,8 @@ class ServerlessCrudService(Construct):
                 table=collection_table,
                 function=self.create_function(collection, function, collection_table),
             )
+        self.function_props = function
+        self.events = None if events is None else self.create_events(events)
         self.api = self.create_api(
             api, stage_name=stage_name, cache_ttl=cache_ttl, authorization=self.authorization
         )
@@ -221,6 +239,9 @@ class ServerlessCrudService(Construct):
                 ],
                 separators=(",", ":"),
             )
+        if self.change_events is not None and self.change_events.detail:
+            # Larger bodies go to S3, so that every event fits EventBridge's 256 KB.
+            environment["EVENT_DATA_LIMIT"] = str(EVENT_DATA_LIMIT)
         if collection.unindexed_attributes:
             environment["ATTRIBUTES"] = json.dumps(
                 list(collection.unindexed_attributes), separators=(",", ":")
@@ -240,6 +261,24 @@ class ServerlessCrudService(Construct):
         table.grant_item_access(function.function)
         self.store.grant_item_objects_read_write(function.function, collection.object_prefix)
         return function
+
+    def create_events(self, props: ChangeEvents) -> ServiceEvents:
+        """Build the change events (construct id ``Events``): a pipe from each
+        collection's table stream to the bus, whose ``source`` is
+        ``cdk-serverless-crud.<this construct's path>``.
+        """
+        return ServiceEvents(
+            self,
+            "Events",
+            source=SOURCE_PREFIX + self.node.path,
+            tables={
+                name: (parts.collection.construct_prefix, parts.table)
+                for name, parts in self.collections.items()
+            },
+            props=props,
+            function_props=self.function_props,
+            encryption_key=self.function_props.encryption_key,
+        )
 
     def create_api(
         self,
@@ -283,6 +322,15 @@ class ServerlessCrudService(Construct):
                 parts.collection.construct_prefix: (parts.function.function, parts.table.table)
                 for parts in self.collections.values()
             },
+            pipes=(
+                {}
+                if self.events is None
+                else {
+                    self.collections[name].collection.construct_prefix: events.pipe
+                    for name, events in self.events.collections.items()
+                }
+            ),
+            dead_letter_queue=None if self.events is None else self.events.dead_letter_queue,
             props=props,
         )
 
@@ -304,6 +352,9 @@ class ServerlessCrudService(Construct):
                 parts.function.function.function_name,
                 f"Lambda function serving /{name}",
             )
+        if self.events is not None:
+            outputs["EventBusName"] = (self.events.bus.event_bus_name, "Bus of the change events")
+            outputs["EventSource"] = (self.events.source, "The change events' source")
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
@@ -344,6 +395,22 @@ def _check_indexes(collection: Collection, table: TimeSeriesTable) -> None:
             "with super().create_table(collection, props), or add each with "
             "table.add_attribute_index."
         )
+
+
+def _with_stream(props: TimeSeriesTableProps) -> TimeSeriesTableProps:
+    """``props`` with the stream change events read: new images, unless it has one."""
+    if props.stream is None:
+        return replace(props, stream=dynamodb.StreamViewType.NEW_IMAGE)
+    if props.stream not in (
+        dynamodb.StreamViewType.NEW_IMAGE,
+        dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    ):
+        raise ValueError(
+            "change events read each new version from the table's stream, so "
+            "TimeSeriesTableProps.stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES (or left "
+            f"unset); got {props.stream}."
+        )
+    return props
 
 
 def _with_key(props: _Props, field: str, key: kms.IKey | None) -> _Props:

@@ -43,6 +43,13 @@ class TimeSeriesTableProps:
     :default: RemovalPolicy.RETAIN
     """
 
+    stream: dynamodb.StreamViewType | None = None
+    """Turn on the table's DynamoDB stream, with this view of each changed record.
+    Change events (``ServerlessCrudService(events=...)``) set ``NEW_IMAGE``.
+
+    :default: None, no stream
+    """
+
 
 class TimeSeriesTable(Construct):
     """A DynamoDB table keyed by item ``id`` (string) and version ``timestamp`` (number).
@@ -91,6 +98,7 @@ class TimeSeriesTable(Construct):
             deletion_protection=props.deletion_protection,
             removal_policy=props.removal_policy,
             time_to_live_attribute=self.TIME_TO_LIVE_ATTRIBUTE,
+            stream=props.stream,
         )
         self.table.add_global_secondary_index(
             index_name=self.LIST_INDEX_NAME,
@@ -143,6 +151,30 @@ class TimeSeriesTable(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         self._attribute_indexes.append(index_name)
+
+    def grant_stream_read_records(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read this table's stream, and no other: ``DescribeStream``,
+        ``GetShardIterator``, ``GetRecords`` and ``ListStreams`` on the stream's ARN (and
+        ``kms:Decrypt`` on a customer-managed key). aws-cdk-lib's ``grant_stream_read``
+        also grants ``ListStreams`` on every resource.
+        """
+        stream_arn = self.table.table_stream_arn
+        if stream_arn is None:
+            raise ValueError(
+                "the table has no stream; set TimeSeriesTableProps(stream=...) to read one."
+            )
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            resource_arns=[stream_arn],
+        )
+        key = self.table.encryption_key
+        return grant if key is None else grant.combine(key.grant_decrypt(grantee))
 
     def grant_item_access(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` do exactly what the item service does, and nothing more.

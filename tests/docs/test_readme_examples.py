@@ -40,20 +40,20 @@ def test_usage_example(tmp_path: Path) -> None:
 
 
 def test_subclassing_example(tmp_path: Path) -> None:
-    (subclass,) = [b for b in _python_blocks() if "class StreamingItems" in b]
+    (subclass,) = [b for b in _python_blocks() if "class WatchedItems" in b]
     script = subclass + textwrap.dedent(
         """
         import aws_cdk as cdk
 
         app = cdk.App()
-        stack = cdk.Stack(app, "Streaming")
-        StreamingItems(stack, "Items", tags={"Environment": "t", "Project": "p", "Owner": "o"})
+        stack = cdk.Stack(app, "Watched")
+        WatchedItems(stack, "Items", tags={"Environment": "t", "Project": "p", "Owner": "o"})
         app.synth()
         """
     )
-    resources = _synth(script, tmp_path)["Streaming"]["Resources"]
+    resources = _synth(script, tmp_path)["Watched"]["Resources"]
     (table,) = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["Properties"]["ContributorInsightsSpecification"] == {"Enabled": True}
     health = [
         r
         for r in resources.values()
@@ -82,7 +82,7 @@ def test_alarms_example(tmp_path: Path) -> None:
 
 def _typed_section() -> str:
     text = README.read_text()
-    return text[text.index("## Typed collections") : text.index("## Security")]
+    return text[text.index("## Typed collections") : text.index("## Change events")]
 
 
 def test_typed_collections_example_answers_as_the_readme_shows() -> None:

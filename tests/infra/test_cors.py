@@ -48,7 +48,11 @@ def _environment(template: Template) -> dict[str, object]:
 
 def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: Template) -> None:
     # Every variable of the design but those of typed collections' indexes.
-    assert set(_environment(one_origin)) == set(design_variables()) - {"INDEXES", "ATTRIBUTES"}
+    assert set(_environment(one_origin)) == set(design_variables()) - {
+        "INDEXES",
+        "ATTRIBUTES",
+        "EVENT_DATA_LIMIT",
+    }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"
     assert _environment(two_origins)["CORS_ALLOW_ORIGINS"] == f"{APP},{ADMIN}"

@@ -51,6 +51,7 @@ def _cold_start() -> None:
     """Forget what the runtime caches per container."""
     config.settings.cache_clear()
     config.cors_policy.cache_clear()
+    config.event_settings.cache_clear()
     clients.dynamodb.cache_clear()
     clients.s3.cache_clear()
     handler.router.cache_clear()

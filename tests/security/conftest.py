@@ -19,6 +19,7 @@ import pytest
 from aws_cdk import App, Duration, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -28,6 +29,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from cdk_serverless_crud import (
     Authorization,
     CachedRestApiProps,
+    ChangeEvents,
     Collection,
     CorsProps,
     Index,
@@ -200,6 +202,22 @@ def _typed(stack: Stack) -> None:
     )
 
 
+def _events(stack: Stack) -> None:
+    # Change events on a bus of the service's own, and on the default bus with a
+    # customer-managed key and two collections.
+    ServerlessCrudService(stack, "Items", tags=TAGS, events=ChangeEvents())
+    ServerlessCrudService(
+        stack,
+        "Shop",
+        tags=TAGS,
+        collections=[Collection("orders"), Collection("customers")],
+        encryption_key=kms.Key(stack, "Key", enable_key_rotation=True),
+        events=ChangeEvents(
+            bus=events.EventBus.from_event_bus_name(stack, "Default", "default"), detail=False
+        ),
+    )
+
+
 CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Default": _default,
     "Cognito": _cognito,
@@ -209,6 +227,7 @@ CONFIGURATIONS: dict[str, Callable[[Stack], None]] = {
     "Disposable": _disposable,
     "Uncached": _uncached,
     "Typed": _typed,
+    "Events": _events,
 }
 """Each non-default configuration the gates cover, by stack name."""
 

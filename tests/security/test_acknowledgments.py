@@ -85,6 +85,21 @@ def _collections(prefix: str, *collections: str) -> set[str]:
     return acknowledged
 
 
+def _events(prefix: str, *collections: str) -> set[str]:
+    """What change events acknowledge: the dead-letter queue, and each enrichment."""
+    acknowledged = {
+        f"{prefix}/Events/DeadLetterQueue/Resource: AwsSolutions-SQS3",
+        f"{prefix}/Events/DeadLetterQueue/Resource: Serverless-SQSRedrivePolicy",
+    }
+    for name in collections:
+        enrichment = f"{prefix}/Events/{name}Enrichment"
+        acknowledged |= {
+            f"{enrichment}/ServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]",
+            f"{enrichment}/Resource/Resource: Serverless-LambdaDLQ",
+        }
+    return acknowledged
+
+
 def _methods(prefix: str, *rules: str) -> set[str]:
     return {
         f"{prefix}/Api/Resource/Default/{method}/Resource: {rule}"
@@ -143,6 +158,11 @@ CONFIGURATIONS = {
     | {_stage("Disposable/Items"), "Disposable/Items/Table/Resource/Resource: AwsSolutions-DDB3"},
     "Uncached": _service("Uncached/Items") | {_stage("Uncached/Items")},
     "Typed": _collections("Typed/Shop", "Orders", "Customers"),
+    "Events": _service("Events/Items")
+    | {_stage("Events/Items")}
+    | _events("Events/Items", "")
+    | _collections("Events/Shop", "Orders", "Customers")
+    | _events("Events/Shop", "Orders", "Customers"),
 }
 
 

@@ -26,6 +26,9 @@ class Settings:
     """The attributes the list route can query by."""
     attributes: frozenset[str] = frozenset()
     """The schema's other top-level properties: asking to query by one is a 400."""
+    event_data_limit: int | None = None
+    """With change events that carry data: bodies larger than this (UTF-8 JSON bytes) go
+    to S3 even if they would fit in DynamoDB, so every event fits EventBridge's 256 KB."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ def settings() -> Settings:
         collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
         indexes=parse_indexes(os.environ.get("INDEXES", "")),
         attributes=parse_attributes(os.environ.get("ATTRIBUTES", "")),
+        event_data_limit=int(os.environ["EVENT_DATA_LIMIT"])
+        if os.environ.get("EVENT_DATA_LIMIT")
+        else None,
     )
 
 
@@ -61,4 +67,22 @@ def cors_policy() -> CorsPolicy:
     return CorsPolicy(
         allow_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         allow_credentials=os.environ.get("CORS_ALLOW_CREDENTIALS", "") == "true",
+    )
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """What the change events' enrichment function is told (change_events.py)."""
+
+    collection: str
+    with_data: bool
+    """Whether events carry ``data`` or ``data_ref`` (``ChangeEvents.detail``)."""
+
+
+@functools.cache
+def event_settings() -> EventSettings:
+    """Read the enrichment's settings once per container."""
+    return EventSettings(
+        collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
+        with_data=os.environ.get("EVENT_DETAIL", "data") == "data",
     )

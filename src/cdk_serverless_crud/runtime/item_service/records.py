@@ -72,13 +72,34 @@ class Version:
         return f'{head},"data":{self.data_json}}}'
 
 
-def version_item(item_id: str, timestamp: int, content: Content) -> Item:
-    """The version record; written once and never overwritten."""
-    return {
+#: What a version did to its item, as its record's ``change`` says; a change event's
+#: ``detail-type`` (events.py) is named after it.
+CHANGES = ("created", "updated", "deleted", "restored")
+
+
+def version_item(
+    item_id: str,
+    timestamp: int,
+    content: Content,
+    *,
+    change: str = "updated",
+    previous: int | None = None,
+) -> Item:
+    """The version record; written once and never overwritten.
+
+    ``change`` is one of :data:`CHANGES` and ``previous`` the version it follows (None
+    for an item's first), so a change event needs nothing but this record.
+    """
+    assert change in CHANGES
+    item: Item = {
         "id": {"S": item_id},
         "timestamp": {"N": str(timestamp)},
+        "change": {"S": change},
         **_content_attributes(content),
     }
+    if previous is not None:
+        item["previous"] = {"N": str(previous)}
+    return item
 
 
 def head_item(item_id: str, timestamp: int, content: Content, index_keys: Item) -> Item:

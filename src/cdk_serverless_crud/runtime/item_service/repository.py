@@ -402,8 +402,11 @@ class ItemRepository:
                 answer = Answer(claim.fingerprint, status, item_id, timestamp, location)
                 key = key_record(claim, answer)
             seen = None if head is None else head.timestamp
+            version = version_item(
+                item_id, timestamp, content, change=_change(head, content, revive), previous=seen
+            )
             try:
-                self._transact(item_id, timestamp, content, keys, seen, key)
+                self._transact(item_id, version, content, keys, seen, key)
             except ClientError as error:
                 reasons = _cancellation_codes(error)
                 if not _LOST_RACE.intersection(reasons):
@@ -425,7 +428,7 @@ class ItemRepository:
     def _transact(
         self,
         item_id: str,
-        timestamp: int,
+        version: Item,
         content: Content,
         keys: Item,
         seen: int | None,
@@ -447,11 +450,11 @@ class ItemRepository:
             head_put["ConditionExpression"] = "#latest = :seen"
             head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
-        head_put["Item"] = head_item(item_id, timestamp, content, keys)
+        head_put["Item"] = head_item(item_id, int(version["timestamp"]["N"]), content, keys)
         puts: list[dict[str, Any]] = [
             {
                 "TableName": table,
-                "Item": version_item(item_id, timestamp, content),
+                "Item": version,
                 "ConditionExpression": "attribute_not_exists(#id)",
                 "ExpressionAttributeNames": {"#id": "id"},
             },
@@ -481,8 +484,9 @@ class ItemRepository:
         )
 
     def _content(self, item_id: str, body: ItemBody) -> Content:
-        """The body inline if it fits a DynamoDB item, else a pointer to S3."""
-        if body.dynamodb_size <= INLINE_LIMIT:
+        """The body inline if it fits a DynamoDB item (and a change event), else a
+        pointer to S3."""
+        if body.dynamodb_size <= INLINE_LIMIT and not self._too_large_for_an_event(body):
             return body.data
         encoded = body.text.encode("ascii")
         # Content-addressed, so a retried write reuses the same key.
@@ -496,6 +500,12 @@ class ItemRepository:
         )
         return StoredObject(key=key, version_id=response["VersionId"])
 
+    def _too_large_for_an_event(self, body: ItemBody) -> bool:
+        limit = self._settings.event_data_limit
+        if limit is None or len(body.text) <= limit:  # UTF-8 is never longer than \u escapes
+            return False
+        return len(codec.readable(body.text).encode("utf-8")) > limit
+
     def _read_object(self, stored: StoredObject) -> str:
         response = self._s3().get_object(
             Bucket=self._settings.bucket_name,
@@ -503,6 +513,17 @@ class ItemRepository:
             VersionId=stored.version_id,
         )
         return response["Body"].read().decode("ascii")
+
+
+def _change(head: Record | None, content: Content, revive: bool) -> str:
+    """What a new version with ``content`` after ``head`` does (records.CHANGES)."""
+    if revive:
+        return "restored"
+    if content is None:
+        return "deleted"
+    if head is None or head.deleted:
+        return "created"  # a first version, or If-None-Match: * on a deleted item
+    return "updated"
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:

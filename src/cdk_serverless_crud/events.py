@@ -1,0 +1,233 @@
+"""Change events: each new version of an item becomes an EventBridge event.
+
+A table's stream feeds an EventBridge pipe. The pipe's filter lets only new version
+records through (never heads or Idempotency-Key records), a small enrichment function
+turns each into ``{"detail_type", "detail"}`` (runtime/item_service/change_events.py),
+and the pipe puts it on the bus. Failed deliveries go to an encrypted dead-letter queue.
+See docs/design.md ("Change events").
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk_serverless_crud import acknowledgments, log_groups
+from cdk_serverless_crud.events_contract import VERSION_FILTER
+from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
+from cdk_serverless_crud.table import TimeSeriesTable
+
+CHANGE_EVENTS_HANDLER = "item_service.change_events.handler"
+"""The enrichment's handler, in the item service's code."""
+
+# One record per call, so one event per PutEvents entry always fits EventBridge's
+# 256 KB; shards are read by up to ten calls at once, each id's changes in order.
+_BATCH_SIZE = 1
+_PARALLELIZATION = 10
+_MAXIMUM_RETRY_ATTEMPTS = 10
+_MAXIMUM_RECORD_AGE = Duration.hours(6)
+_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
+@dataclass(frozen=True)
+class ChangeEvents:
+    """Publish an EventBridge event for every new version an item gets.
+
+    ``ServerlessCrudService(..., events=ChangeEvents())`` sends them to a bus of the
+    service's own; ``ChangeEvents(bus=my_bus)`` to yours (the account's default bus is
+    allowed, given explicitly).
+    """
+
+    bus: events.IEventBus | None = None
+    """The bus the events go to.
+
+    :default: None, a new bus owned by the service
+    """
+
+    detail: bool = True
+    """Send each version's ``data`` (or ``data_ref`` to its S3 object) in the event; False
+    sends ids and versions only.
+
+    :default: True
+    """
+
+    def __post_init__(self) -> None:
+        if self.bus is not None and not hasattr(self.bus, "event_bus_arn"):
+            raise ValueError(
+                "ChangeEvents.bus must be an EventBridge bus (aws_events.IEventBus), such "
+                f"as events.EventBus.from_event_bus_name(...); got {type(self.bus).__name__}."
+            )
+        if not isinstance(self.detail, bool):
+            raise ValueError(f"ChangeEvents.detail must be True or False; got {self.detail!r}.")
+
+
+@dataclass(frozen=True)
+class CollectionEvents:
+    """The pipe of one collection's table and its enrichment function."""
+
+    pipe: pipes.CfnPipe
+    enrichment: TaggedFunction
+
+
+class ServiceEvents(Construct):
+    """The bus, one pipe and enrichment function per table, and the dead-letter queue.
+
+    ``.bus`` is the bus, ``.source`` the events' ``source``, ``.collections`` each
+    collection's :class:`CollectionEvents` by name and ``.dead_letter_queue`` the queue
+    that receives the stream records a pipe could not deliver.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source: str,
+        tables: Mapping[str, tuple[str, TimeSeriesTable]],
+        props: ChangeEvents,
+        function_props: TaggedFunctionProps | None = None,
+        encryption_key: kms.IKey | None = None,
+    ) -> None:
+        """Create the bus (unless given), the queue, and a pipe per table.
+
+        :param source: the events' ``source``, such as ``cdk-serverless-crud.Shop/Items``.
+        :param tables: the collections' tables by collection name, each with the prefix
+            of its constructs' ids (``""``, ``"Orders"``...). Each must have a stream
+            with new images.
+        :param props: the bus and what the events carry.
+        :param function_props: the enrichment functions' settings.
+            Default: ``TaggedFunctionProps()``.
+        :param encryption_key: a customer-managed key for the queue and the log groups.
+            Default: None, SQS-managed encryption and CloudWatch Logs' own.
+        """
+        super().__init__(scope, construct_id)
+        self.source = source
+        self.bus: events.IEventBus = props.bus or events.EventBus(self, "Bus")
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=(
+                sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED
+            ),
+            encryption_master_key=encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledgments.acknowledge(
+                self.dead_letter_queue, rule, acknowledgments.EVENTS_DLQ_IS_A_DLQ
+            )
+        self.log_group = log_groups.encrypted_log_group(
+            self, "PipeLogs", retention=_LOG_RETENTION, encryption_key=encryption_key
+        )
+        self.collections: dict[str, CollectionEvents] = {}
+        for name, (prefix, table) in tables.items():
+            self.collections[name] = self._pipe(
+                name, prefix, table, props, function_props, encryption_key
+            )
+
+    def _pipe(
+        self,
+        collection: str,
+        prefix: str,
+        table: TimeSeriesTable,
+        props: ChangeEvents,
+        function_props: TaggedFunctionProps | None,
+        encryption_key: kms.IKey | None,
+    ) -> CollectionEvents:
+        stream_arn = table.table.table_stream_arn
+        if stream_arn is None:
+            raise ValueError(
+                f"the table of collection {collection!r} has no stream, so change events "
+                "cannot read it; build it with TimeSeriesTableProps(stream=...NEW_IMAGE)."
+            )
+        environment = {"COLLECTION": collection, "EVENT_DETAIL": "data" if props.detail else "none"}
+        enrichment = TaggedFunction(
+            self,
+            f"{prefix}Enrichment",
+            props=function_props,
+            environment=environment,
+            handler=CHANGE_EVENTS_HANDLER,
+        )
+        acknowledgments.acknowledge(
+            enrichment.function, "Serverless-LambdaDLQ", acknowledgments.ENRICHMENT_DLQ
+        )
+        role = iam.Role(
+            self,
+            f"{prefix}PipeRole",
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
+            description=f"Reads the stream of {collection} and puts its change events on the bus",
+        )
+        # Exactly what the pipe does: read this stream, call this function (no other
+        # version or alias), put on this bus, send to this queue and write its log group.
+        table.grant_stream_read_records(role)
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[enrichment.function.function_arn],
+        )
+        self.bus.grant_put_events_to(role)
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["sqs:SendMessage"],
+            resource_arns=[self.dead_letter_queue.queue_arn],
+        )
+        if encryption_key is not None:
+            encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
+        self.log_group.grant_write(role)
+        pipe = pipes.CfnPipe(
+            self,
+            f"{prefix}Pipe",
+            role_arn=role.role_arn,
+            description=f"Change events of {collection}: its new versions, to the bus",
+            source=stream_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
+                    starting_position="LATEST",
+                    batch_size=_BATCH_SIZE,
+                    parallelization_factor=_PARALLELIZATION,
+                    maximum_retry_attempts=_MAXIMUM_RETRY_ATTEMPTS,
+                    maximum_record_age_in_seconds=int(_MAXIMUM_RECORD_AGE.to_seconds()),
+                    on_partial_batch_item_failure="AUTOMATIC_BISECT",
+                    dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(
+                        arn=self.dead_letter_queue.queue_arn
+                    ),
+                ),
+                filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
+                    filters=[
+                        pipes.CfnPipe.FilterProperty(
+                            pattern=json.dumps(VERSION_FILTER, separators=(",", ":"))
+                        )
+                    ]
+                ),
+            ),
+            enrichment=enrichment.function.function_arn,
+            target=self.bus.event_bus_arn,
+            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+                # The enrichment's answer: its detail_type names the event, and its
+                # detail is the event's detail.
+                event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(
+                    detail_type="$.detail_type", source=self.source
+                ),
+                input_template="<$.detail>",
+            ),
+            log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
+                level="ERROR",
+                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
+                    log_group_arn=self.log_group.log_group_arn
+                ),
+            ),
+        )
+        pipe.node.add_dependency(role)
+        return CollectionEvents(pipe=pipe, enrichment=enrichment)
