@@ -44,11 +44,11 @@ emulator: install ## Install the AWS emulator (MiniStack) the deploy rehearsal u
 synth: install ## Synthesize the example app into example_app/cdk.out
 	cd example_app && cdk synth --quiet --no-notices
 
-# DYNAMODB=moto, STATE_DIR=dir and SEED=file.jsonl pass on to `serverless-crud local`.
+# DYNAMODB=moto, STATE_DIR=dir, SEED=file.jsonl and EVENTS_FILE=file.jsonl pass on to `serverless-crud local`.
 run: synth ## Install, synthesize the example app and serve it on http://$(HOST):$(PORT)/prod
 	serverless-crud local --cdk-out example_app/cdk.out --host $(HOST) --port $(PORT) \
 		$(if $(DYNAMODB),--dynamodb $(DYNAMODB)) $(if $(STATE_DIR),--state-dir $(STATE_DIR)) \
-		$(if $(SEED),--seed $(SEED))
+		$(if $(SEED),--seed $(SEED)) $(if $(EVENTS_FILE),--events-file $(EVENTS_FILE))
 
 deploy: install ## Deploy the example app with the pinned CDK CLI (needs AWS credentials)
 	cd example_app && cdk deploy

@@ -70,6 +70,14 @@ class LocalAws:
         values["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
         return values
 
+    def stream_clients(self) -> tuple[Any, Any]:
+        """boto3 clients of the tables and of their streams, for the pipes."""
+        session = boto3.session.Session(region_name=REGION)
+        return (
+            session.client("dynamodb", endpoint_url=self.dynamodb_endpoint),
+            session.client("dynamodbstreams", endpoint_url=self.dynamodb_endpoint),
+        )
+
     def create_resources(self, api: ApiSpec) -> list[str]:
         """Create the API's tables and buckets here (see :func:`create_resources`)."""
         session = boto3.session.Session(region_name=REGION)
@@ -292,6 +300,7 @@ def create_resources(api: ApiSpec, dynamodb: Any, s3: Any) -> list[str]:
         if table.name in existing:
             saved = dynamodb.describe_table(TableName=table.name)["Table"]
             if _shape(saved) == _shape(table.create_args):
+                _stream_as_specified(dynamodb, table.name, saved, table.create_args)
                 continue
             dynamodb.delete_table(TableName=table.name)
             notices.append(
@@ -313,6 +322,22 @@ def create_resources(api: ApiSpec, dynamodb: Any, s3: Any) -> list[str]:
 
 
 _OWN_BUCKET = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+
+
+def _stream_as_specified(
+    dynamodb: Any, name: str, saved: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> None:
+    """Turn a saved table's stream on, off or to another view, as the template says."""
+    have = saved.get("StreamSpecification") or {"StreamEnabled": False}
+    want = wanted.get("StreamSpecification") or {"StreamEnabled": False}
+    if have.get("StreamEnabled", False) == want["StreamEnabled"] and (
+        not want["StreamEnabled"] or have.get("StreamViewType") == want["StreamViewType"]
+    ):
+        return
+    if have.get("StreamEnabled"):
+        dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    if want["StreamEnabled"]:
+        dynamodb.update_table(TableName=name, StreamSpecification=dict(want))
 
 
 def _shape(table: Mapping[str, Any]) -> tuple[Any, ...]:

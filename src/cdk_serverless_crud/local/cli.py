@@ -55,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         '"collection"?} per line',
     )
     local.add_argument(
+        "--events-file",
+        type=Path,
+        help="append each change event the app's pipes send to this file, as one JSON "
+        'line {"Source", "DetailType", "Detail", "EventBusName"}',
+    )
+    local.add_argument(
         "--watch",
         action="store_true",
         help="with --app: synthesize again when the app's files change, keeping the data",
@@ -65,12 +71,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cdk_out = _synthesize(args.app) if args.app else (args.cdk_out or Path("cdk.out"))
         options = _Options(
-            args.dynamodb, args.state_dir, args.seed, args.app if args.watch else None
+            args.dynamodb,
+            args.state_dir,
+            args.seed,
+            args.app if args.watch else None,
+            args.events_file,
         )
         return _serve(cdk_out, args.host, args.port, args.stack, options)
     except _Fatal as error:
         print(f"serverless-crud: error: {error}", file=sys.stderr)
         return 1
+
+
+def _events_notice(service: RunningService, path: Path | None) -> str | None:
+    """Where the change events go, when the app has pipes."""
+    pipes = service.api.pipes
+    if not pipes:
+        return None
+    buses = ", ".join(sorted({pipe.bus_name for pipe in pipes}))
+    where = f"appended to {path}" if path else "not written anywhere (see --events-file)"
+    return f"Change events ({len(pipes)} pipe(s), bus {buses}): {where}"
 
 
 class _Fatal(Exception):
@@ -103,6 +123,8 @@ class _Options:
     seed: Path | None
     watch: str | None = None
     """The app command to synthesize again when its files change."""
+    events_file: Path | None = None
+    """Where the change events go, one JSON line each."""
 
 
 def _serve(cdk_out: Path, host: str, port: int, stack: str | None, options: _Options) -> int:
@@ -120,9 +142,15 @@ def _serve(cdk_out: Path, host: str, port: int, stack: str | None, options: _Opt
                 dynamodb=options.dynamodb,
                 state_dir=options.state_dir,
                 seed=options.seed,
+                events_file=options.events_file,
             ) as service,
         ):
-            for notice in (*service.aws.notices, authorization_notice(service.api)):
+            for notice in (
+                *service.aws.notices,
+                *service.api.notices,
+                authorization_notice(service.api),
+                _events_notice(service, options.events_file),
+            ):
                 if notice is not None:
                     print(notice, file=sys.stderr, flush=True)
             if service.seeded is not None:

@@ -367,6 +367,20 @@ class Gateway:
         self.cache.put(key, response, method.cache_ttl_seconds)
         return response.with_header("X-Cache", "Miss")
 
+    def invoke(self, function: FunctionSpec, event: Any) -> Any:
+        """Run a function that no route integrates, such as a pipe's enrichment, as Lambda
+        runs it: in its own environment, one such invocation at a time. Its exception is
+        raised to the caller."""
+        handler = self.handlers[function.logical_id]
+        context = LambdaContext(
+            function.name,
+            request_id=str(uuid.uuid4()),
+            timeout_seconds=function.timeout_seconds,
+            memory_mb=function.memory_mb,
+        )
+        with self._invoke_lock, patched_environ(function.environment):
+            return handler(event, context)
+
     def _call_lambda(
         self, function: FunctionSpec, event: dict[str, Any], request_id: str
     ) -> HttpResponse:

@@ -22,7 +22,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .aws import DynamoDBChoice, LocalAws, in_memory_aws
 from .docs_page import DocsPage, read_document
 from .environment import patched_environ
-from .gateway import MAX_REQUEST_BYTES, Gateway, HttpRequest, load_handlers
+from .gateway import MAX_REQUEST_BYTES, Gateway, Handler, HttpRequest, load_handlers
+from .pipes import EventSink, PipeRunner, start_pipes
 from .seed import SeedResult
 from .seed import seed as seed_items
 from .template import ApiSpec, load_api
@@ -190,8 +191,12 @@ class RunningService:
     aws: LocalAws
     seeded: SeedResult | None = None
     """What ``seed`` loaded, if a seed file was given."""
+    events: EventSink = field(default_factory=EventSink)
+    """The change events the template's pipes sent, in order (and to ``events_file``)."""
     _app: StageApp | None = field(default=None, repr=False)
     _environments: ExitStack = field(default_factory=ExitStack, repr=False)
+    _pipes: list[PipeRunner] = field(default_factory=list, repr=False)
+    _log: TextIO = field(default=sys.stdout, repr=False)
 
     def reload(self, cdk_out: Path, stack: str | None = None) -> list[str]:
         """Serve a newly synthesized assembly of the same app, keeping the data.
@@ -199,19 +204,42 @@ class RunningService:
         Routes, functions and their settings are read afresh and the handlers imported
         anew; requests in flight finish on the old ones. The tables and buckets are
         kept, with their items, unless the template changed a table's keys or indexes
-        (see ``create_resources``); returns the notices that say so. Raises
-        ``TemplateError`` and keeps serving the old assembly when the new one cannot be
-        served.
+        (see ``create_resources``); returns the notices that say so. The pipes start
+        again from the streams' newest records. Raises ``TemplateError`` and keeps
+        serving the old assembly when the new one cannot be served.
         """
         assert self._app is not None
         api = load_api(cdk_out, stack)
-        gateway = Gateway(api, load_handlers(api.functions))
+        gateway = Gateway(api, _handlers(api))
         self._environments.enter_context(patched_environ(self.aws.environment(api)))
         notices = self.aws.create_resources(api)
         self._app.docs = _docs(cdk_out, api)
+        self.stop_pipes()
+        self._pipes = _start_pipes(api, self.aws, gateway, self.events, self._log)
         self._app.gateway = gateway
         self.api = api
-        return notices
+        return [*notices, *api.notices]
+
+    def stop_pipes(self) -> None:
+        """Stop reading the tables' streams."""
+        for runner in self._pipes:
+            runner.stop()
+        self._pipes = []
+
+
+def _handlers(api: ApiSpec) -> dict[str, Handler]:
+    """Every function's handler: the routes' and the pipes' enrichments."""
+    enrichments = [pipe.enrichment for pipe in api.pipes if pipe.enrichment is not None]
+    return load_handlers([*api.functions, *enrichments])
+
+
+def _start_pipes(
+    api: ApiSpec, aws: LocalAws, gateway: Gateway, sink: EventSink, log: TextIO
+) -> list[PipeRunner]:
+    if not api.pipes:
+        return []
+    dynamodb, streams = aws.stream_clients()
+    return start_pipes(api.pipes, dynamodb, streams, gateway.invoke, sink, log)
 
 
 def _docs(cdk_out: Path, api: ApiSpec) -> DocsPage:
@@ -229,13 +257,16 @@ def serve_local(
     dynamodb: DynamoDBChoice = "auto",
     state_dir: Path | None = None,
     seed: Path | None = None,
+    events_file: Path | None = None,
 ) -> Iterator[RunningService]:
     """Serve the synthesized app in ``cdk_out`` until the block exits.
 
     ``dynamodb`` picks the tables' emulator (``in_memory_aws``): DynamoDB Local when it
     can run, by default. Each start begins with empty tables and buckets, unless
     ``state_dir`` keeps them (``state.py``). ``seed`` is a JSON lines file of items loaded
-    through the stage before it serves (``seed.py``). Raises ``TemplateError`` for an app
+    through the stage before it serves (``seed.py``). The template's pipes send their
+    change events to ``RunningService.events`` and, one JSON line each, to ``events_file``
+    (``pipes.py``); the seed's writes produce none. Raises ``TemplateError`` for an app
     local mode cannot serve (``SeedError`` for a bad seed file) and ``OSError`` when the
     port cannot be bound. moto keeps its data per process, so serve one app per process
     at a time.
@@ -246,19 +277,26 @@ def serve_local(
         _listening_socket(host, port) as sock,
         in_memory_aws(api, host="127.0.0.1", dynamodb=dynamodb, state_dir=state_dir) as aws,
     ):
-        gateway = Gateway(api, load_handlers(api.functions))
+        gateway = Gateway(api, _handlers(api))
         seeded = None if seed is None else seed_items(gateway, seed)
         app = StageApp(gateway, log, _docs(cdk_out, api))
         server = _stage_server(sock, app)
         sock.close()  # werkzeug listens on a duplicate of it
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
+        bound_host, bound_port = server.server_address[:2]
+        url = f"http://{bound_host!s}:{bound_port}/{api.stage_name}"
+        sink = EventSink(events_file)
+        running = RunningService(url, api, aws, seeded, sink, app, _log=log)
         try:
-            bound_host, bound_port = server.server_address[:2]
-            url = f"http://{bound_host!s}:{bound_port}/{api.stage_name}"
+            # Before the service is handed out: its first write already has its event.
+            running._pipes = _start_pipes(api, aws, gateway, sink, log)
             with ExitStack() as environments:
-                yield RunningService(url, api, aws, seeded, app, environments)
+                running._environments = environments
+                yield running
         finally:
+            running.stop_pipes()
+            sink.close()
             server.shutdown()
             server.server_close()
             thread.join()

@@ -28,6 +28,7 @@ __all__ = [
     "FunctionSpec",
     "MethodSpec",
     "MockSpec",
+    "PipeSpec",
     "PreflightSpec",
     "TemplateError",
     "load_api",
@@ -87,6 +88,25 @@ class BucketSpec:
 
 
 @dataclass(frozen=True)
+class PipeSpec:
+    """An EventBridge pipe from a table's stream to a bus, as local mode runs it."""
+
+    logical_id: str
+    table_name: str
+    patterns: tuple[str, ...]
+    """The filter's EventBridge patterns (JSON): a record passes if one matches."""
+    enrichment: FunctionSpec | None
+    bus_name: str
+    source: str
+    detail_type: str
+    """The events' ``DetailType``: as given, or a JSON path (``$.detail_type``) into each
+    answer of the enrichment."""
+    input_template: str | None
+    """What the target receives of each answer: ``<$.path>`` placeholders, or None for
+    the answer itself."""
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     """A REST API stage, its methods and what they need."""
 
@@ -104,6 +124,10 @@ class ApiSpec:
     """The stack's artifact id in the cloud assembly (what its files are named after)."""
     gateway_responses: GatewayResponses = field(default_factory=lambda: GatewayResponses({}))
     """The template's gateway responses: how API Gateway answers errors of its own."""
+    pipes: tuple[PipeSpec, ...] = field(default=())
+    """The pipes from the tables' streams to event buses (change events)."""
+    notices: tuple[str, ...] = field(default=())
+    """What local mode leaves out of the template, one line each."""
 
     @property
     def functions(self) -> tuple[FunctionSpec, ...]:
@@ -212,6 +236,7 @@ class _Reader:
                 )
             )
         log_setting = stage.get("AccessLogSetting") or {}
+        pipes, notices = self._pipes()
         return ApiSpec(
             stack_name=self.stack_name,
             stage_name=str(stage["StageName"]),
@@ -223,7 +248,57 @@ class _Reader:
             tables=tuple(self.tables.values()),
             buckets=tuple(self.buckets.values()),
             gateway_responses=read_gateway_responses(self.resources, api_id),
+            pipes=tuple(pipes),
+            notices=tuple(notices),
         )
+
+    def _pipes(self) -> tuple[list[PipeSpec], list[str]]:
+        """The pipes local mode runs (table stream to bus), and a notice for each other."""
+        pipes, notices = [], []
+        for logical_id, resource in _of_type({"Resources": self.resources}, "AWS::Pipes::Pipe"):
+            try:
+                pipes.append(self._pipe(logical_id, resource["Properties"]))
+            except TemplateError as error:
+                notices.append(f"Pipe {logical_id} is not run locally: {error}")
+        return pipes, notices
+
+    def _pipe(self, logical_id: str, props: JsonObject) -> PipeSpec:
+        source = props.get("Source")
+        getatt = source.get("Fn::GetAtt") if isinstance(source, Mapping) else None
+        if not (getatt and getatt[1] == "StreamArn" and getatt[0] in self.tables):
+            raise TemplateError("local mode reads the streams of the stack's own tables only")
+        table = self.tables[getatt[0]]
+        if "StreamSpecification" not in table.create_args:
+            raise TemplateError(f"table {getatt[0]} has no stream")
+        source_parameters = props.get("SourceParameters", {})
+        filters = source_parameters.get("FilterCriteria", {}).get("Filters", [])
+        enrichment = props.get("Enrichment")
+        enrichment_id = _find_getatt_arn(enrichment) if enrichment is not None else ""
+        if enrichment is not None and not enrichment_id:
+            raise TemplateError("its enrichment is not a Lambda function of the stack")
+        parameters = props.get("TargetParameters", {})
+        bus = parameters.get("EventBridgeEventBusParameters", {})
+        return PipeSpec(
+            logical_id=logical_id,
+            table_name=table.name,
+            patterns=tuple(str(f["Pattern"]) for f in filters),
+            enrichment=self._function(enrichment_id) if enrichment_id else None,
+            bus_name=self._bus_name(props.get("Target")),
+            source=str(bus.get("Source", f"Pipe {logical_id}")),
+            detail_type=str(bus.get("DetailType", "Event from aws:dynamodb")),
+            input_template=parameters.get("InputTemplate"),
+        )
+
+    def _bus_name(self, target: Any) -> str:
+        """The name of the bus a pipe targets: the stack's own, or one given by ARN."""
+        getatt = target.get("Fn::GetAtt") if isinstance(target, Mapping) else None
+        if getatt and self.resources.get(getatt[0], {}).get("Type") == "AWS::Events::EventBus":
+            name = self.resources[getatt[0]].get("Properties", {}).get("Name")
+            return name if isinstance(name, str) else f"{self.stack_name}-{getatt[0]}"
+        arn = _resolve_str(target, self._ref) if target is not None else ""
+        if ":event-bus/" not in arn:
+            raise TemplateError("its target is not an event bus")
+        return arn.rsplit(":event-bus/", 1)[1]
 
     def _path(self, ref: Any) -> str:
         """The full path of an ``AWS::ApiGateway::Resource`` (or the root)."""
@@ -284,6 +359,12 @@ class _Reader:
         ]
         if indexes:
             args["GlobalSecondaryIndexes"] = indexes
+        stream = props.get("StreamSpecification")
+        if stream:
+            args["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": stream["StreamViewType"],
+            }
         return TableSpec(name=name, create_args=args)
 
     def _bucket(self, logical_id: str, resource: JsonObject) -> BucketSpec:
