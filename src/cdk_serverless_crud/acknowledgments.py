@@ -45,6 +45,13 @@ ENRICHMENT_DLQ = (
     "dead-letter queue, which only receives failed asynchronous events, would stay empty."
 )
 
+REFRESHER_DLQ = (
+    "EventBridge invokes the cache refresher asynchronously through a rule whose target "
+    "has bounded retries, a maximum event age and the change events' encrypted, alarmed "
+    "dead-letter queue, which receives every event the function could not process; a "
+    "function dead-letter queue of its own would only duplicate it."
+)
+
 # API
 CLOUD_WATCH_ROLE_LOG_GROUPS = (
     "The API Gateway CloudWatch role is account-wide (AWS::ApiGateway::Account): every "

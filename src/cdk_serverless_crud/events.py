@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -21,12 +22,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_crud import acknowledgments, log_groups
+from cdk_serverless_crud.api import CachedRestApi
 from cdk_serverless_crud.events_contract import VERSION_FILTER
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.table import TimeSeriesTable
 
 CHANGE_EVENTS_HANDLER = "item_service.change_events.handler"
 """The enrichment's handler, in the item service's code."""
+
+CACHE_REFRESH_HANDLER = "item_service.cache_refresh.handler"
+"""The cache refresher's handler, in the item service's code."""
 
 # One record per call, so one event per PutEvents entry always fits EventBridge's
 # 256 KB; shards are read by up to ten calls at once, each id's changes in order.
@@ -59,14 +64,24 @@ class ChangeEvents:
     :default: True
     """
 
+    invalidate_cache: bool = False
+    """Refresh the stage cache's ``GET /<collection>/{id}`` and first ``/versions`` page of
+    each changed item, so cached reads follow writes once the event is processed. Needs
+    the stage cache and ``Authorization.iam()``.
+
+    :default: False
+    """
+
     def __post_init__(self) -> None:
         if self.bus is not None and not hasattr(self.bus, "event_bus_arn"):
             raise ValueError(
                 "ChangeEvents.bus must be an EventBridge bus (aws_events.IEventBus), such "
                 f"as events.EventBus.from_event_bus_name(...); got {type(self.bus).__name__}."
             )
-        if not isinstance(self.detail, bool):
-            raise ValueError(f"ChangeEvents.detail must be True or False; got {self.detail!r}.")
+        for prop in ("detail", "invalidate_cache"):
+            value = getattr(self, prop)
+            if not isinstance(value, bool):
+                raise ValueError(f"ChangeEvents.{prop} must be True or False; got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,9 @@ class ServiceEvents(Construct):
 
     ``.bus`` is the bus, ``.source`` the events' ``source``, ``.collections`` each
     collection's :class:`CollectionEvents` by name and ``.dead_letter_queue`` the queue
-    that receives the stream records a pipe could not deliver.
+    that receives the stream records a pipe could not deliver. With
+    ``invalidate_cache``, :meth:`add_cache_refresh` adds ``.cache_refresher`` (a
+    :class:`TaggedFunction`) and ``.cache_refresh_rule``; both are None until then.
     """
 
     def __init__(
@@ -128,6 +145,9 @@ class ServiceEvents(Construct):
         self.log_group = log_groups.encrypted_log_group(
             self, "PipeLogs", retention=_LOG_RETENTION, encryption_key=encryption_key
         )
+        self._function_props = function_props
+        self.cache_refresher: TaggedFunction | None = None
+        self.cache_refresh_rule: events.Rule | None = None
         self.collections: dict[str, CollectionEvents] = {}
         for name, (prefix, table) in tables.items():
             self.collections[name] = self._pipe(
@@ -231,3 +251,51 @@ class ServiceEvents(Construct):
         )
         pipe.node.add_dependency(role)
         return CollectionEvents(pipe=pipe, enrichment=enrichment)
+
+    def add_cache_refresh(self, api: CachedRestApi) -> TaggedFunction:
+        """Refresh ``api``'s cached reads of each changed item: a rule on the bus sends
+        this service's events to a function that GETs the item and its first
+        ``/versions`` page with ``Cache-Control: max-age=0``, signed with SigV4. Its role
+        holds ``execute-api:Invoke`` and ``execute-api:InvalidateCache`` on exactly those
+        GET methods of each collection.
+        """
+        refresher = TaggedFunction(
+            self,
+            "CacheRefresher",
+            props=self._function_props,
+            environment={"API_URL": api.url},
+            handler=CACHE_REFRESH_HANDLER,
+        )
+        arns = [
+            api.rest_api.arn_for_execute_api("GET", f"/{name}/{suffix}", api.stage_name)
+            for name in self.collections
+            for suffix in ("*", "*/versions")
+        ]
+        iam.Grant.add_to_principal(
+            grantee=refresher.function,
+            actions=["execute-api:Invoke", "execute-api:InvalidateCache"],
+            resource_arns=arns,
+        )
+        acknowledgments.acknowledge_on_grantee(
+            refresher.function, arns, acknowledgments.EXECUTE_API_PATH_PARAMETERS
+        )
+        rule = events.Rule(
+            self,
+            "CacheRefreshRule",
+            event_bus=self.bus,
+            description="This service's change events, to refresh the cached reads of each item",
+            event_pattern=events.EventPattern(source=[self.source]),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                refresher.function,
+                dead_letter_queue=self.dead_letter_queue,
+                max_event_age=Duration.hours(1),
+                retry_attempts=_MAXIMUM_RETRY_ATTEMPTS,
+            )
+        )
+        acknowledgments.acknowledge(
+            refresher.function, "Serverless-LambdaDLQ", acknowledgments.REFRESHER_DLQ
+        )
+        self.cache_refresher, self.cache_refresh_rule = refresher, rule
+        return refresher

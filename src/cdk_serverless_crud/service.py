@@ -129,6 +129,8 @@ class ServerlessCrudService(Construct):
             )
         self.change_events = events
         self.authorization = authorization or Authorization.iam()
+        if events is not None and events.invalidate_cache:
+            _check_cache_refresh(self.authorization, cache_ttl)
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
         if events is not None:
@@ -155,6 +157,8 @@ class ServerlessCrudService(Construct):
             api, stage_name=stage_name, cache_ttl=cache_ttl, authorization=self.authorization
         )
         self.add_routes()
+        if self.events is not None and events is not None and events.invalidate_cache:
+            self.events.add_cache_refresh(self.api)
         self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
         self.openapi_document: dict[str, Any] = openapi_document.service_document(
@@ -394,6 +398,20 @@ def _check_indexes(collection: Collection, table: TimeSeriesTable) -> None:
             f"the indexes {', '.join(missing)}; its function would query them. Build it "
             "with super().create_table(collection, props), or add each with "
             "table.add_attribute_index."
+        )
+
+
+def _check_cache_refresh(authorization: Authorization, cache_ttl: Duration) -> None:
+    """``ChangeEvents.invalidate_cache`` needs a cache, and IAM to sign its refreshes."""
+    if not cache_ttl.is_unresolved() and cache_ttl.to_seconds() == 0:
+        raise ValueError(
+            "ChangeEvents.invalidate_cache refreshes the stage cache, but cache_ttl is 0 "
+            "(no cache); leave invalidate_cache off, or set cache_ttl."
+        )
+    if not authorization.grants_by_iam:
+        raise ValueError(
+            "ChangeEvents.invalidate_cache signs its refreshes with SigV4, so it needs "
+            f"authorization=Authorization.iam(); this service uses {authorization.mode.name}."
         )
 
 

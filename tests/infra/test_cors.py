@@ -47,11 +47,15 @@ def _environment(template: Template) -> dict[str, object]:
 
 
 def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: Template) -> None:
-    # Every variable of the design but those of typed collections' indexes.
+    # Every variable of the item function but those of typed collections' indexes and
+    # of change events.
     assert set(_environment(one_origin)) == set(design_variables()) - {
         "INDEXES",
         "ATTRIBUTES",
         "EVENT_DATA_LIMIT",
+        "EVENT_DETAIL",
+        "API_URL",
+        "AWS_REGION",
     }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"

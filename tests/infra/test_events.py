@@ -7,12 +7,14 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from cdk_serverless_crud import (
+    Authorization,
     ChangeEvents,
     Collection,
     ServerlessCrudService,
@@ -310,3 +312,91 @@ def test_the_bus_and_source_are_outputs(with_events: Synthesized) -> None:
 )
 def test_bad_combinations_name_the_prop(build: Any, parts: list[str]) -> None:
     assert_value_error(build, parts)
+
+
+@pytest.fixture(scope="module")
+def refreshing() -> Synthesized:
+    stack = new_stack()
+    service = ServerlessCrudService(
+        stack,
+        "Shop",
+        tags=REQUIRED_TAGS,
+        collections=[Collection("orders"), Collection("customers")],
+        events=ChangeEvents(invalidate_cache=True),
+    )
+    return Synthesized(stack, service, Template.from_stack(stack))
+
+
+def test_the_refresher_may_invoke_and_invalidate_exactly_the_items_gets(
+    refreshing: Synthesized,
+) -> None:
+    template = refreshing.template
+    assert refreshing.service.events is not None
+    refresher = refreshing.service.events.cache_refresher
+    assert refresher is not None
+    function_id = refreshing.stack.get_logical_id(refresher.function.node.default_child)  # type: ignore[arg-type]
+    function = resources(template, "AWS::Lambda::Function")[function_id]["Properties"]
+    assert function["Handler"] == "item_service.cache_refresh.handler"
+    assert "API_URL" in function["Environment"]["Variables"]
+    role_id = function["Role"]["Fn::GetAtt"][0]
+
+    (grant,) = [
+        s
+        for s in policy_statements(template, role_id)
+        if "execute-api:Invoke" in as_list(s["Action"])
+    ]
+
+    assert sorted(as_list(grant["Action"])) == ["execute-api:InvalidateCache", "execute-api:Invoke"]
+    paths = sorted(
+        json.dumps(arn)[-60:].split("/prod/")[-1].rstrip('"]}') for arn in grant["Resource"]
+    )
+    assert paths == [
+        "GET/customers/*",
+        "GET/customers/*/versions",
+        "GET/orders/*",
+        "GET/orders/*/versions",
+    ]
+
+
+def test_a_rule_on_the_bus_sends_this_services_events_to_the_refresher(
+    refreshing: Synthesized,
+) -> None:
+    template = refreshing.template
+    rule = props(template, "AWS::Events::Rule")
+    bus_id = logical_id(template, "AWS::Events::EventBus")
+    queue_id = logical_id(template, "AWS::SQS::Queue")
+    assert rule["EventBusName"] == {"Ref": bus_id}
+    assert rule["EventPattern"] == {"source": ["cdk-serverless-crud.Test/Shop"]}
+    (target,) = rule["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": get_att(queue_id)}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 10
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 3600
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parts"),
+    [
+        ({"cache_ttl": Duration.seconds(0)}, ["ChangeEvents.invalidate_cache", "cache_ttl"]),
+        (
+            {"authorization": Authorization.none()},
+            ["ChangeEvents.invalidate_cache", "Authorization.iam()"],
+        ),
+    ],
+)
+def test_invalidate_cache_needs_a_cache_and_iam(kwargs: dict[str, Any], parts: list[str]) -> None:
+    assert_value_error(
+        lambda: ServerlessCrudService(
+            new_stack(),
+            "Items",
+            tags=REQUIRED_TAGS,
+            events=ChangeEvents(invalidate_cache=True),
+            **kwargs,
+        ),
+        parts,
+    )
+
+
+def test_without_invalidate_cache_there_is_no_rule_or_refresher(with_events: Synthesized) -> None:
+    assert resources(with_events.template, "AWS::Events::Rule") == {}
+    assert with_events.service.events is not None
+    assert with_events.service.events.cache_refresher is None

@@ -233,3 +233,29 @@ def test_the_cli_appends_events_to_the_events_file(events_cdk_out: Path, tmp_pat
         in stderr
     )
     assert process.returncode == 0
+
+
+def read_until(client: Client, path: str, wanted: Any, seconds: float) -> tuple[Any, float]:
+    """GET ``path`` (from the cache when it holds it) until its data is ``wanted``."""
+    start = time.monotonic()
+    while True:
+        reply = client.request("GET", path)
+        body = reply.json()
+        if body.get("data") == wanted or time.monotonic() - start > seconds:
+            return reply, time.monotonic() - start
+        time.sleep(0.01)
+
+
+def test_without_invalidate_cache_a_cached_read_stays_stale(
+    served: tuple[RunningService, Path], client: Client
+) -> None:
+    running, _ = served
+    item_id = client.request("POST", "/items", {"v": 1}).json()["id"]
+    assert client.request("GET", f"/items/{item_id}").headers["X-Cache"] == "Miss"
+    client.request("PUT", f"/items/{item_id}", {"v": 2})
+    _events_of(running, item_id, 2)
+
+    reply, _ = read_until(client, f"/items/{item_id}", {"v": 2}, 1.0)
+
+    assert reply.headers["X-Cache"] == "Hit"
+    assert reply.json()["data"] == {"v": 1}  # until the cache_ttl of 60 s runs out

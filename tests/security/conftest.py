@@ -203,9 +203,9 @@ def _typed(stack: Stack) -> None:
 
 
 def _events(stack: Stack) -> None:
-    # Change events on a bus of the service's own, and on the default bus with a
-    # customer-managed key and two collections.
-    ServerlessCrudService(stack, "Items", tags=TAGS, events=ChangeEvents())
+    # Change events on a bus of the service's own, refreshing the cache; and on the
+    # default bus, with a customer-managed key and two collections.
+    ServerlessCrudService(stack, "Items", tags=TAGS, events=ChangeEvents(invalidate_cache=True))
     ServerlessCrudService(
         stack,
         "Shop",

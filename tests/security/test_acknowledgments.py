@@ -161,6 +161,16 @@ CONFIGURATIONS = {
     "Events": _service("Events/Items")
     | {_stage("Events/Items")}
     | _events("Events/Items", "")
+    | {
+        "Events/Items/Events/CacheRefresher/Resource/Resource: Serverless-LambdaDLQ",
+        "Events/Items/Events/CacheRefresher/ServiceRole/DefaultPolicy/Resource: "
+        "AwsSolutions-IAM5[Resource::*]",
+    }
+    | {
+        "Events/Items/Events/CacheRefresher/ServiceRole/DefaultPolicy/Resource: "
+        f"AwsSolutions-IAM5[Resource::{EXECUTE_API}{path}]"
+        for path in ("/prod/GET/items/*", "/prod/GET/items/*/versions")
+    }
     | _collections("Events/Shop", "Orders", "Customers")
     | _events("Events/Shop", "Orders", "Customers"),
 }

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from .events import event_body, proxy_event
 from .mocks import MockSpec
 from .paths import ResourcePath, by_specificity, path_segments
 from .preflights import PreflightSpec
-from .template import ApiSpec, FunctionSpec, MethodSpec
+from .template import LOCAL_STAGE_BASE, ApiSpec, FunctionSpec, MethodSpec
 
 #: API Gateway's own limits: request payloads and the largest cached response.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -195,6 +196,10 @@ class Gateway:
         # their invocations: the process's environment, so one invocation at a time.
         self._own_environments = shared_environment(api) is None
         self._invoke_lock = threading.Lock()
+        self._side_lock = threading.Lock()
+        self._route_variables = {name for f in api.functions for name in f.environment}
+        self.local_url = ""
+        """Where this stage is served (``http://127.0.0.1:3000``), once it is."""
         by_path: dict[str, dict[str, Route]] = {}
         answered: list[MethodSpec | MockSpec] = [*api.methods, *api.mocks]
         for method in answered:
@@ -368,9 +373,16 @@ class Gateway:
         return response.with_header("X-Cache", "Miss")
 
     def invoke(self, function: FunctionSpec, event: Any) -> Any:
-        """Run a function that no route integrates, such as a pipe's enrichment, as Lambda
-        runs it: in its own environment, one such invocation at a time. Its exception is
-        raised to the caller."""
+        """Run a function that no route integrates, such as a pipe's enrichment or a
+        rule's target, as Lambda runs it: in its own environment. Its exception is
+        raised to the caller.
+
+        Such invocations run one at a time. One whose variables the routes' functions
+        also set waits for the routes' invocations too, when those have environments of
+        their own; one with variables of its own alone (the cache refresher's
+        ``API_URL``) does not, so it may call this API. ``API_URL``-like values that
+        name the template's stage URL are pointed at :attr:`local_url`.
+        """
         handler = self.handlers[function.logical_id]
         context = LambdaContext(
             function.name,
@@ -378,7 +390,16 @@ class Gateway:
             timeout_seconds=function.timeout_seconds,
             memory_mb=function.memory_mb,
         )
-        with self._invoke_lock, patched_environ(function.environment):
+        environment = {
+            name: value.replace(LOCAL_STAGE_BASE, self.local_url) if self.local_url else value
+            for name, value in function.environment.items()
+        }
+        shares = self._own_environments and not self._route_variables.isdisjoint(environment)
+        with (
+            self._side_lock,
+            self._invoke_lock if shares else nullcontext(),
+            patched_environ(environment),
+        ):
             return handler(event, context)
 
     def _call_lambda(

@@ -16,13 +16,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
 from moto.events.models import EventPattern
 
-from .template import FunctionSpec, PipeSpec
+from .template import FunctionSpec, PipeSpec, RuleSpec
 
 #: How long a pipe waits between polls of an idle stream.
 POLL_SECONDS = 0.05
@@ -75,8 +75,14 @@ class PipeRunner:
         invoke: Invoke,
         sink: EventSink,
         log: TextIO,
+        rules: Iterable[RuleSpec] = (),
     ) -> None:
         self.pipe = pipe
+        self._rules = [
+            (rule, EventPattern.load(rule.pattern))
+            for rule in rules
+            if rule.bus_name == pipe.bus_name
+        ]
         self._streams = streams
         self._invoke = invoke
         self._sink = sink
@@ -148,12 +154,43 @@ class PipeRunner:
                 else self._invoke(self.pipe.enrichment, [record])
             )
             for answer in answers if isinstance(answers, list) else [answers]:
-                self._sink.put(self.entry(answer))
+                entry = self.entry(answer)
+                self._sink.put(entry)
+                self._to_rules(entry)
         except Exception as error:  # the pipe's dead-letter queue, locally a line
             keys = json.dumps(record["dynamodb"].get("Keys"), sort_keys=True)
             line = f"pipe {self.pipe.logical_id} could not deliver {keys}: {error!r}"
             self._sink.fail(line)
             print(line, file=self._log, flush=True)
+
+    def _to_rules(self, entry: Mapping[str, str]) -> None:
+        """The bus's part: each rule whose pattern matches invokes its functions, with
+        the event as EventBridge delivers it, before the pipe reads on."""
+        if not self._rules:
+            return
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": entry["DetailType"],
+            "source": entry["Source"],
+            "account": "123456789012",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": json.loads(entry["Detail"]),
+        }
+        for rule, pattern in self._rules:
+            if pattern.matches_event(cast(Any, event)):
+                for function in rule.functions:
+                    try:
+                        self._invoke(function, event)
+                    except Exception as error:  # the target's dead-letter queue
+                        line = (
+                            f"rule {rule.logical_id} could not deliver to "
+                            f"{function.logical_id}: {error!r}"
+                        )
+                        self._sink.fail(line)
+                        print(line, file=self._log, flush=True)
 
     def entry(self, answer: Any) -> dict[str, str]:
         """The PutEvents entry the pipe's target sends for one enrichment answer."""
@@ -177,9 +214,11 @@ def start_pipes(
     invoke: Invoke,
     sink: EventSink,
     log: TextIO,
+    rules: Iterable[RuleSpec] = (),
 ) -> list[PipeRunner]:
-    """Start a runner per pipe, each reading from now on."""
-    runners = [PipeRunner(pipe, dynamodb, streams, invoke, sink, log) for pipe in pipes]
+    """Start a runner per pipe, each reading from now on, with the rules on its bus."""
+    rules = list(rules)
+    runners = [PipeRunner(pipe, dynamodb, streams, invoke, sink, log, rules) for pipe in pipes]
     for runner in runners:
         runner.start()
     return runners

@@ -211,6 +211,7 @@ class RunningService:
         assert self._app is not None
         api = load_api(cdk_out, stack)
         gateway = Gateway(api, _handlers(api))
+        gateway.local_url = self.url[: -len(f"/{self.api.stage_name}")]
         self._environments.enter_context(patched_environ(self.aws.environment(api)))
         notices = self.aws.create_resources(api)
         self._app.docs = _docs(cdk_out, api)
@@ -230,7 +231,8 @@ class RunningService:
 def _handlers(api: ApiSpec) -> dict[str, Handler]:
     """Every function's handler: the routes' and the pipes' enrichments."""
     enrichments = [pipe.enrichment for pipe in api.pipes if pipe.enrichment is not None]
-    return load_handlers([*api.functions, *enrichments])
+    targets = [function for rule in api.rules for function in rule.functions]
+    return load_handlers([*api.functions, *enrichments, *targets])
 
 
 def _start_pipes(
@@ -239,7 +241,7 @@ def _start_pipes(
     if not api.pipes:
         return []
     dynamodb, streams = aws.stream_clients()
-    return start_pipes(api.pipes, dynamodb, streams, gateway.invoke, sink, log)
+    return start_pipes(api.pipes, dynamodb, streams, gateway.invoke, sink, log, api.rules)
 
 
 def _docs(cdk_out: Path, api: ApiSpec) -> DocsPage:
@@ -285,7 +287,8 @@ def serve_local(
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         bound_host, bound_port = server.server_address[:2]
-        url = f"http://{bound_host!s}:{bound_port}/{api.stage_name}"
+        gateway.local_url = f"http://{bound_host!s}:{bound_port}"
+        url = f"{gateway.local_url}/{api.stage_name}"
         sink = EventSink(events_file)
         running = RunningService(url, api, aws, seeded, sink, app, _log=log)
         try:

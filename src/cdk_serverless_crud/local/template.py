@@ -30,11 +30,17 @@ __all__ = [
     "MockSpec",
     "PipeSpec",
     "PreflightSpec",
+    "RuleSpec",
     "TemplateError",
     "load_api",
 ]
 
 JsonObject = Mapping[str, Any]
+
+LOCAL_REST_API_ID = "local-api"
+"""What ``Ref`` of the REST API resolves to locally."""
+LOCAL_STAGE_BASE = f"https://{LOCAL_REST_API_ID}.execute-api.us-east-1.amazonaws.com"
+"""The stage's URL as a function's environment names it, before the stage is served."""
 
 #: Logical ids become local physical names; CloudFormation would add a random suffix.
 _BUCKET_NAME_INVALID = re.compile(r"[^a-z0-9-]+")
@@ -107,6 +113,17 @@ class PipeSpec:
 
 
 @dataclass(frozen=True)
+class RuleSpec:
+    """An EventBridge rule on a bus, with the functions it invokes."""
+
+    logical_id: str
+    bus_name: str
+    pattern: str
+    """The rule's event pattern (JSON)."""
+    functions: tuple[FunctionSpec, ...]
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     """A REST API stage, its methods and what they need."""
 
@@ -126,6 +143,8 @@ class ApiSpec:
     """The template's gateway responses: how API Gateway answers errors of its own."""
     pipes: tuple[PipeSpec, ...] = field(default=())
     """The pipes from the tables' streams to event buses (change events)."""
+    rules: tuple[RuleSpec, ...] = field(default=())
+    """The rules on those buses that invoke the stack's functions."""
     notices: tuple[str, ...] = field(default=())
     """What local mode leaves out of the template, one line each."""
 
@@ -237,6 +256,7 @@ class _Reader:
             )
         log_setting = stage.get("AccessLogSetting") or {}
         pipes, notices = self._pipes()
+        rules, rule_notices = self._rules({pipe.bus_name for pipe in pipes})
         return ApiSpec(
             stack_name=self.stack_name,
             stage_name=str(stage["StageName"]),
@@ -249,7 +269,8 @@ class _Reader:
             buckets=tuple(self.buckets.values()),
             gateway_responses=read_gateway_responses(self.resources, api_id),
             pipes=tuple(pipes),
-            notices=tuple(notices),
+            rules=tuple(rules),
+            notices=tuple(notices + rule_notices),
         )
 
     def _pipes(self) -> tuple[list[PipeSpec], list[str]]:
@@ -288,6 +309,37 @@ class _Reader:
             detail_type=str(bus.get("DetailType", "Event from aws:dynamodb")),
             input_template=parameters.get("InputTemplate"),
         )
+
+    def _rules(self, buses: set[str]) -> tuple[list[RuleSpec], list[str]]:
+        """The rules on ``buses`` (those the pipes put to) and their Lambda targets."""
+        rules, notices = [], []
+        for logical_id, resource in _of_type({"Resources": self.resources}, "AWS::Events::Rule"):
+            props = resource["Properties"]
+            if "EventPattern" not in props or "EventBusName" not in props:
+                continue
+            bus = self._bus_name_of(props["EventBusName"])
+            if bus not in buses:
+                continue
+            functions = []
+            for target in props.get("Targets", []):
+                function_id = _find_getatt_arn(target.get("Arn"))
+                if self.resources.get(function_id, {}).get("Type") == "AWS::Lambda::Function":
+                    functions.append(self._function(function_id))
+                else:
+                    notices.append(
+                        f"Rule {logical_id}: target {target.get('Id')} is not run locally "
+                        "(local mode invokes the stack's Lambda functions only)"
+                    )
+            rules.append(
+                RuleSpec(logical_id, bus, json.dumps(props["EventPattern"]), tuple(functions))
+            )
+        return rules, notices
+
+    def _bus_name_of(self, value: Any) -> str:
+        """A rule's ``EventBusName``: a name, or ``Ref`` of the stack's bus."""
+        if isinstance(value, Mapping) and "Ref" in value:
+            return self._bus_name({"Fn::GetAtt": [value["Ref"], "Arn"]})
+        return _resolve_str(value, self._ref)
 
     def _bus_name(self, target: Any) -> str:
         """The name of the bus a pipe targets: the stack's own, or one given by ARN."""
@@ -341,6 +393,11 @@ class _Reader:
         if logical_id in self.buckets:
             name = self.buckets[logical_id].name
             return name if attribute is None else f"arn:aws:s3:::{name}"
+        kind = self.resources.get(logical_id, {}).get("Type")
+        if kind == "AWS::ApiGateway::RestApi" and attribute is None:
+            return LOCAL_REST_API_ID
+        if kind == "AWS::ApiGateway::Stage" and attribute is None:
+            return str(self.resources[logical_id]["Properties"]["StageName"])
         raise TemplateError(f"cannot resolve a reference to {logical_id} locally")
 
     def _table(self, logical_id: str, resource: JsonObject) -> TableSpec:

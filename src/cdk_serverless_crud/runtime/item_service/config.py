@@ -86,3 +86,20 @@ def event_settings() -> EventSettings:
         collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
         with_data=os.environ.get("EVENT_DETAIL", "data") == "data",
     )
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    """What the cache refresher is told (cache_refresh.py)."""
+
+    api_url: str
+    """The stage's URL, such as ``https://abc.execute-api.eu-west-1.amazonaws.com/prod/``."""
+    region: str
+
+
+@functools.cache
+def refresh_settings() -> RefreshSettings:
+    """Read the cache refresher's settings once per container."""
+    return RefreshSettings(
+        api_url=os.environ["API_URL"], region=os.environ.get("AWS_REGION", "us-east-1")
+    )
