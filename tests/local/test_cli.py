@@ -80,3 +80,41 @@ def test_missing_assembly_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "synthesize the app first" in result.stderr
+
+
+def test_sigint_stops_it_even_when_started_with_sigint_ignored(example_cdk_out: Path) -> None:
+    # A script's background job (`make run &`) inherits SIGINT ignored.
+    port = _free_port()
+    process = subprocess.Popen(
+        [*CLI, "--cdk-out", str(example_cdk_out), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        assert f"127.0.0.1:{port}/prod" in process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert stderr.strip().splitlines()[-1] == "stopped"
+
+
+def test_sigterm_stops_it_the_same_way(example_cdk_out: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*CLI, "--cdk-out", str(example_cdk_out), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert f"127.0.0.1:{port}/prod" in process.stdout.readline()
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert stderr.strip().splitlines()[-1] == "stopped"

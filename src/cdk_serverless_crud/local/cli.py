@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --app: synthesize again when the app's files change, keeping the data",
     )
     args = parser.parse_args(argv)
+    # Ctrl-C, `kill` and a closed terminal all stop the service the same way, with the
+    # data saved (--state-dir); SIGINT too when started as a script's background job,
+    # which inherits it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     if args.watch and not args.app:
         parser.error("--watch needs --app, the command that synthesizes the app")
     try:
@@ -91,6 +97,10 @@ def _events_notice(service: RunningService, path: Path | None) -> str | None:
     buses = ", ".join(sorted({pipe.bus_name for pipe in pipes}))
     where = f"appended to {path}" if path else "not written anywhere (see --events-file)"
     return f"Change events ({len(pipes)} pipe(s), bus {buses}): {where}"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class _Fatal(Exception):
