@@ -118,3 +118,27 @@ def test_sigterm_stops_it_the_same_way(example_cdk_out: Path) -> None:
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0
     assert stderr.strip().splitlines()[-1] == "stopped"
+
+
+def test_an_events_file_for_an_app_without_events_says_so(
+    example_cdk_out: Path, tmp_path: Path
+) -> None:
+    port = _free_port()
+    events_file = tmp_path / "events.jsonl"
+    options = ["--port", str(port), "--events-file", str(events_file)]
+    process = subprocess.Popen(
+        [*CLI, "--cdk-out", str(example_cdk_out), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert f"127.0.0.1:{port}/prod" in process.stdout.readline()
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert (
+        f"--events-file {events_file}: this app sends no change events (no pipe from a "
+        "table's stream); turn them on with ServerlessCrudService(events=ChangeEvents())"
+    ) in stderr.splitlines()

@@ -93,7 +93,12 @@ def _events_notice(service: RunningService, path: Path | None) -> str | None:
     """Where the change events go, when the app has pipes."""
     pipes = service.api.pipes
     if not pipes:
-        return None
+        if path is None:
+            return None
+        return (
+            f"--events-file {path}: this app sends no change events (no pipe from a "
+            "table's stream); turn them on with ServerlessCrudService(events=ChangeEvents())"
+        )
     buses = ", ".join(sorted({pipe.bus_name for pipe in pipes}))
     where = f"appended to {path}" if path else "not written anywhere (see --events-file)"
     return f"Change events ({len(pipes)} pipe(s), bus {buses}): {where}"
