@@ -121,6 +121,14 @@ class PipeRunner:
         return iterator
 
     def _run(self) -> None:
+        try:
+            self._poll()
+        except Exception as error:  # say so, rather than stop sending events silently
+            line = f"pipe {self.pipe.logical_id} stopped reading its stream: {error!r}"
+            self._sink.fail(line)
+            print(line, file=self._log, flush=True)
+
+    def _poll(self) -> None:
         refreshed = time.monotonic()
         while not self._stopped.is_set():
             received = 0

@@ -11,6 +11,7 @@ other pages of ``/versions``, are not refreshed.
 
 from __future__ import annotations
 
+import functools
 import urllib.error
 import urllib.request
 from typing import Any
@@ -44,7 +45,7 @@ def refresh(path: str) -> int:
     settings = config.refresh_settings()
     url = settings.api_url.rstrip("/") + path
     request = AWSRequest(method="GET", url=url, headers={"Cache-Control": "max-age=0"})
-    credentials = boto3.session.Session().get_credentials()
+    credentials = _session().get_credentials()
     if credentials is not None:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", settings.region).add_auth(
             request
@@ -60,3 +61,9 @@ def refresh(path: str) -> int:
     if status >= 500 or status in (401, 403):
         raise RefreshFailed(f"GET {path} answered {status}")
     return status
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    """One boto3 session per container: it finds and refreshes the role's credentials."""
+    return boto3.session.Session()
