@@ -249,7 +249,11 @@ class ServiceEvents(Construct):
                 ),
             ),
         )
-        pipe.node.add_dependency(role)
+        # The role's policy must be in place before the pipe starts reading; the role
+        # itself is referenced already.
+        policy = role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            pipe.node.add_dependency(policy)
         return CollectionEvents(pipe=pipe, enrichment=enrichment)
 
     def add_cache_refresh(self, api: CachedRestApi) -> TaggedFunction:

@@ -400,3 +400,15 @@ def test_without_invalidate_cache_there_is_no_rule_or_refresher(with_events: Syn
     assert resources(with_events.template, "AWS::Events::Rule") == {}
     assert with_events.service.events is not None
     assert with_events.service.events.cache_refresher is None
+
+
+def test_the_pipe_starts_only_once_its_role_may_read_and_put(with_events: Synthesized) -> None:
+    template = with_events.template
+    (pipe,) = resources(template, PIPE).values()
+    role_id = pipe["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    (policy_id,) = [
+        lid
+        for lid, policy in resources(template, "AWS::IAM::Policy").items()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    ]
+    assert pipe["DependsOn"] == [policy_id]

@@ -11,7 +11,7 @@ def test_the_example_template_is_clean(example: Synthesized) -> None:
 
 
 @pytest.mark.parametrize(
-    "configuration", ["Cognito", "ApiKeys", "Public", "Hardened", "Uncached", "Typed"]
+    "configuration", ["Cognito", "ApiKeys", "Public", "Hardened", "Uncached", "Typed", "Events"]
 )
 def test_the_non_default_templates_are_clean(
     configurations: Synthesized, configuration: str
