@@ -170,6 +170,7 @@ def test_stored_records_follow_the_design(api: Api, aws: SimpleNamespace) -> Non
     assert record(first) == {
         "id": {"S": item_id},
         "timestamp": {"N": str(first)},
+        "change": {"S": "created"},
         "data": {"M": {"v": {"N": "1"}}},
     }
     assert record(0) == {
@@ -185,6 +186,8 @@ def test_stored_records_follow_the_design(api: Api, aws: SimpleNamespace) -> Non
     assert record(tombstone) == {
         "id": {"S": item_id},
         "timestamp": {"N": str(tombstone)},
+        "change": {"S": "deleted"},
+        "previous": {"N": str(first)},
         "deleted": {"BOOL": True},
     }
     assert record(0) == {
