@@ -15,18 +15,23 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from cdk_serverless_crud import ServerlessCrudService
+from cdk_serverless_crud import ChangeEvents, ServerlessCrudService
 
 STACK_NAME = "ServerlessCrudExample"
 
 
 def build(app: cdk.App, **props: Any) -> ServerlessCrudService:
-    """The example stack and its service; ``props`` go to ``ServerlessCrudService``."""
+    """The example stack and its service; ``props`` go to ``ServerlessCrudService``.
+
+    Change events are on (``ChangeEvents()``, a bus of the service's own), so that
+    ``make run EVENTS_FILE=events.jsonl`` shows them.
+    """
     stack = cdk.Stack(
         app,
         STACK_NAME,
         description="Example deployment of cdk-serverless-crud's ServerlessCrudService",
     )
+    props.setdefault("events", ChangeEvents())
     return ServerlessCrudService(
         stack,
         "Items",

@@ -1,6 +1,7 @@
 """The example app as the deploy rehearsal deploys it into MiniStack (``make deploy-local``).
 
-It is ``app.build``'s stack, with two differences, both printed on every synth:
+It is ``app.build``'s stack, with two differences, both printed on every synth (with a
+line saying what MiniStack does not do with the change events' pipe):
 
 - Every alarm that uses metric math is left out, because MiniStack refuses
   ``AWS::CloudWatch::Alarm`` with ``Metrics``. In the example app that is one alarm,
@@ -46,6 +47,13 @@ for path in [] if kept else leave_out_metric_math_alarms(service):
     print(
         f"rehearsal: leaving out alarm {path}: MiniStack does not support metric math "
         "(Properties.Metrics); AWS deploys it",
+        file=sys.stderr,
+    )
+if service.events is not None:
+    print(
+        "rehearsal: change events: MiniStack creates the pipe and reads the table's stream, "
+        "but delivers pipes to SNS and Step Functions only, not to an event bus; local "
+        "mode and the template tests check the events",
         file=sys.stderr,
     )
 reader = iam.Role(

@@ -35,6 +35,7 @@ def build_stack(app: cdk.App) -> Stack:
             "Owner": app.node.try_get_context("owner") or "platform-team",
         },
         collections=[PlainCollection("items")],
+        events_on=True,
     )
     return stack
 

@@ -34,10 +34,13 @@ from aws_cdk import (
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 # The same Lambda code as the library's, read from the checkout (not imported).
@@ -129,17 +132,28 @@ def build_service(
     *,
     tags: Mapping[str, str],
     collections: Sequence[PlainCollection],
+    events_on: bool = False,
 ) -> None:
-    """The service's resources under ``scope/construct_id``, in the library's order."""
+    """The service's resources under ``scope/construct_id``, in the library's order;
+    ``events_on`` as with ``events=ChangeEvents()``."""
     service = Construct(scope, construct_id)
     bucket = _bucket(Construct(service, "Store"))
     parts = []
     for collection in collections:
-        table = _table(Construct(service, f"{collection.prefix}Table"), collection)
+        table = _table(Construct(service, f"{collection.prefix}Table"), collection, events_on)
         function = _function(
-            Construct(service, f"{collection.prefix}Function"), bucket, table, collection
+            Construct(service, f"{collection.prefix}Function"),
+            bucket,
+            table,
+            collection,
+            events_on,
         )
         parts.append((collection, table, function))
+    change_events = (
+        _events(Construct(service, "Events"), service, [(c, t) for c, t, _ in parts])
+        if events_on
+        else None
+    )
     api_scope = Construct(service, "Api")
     rest_api, validator = _rest_api(api_scope)
     models: dict[str, apigateway.IModel] = {}
@@ -150,6 +164,7 @@ def build_service(
         Construct(service, "Monitoring"),
         rest_api.deployment_stage,
         [(collection.prefix, function, table) for collection, table, function in parts],
+        change_events,
     )
     outputs = [
         ("ApiUrl", rest_api.url, "URL of the API stage"),
@@ -167,6 +182,12 @@ def build_service(
                 function.function_name,
                 f"Lambda function serving /{collection.name}",
             ),
+        ]
+    if change_events is not None:
+        bus, _, _ = change_events
+        outputs += [
+            ("EventBusName", bus.event_bus_name, "Bus of the change events"),
+            ("EventSource", _source(service), "The change events' source"),
         ]
     for output_id, value, description in outputs:
         CfnOutput(service, output_id, value=value, description=description)
@@ -240,7 +261,7 @@ def _bucket(scope: Construct) -> s3.Bucket:
 _KEY_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
 
-def _table(scope: Construct, collection: PlainCollection) -> dynamodb.Table:
+def _table(scope: Construct, collection: PlainCollection, events_on: bool) -> dynamodb.Table:
     table = dynamodb.Table(
         scope,
         "Resource",
@@ -254,6 +275,7 @@ def _table(scope: Construct, collection: PlainCollection) -> dynamodb.Table:
         deletion_protection=True,
         removal_policy=RemovalPolicy.RETAIN,
         time_to_live_attribute="expires_at",
+        stream=dynamodb.StreamViewType.NEW_IMAGE if events_on else None,
     )
     indexes = [(LIST_INDEX, "listing", "S")] + [
         (f"by-{attribute}", f"ix_{attribute}", key_type)
@@ -270,7 +292,11 @@ def _table(scope: Construct, collection: PlainCollection) -> dynamodb.Table:
 
 
 def _function(
-    scope: Construct, bucket: s3.Bucket, table: dynamodb.Table, collection: PlainCollection
+    scope: Construct,
+    bucket: s3.Bucket,
+    table: dynamodb.Table,
+    collection: PlainCollection,
+    events_on: bool,
 ) -> lambda_.Function:
     role = iam.Role(
         scope,
@@ -295,6 +321,8 @@ def _function(
             ],
             separators=(",", ":"),
         )
+    if events_on:
+        environment["EVENT_DATA_LIMIT"] = str(256 * 1024 - 8 * 1024)
     if collection.attributes:
         environment["ATTRIBUTES"] = json.dumps(list(collection.attributes), separators=(",", ":"))
     function = lambda_.Function(
@@ -347,6 +375,145 @@ def _function(
         "AwsSolutions-IAM5[Resource::*]",
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{object_prefix}*]",
     )
+    acknowledge(function, "Serverless-LambdaDLQ")
+    return function
+
+
+def _source(service: Construct) -> str:
+    return f"cdk-serverless-crud.{service.node.path}"
+
+
+_VERSION_FILTER = (
+    '{"eventName":["INSERT"],"dynamodb":{"Keys":{"timestamp":{"N":[{"anything-but":["0"]}]}}}}'
+)
+
+
+def _events(
+    scope: Construct,
+    service: Construct,
+    tables: Sequence[tuple[PlainCollection, dynamodb.Table]],
+) -> tuple[events.EventBus, sqs.Queue, list[tuple[str, pipes.CfnPipe]]]:
+    """The change events: the bus, the dead-letter queue, and a pipe per table."""
+    bus = events.EventBus(scope, "Bus")
+    queue = sqs.Queue(
+        scope,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(queue, "AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+    log_group = logs.LogGroup(scope, "PipeLogs", retention=logs.RetentionDays.ONE_MONTH)
+    made = []
+    for collection, table in tables:
+        prefix = collection.prefix
+        enrichment = _enrichment(Construct(scope, f"{prefix}Enrichment"), collection)
+        role = iam.Role(
+            scope,
+            f"{prefix}PipeRole",
+            assumed_by=iam.ServicePrincipal(
+                "pipes.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(scope).account}},
+            ),
+            description=(
+                f"Reads the stream of {collection.name} and puts its change events on the bus"
+            ),
+        )
+        stream_arn = table.table_stream_arn
+        assert stream_arn is not None
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=[
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            resource_arns=[stream_arn],
+        )
+        iam.Grant.add_to_principal(
+            grantee=role,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[enrichment.function_arn],
+        )
+        bus.grant_put_events_to(role)
+        iam.Grant.add_to_principal(
+            grantee=role, actions=["sqs:SendMessage"], resource_arns=[queue.queue_arn]
+        )
+        log_group.grant_write(role)
+        P = pipes.CfnPipe
+        pipe = P(
+            scope,
+            f"{prefix}Pipe",
+            role_arn=role.role_arn,
+            description=f"Change events of {collection.name}: its new versions, to the bus",
+            source=stream_arn,
+            source_parameters=P.PipeSourceParametersProperty(
+                dynamo_db_stream_parameters=P.PipeSourceDynamoDBStreamParametersProperty(
+                    starting_position="LATEST",
+                    batch_size=1,
+                    parallelization_factor=10,
+                    maximum_retry_attempts=10,
+                    maximum_record_age_in_seconds=21600,
+                    on_partial_batch_item_failure="AUTOMATIC_BISECT",
+                    dead_letter_config=P.DeadLetterConfigProperty(arn=queue.queue_arn),
+                ),
+                filter_criteria=P.FilterCriteriaProperty(
+                    filters=[P.FilterProperty(pattern=_VERSION_FILTER)]
+                ),
+            ),
+            enrichment=enrichment.function_arn,
+            target=bus.event_bus_arn,
+            target_parameters=P.PipeTargetParametersProperty(
+                event_bridge_event_bus_parameters=P.PipeTargetEventBridgeEventBusParametersProperty(
+                    detail_type="$.detail_type", source=_source(service)
+                ),
+                input_template="<$.detail>",
+            ),
+            log_configuration=P.PipeLogConfigurationProperty(
+                level="ERROR",
+                cloudwatch_logs_log_destination=P.CloudwatchLogsLogDestinationProperty(
+                    log_group_arn=log_group.log_group_arn
+                ),
+            ),
+        )
+        pipe.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        made.append((prefix, pipe))
+    return bus, queue, made
+
+
+def _enrichment(scope: Construct, collection: PlainCollection) -> lambda_.Function:
+    """The enrichment function: a TaggedFunction of the runtime, without data grants."""
+    role = iam.Role(
+        scope,
+        "ServiceRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="Execution role of one function; no AWS-managed policies",
+    )
+    log_group = logs.LogGroup(scope, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
+    function = lambda_.Function(
+        scope,
+        "Resource",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        code=lambda_.Code.from_asset(str(RUNTIME), exclude=list(RUNTIME_EXCLUDES)),
+        handler="item_service.change_events.handler",
+        role=role,
+        memory_size=512,
+        timeout=Duration.seconds(10),
+        architecture=lambda_.Architecture.ARM_64,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.INFO,
+        environment={"COLLECTION": collection.name, "EVENT_DETAIL": "data"},
+    )
+    log_group.grant_write(role)
+    cfn_function = function.node.default_child
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(cfn_function, CfnResource) and isinstance(policy, CfnResource)
+    cfn_function.add_override("DependsOn", [policy.logical_id])
+    acknowledge(role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]")
     acknowledge(function, "Serverless-LambdaDLQ")
     return function
 
@@ -606,6 +773,7 @@ def _alarms(
     scope: Construct,
     stage: apigateway.Stage,
     watched: Sequence[tuple[str, lambda_.Function, dynamodb.Table]],
+    change_events: tuple[events.EventBus, sqs.Queue, list[tuple[str, pipes.CfnPipe]]] | None,
 ) -> None:
     minute = Duration.minutes(1)
     alarms: dict[str, tuple[cloudwatch.IMetric, float, str]] = {
@@ -656,6 +824,30 @@ def _alarms(
                 "boto3's retries run out, callers get 503 service_busy.",
             ),
         }
+    if change_events is not None:
+        _, queue, made = change_events
+        for prefix, pipe in made:
+            which = f" ({prefix})" if prefix else ""
+            alarms[f"{prefix}EventsFailed"] = (
+                cloudwatch.Metric(
+                    namespace="AWS/EventBridge/Pipes",
+                    metric_name="ExecutionFailed",
+                    dimensions_map={"PipeName": pipe.ref},
+                    statistic="Sum",
+                    period=minute,
+                ),
+                1,
+                f"The change events' pipe{which} failed at least 1 execution(s) per period "
+                f"{_WINDOW}: see its log group; records are retried, then sent to the "
+                "dead-letter queue.",
+            )
+        alarms["EventsDeadLettered"] = (
+            queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=minute),
+            1,
+            f"At least 1 change(s) {_WINDOW} could not be delivered as events and wait in "
+            "the dead-letter queue: each message names the stream records; the versions "
+            "are in the table.",
+        )
     for alarm_id, (metric, threshold, description) in alarms.items():
         cloudwatch.Alarm(
             scope,

@@ -140,13 +140,18 @@ def test_bootstrap_and_deploy_leave_out_only_the_metric_math_alarm(deployment: D
     assert [line for line in log.splitlines() if line.startswith("rehearsal:")] == [
         "rehearsal: leaving out alarm ServerlessCrudExample/Items/Monitoring/"
         "TableThrottledRequests: MiniStack does not support metric math (Properties.Metrics); "
-        "AWS deploys it"
+        "AWS deploys it",
+        "rehearsal: change events: MiniStack creates the pipe and reads the table's stream, "
+        "but delivers pipes to SNS and Step Functions only, not to an event bus; local mode "
+        "and the template tests check the events",
     ]
     alarms = deployment.client("cloudwatch").describe_alarms()["MetricAlarms"]
     names = sorted(alarm["AlarmName"].split("-")[1] for alarm in alarms)
     assert [name.rstrip("0123456789ABCDEF") for name in names] == [
         "ItemsMonitoringApiLatencyP",
         "ItemsMonitoringApiServerErrorRate",
+        "ItemsMonitoringEventsDeadLettered",
+        "ItemsMonitoringEventsFailed",
         "ItemsMonitoringFunctionErrors",
         "ItemsMonitoringFunctionThrottles",
     ]
@@ -157,6 +162,20 @@ def test_bootstrap_and_deploy_leave_out_only_the_metric_math_alarm(deployment: D
         r["ResourceType"] for r in held if r["LogicalResourceId"] in deployment.physical_ids
     }
     assert kept_types == set(KEPT)
+
+
+def test_the_change_events_pipe_is_deployed_and_running(deployment: Deployment) -> None:
+    """The stream, the pipe, the bus and the queue deploy; MiniStack does not deliver a
+    pipe's records to a bus (see docs/deploying.md), so no event is awaited."""
+    bus = deployment.output("ItemsEventBusName")
+    bus_arn = deployment.client("events").describe_event_bus(Name=bus)["Arn"]
+    (pipe,) = deployment.client("pipes").list_pipes()["Pipes"]
+    described = deployment.client("pipes").describe_pipe(Name=pipe["Name"])
+    assert described["CurrentState"] == "RUNNING"
+    assert described["Target"] == bus_arn
+    assert ":table/" in described["Source"] and "/stream/" in described["Source"]
+    queues = deployment.client("sqs").list_queues().get("QueueUrls", [])
+    assert [url for url in queues if "EventsDeadLetterQueue" in url]
 
 
 def test_signed_crud_through_the_deployed_api(deployment: Deployment) -> None:

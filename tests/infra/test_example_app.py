@@ -43,7 +43,10 @@ def test_example_holds_one_service_tagged_from_context(example_template: dict[st
     assert isinstance(resources, dict)
     types = [resource["Type"] for resource in resources.values()]
     assert types.count("AWS::ApiGateway::RestApi") == 1
-    assert types.count("AWS::Lambda::Function") == 1
+    # The item function and the change events' enrichment; one pipe, one bus.
+    assert types.count("AWS::Lambda::Function") == 2
+    assert types.count("AWS::Pipes::Pipe") == 1
+    assert types.count("AWS::Events::EventBus") == 1
     (table,) = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
     assert {tag["Key"]: tag["Value"] for tag in table["Properties"]["Tags"]} == {
         "Environment": "dev",

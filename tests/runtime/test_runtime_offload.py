@@ -7,7 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from item_service import service
+from item_service import config, service
 
 from .helpers import Api
 
@@ -61,13 +61,28 @@ def test_each_version_reads_its_own_s3_version(api: Api, aws: SimpleNamespace) -
     assert newest["s3_version"] != oldest["s3_version"]
 
 
-def test_items_that_fit_stay_inline(api: Api, aws: SimpleNamespace) -> None:
+def test_items_that_fit_stay_inline(
+    api: Api, aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without change events (the example app has them: see the next test).
+    monkeypatch.delenv("EVENT_DATA_LIMIT")
+    config.settings.cache_clear()
     created = api.create({"blob": "x" * 300_000}).json()
 
     head = _record(aws, created["id"], 0)
 
     assert "s3_key" not in head
     assert len(head["data"]["M"]["blob"]["S"]) == 300_000
+
+
+def test_with_change_events_items_that_fit_an_event_stay_inline(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    inline = api.create({"blob": "x" * 240_000}).json()
+    offloaded = api.create({"blob": "x" * 300_000}).json()
+
+    assert "data" in _record(aws, inline["id"], 0)
+    assert "s3_key" in _record(aws, offloaded["id"], 0)
 
 
 def test_a_numeric_item_near_the_limit_is_stored(api: Api) -> None:

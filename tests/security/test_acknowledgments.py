@@ -112,7 +112,11 @@ def _stage(prefix: str) -> str:
     return f"{prefix}/Api/Resource/DeploymentStage.prod/Resource: AwsSolutions-APIG3"
 
 
-EXAMPLE = _service("ServerlessCrudExample/Items") | {_stage("ServerlessCrudExample/Items")}
+EXAMPLE = (
+    _service("ServerlessCrudExample/Items")
+    | {_stage("ServerlessCrudExample/Items")}
+    | _events("ServerlessCrudExample/Items", "")
+)
 
 CONFIGURATIONS = {
     "Default": _service("Default/Items") | {_stage("Default/Items")},
