@@ -9,7 +9,7 @@ See docs/design.md ("Change events").
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
@@ -120,7 +120,8 @@ class ServiceEvents(Construct):
             of its constructs' ids (``""``, ``"Orders"``...). Each must have a stream
             with new images.
         :param props: the bus and what the events carry.
-        :param function_props: the enrichment functions' settings.
+        :param function_props: the settings of the enrichment functions and the cache
+            refresher, less the reserved concurrency, which stays the item function's.
             Default: ``TaggedFunctionProps()``.
         :param encryption_key: a customer-managed key for the queue and the log groups.
             Default: None, SQS-managed encryption and CloudWatch Logs' own.
@@ -145,14 +146,15 @@ class ServiceEvents(Construct):
         self.log_group = log_groups.encrypted_log_group(
             self, "PipeLogs", retention=_LOG_RETENTION, encryption_key=encryption_key
         )
-        self._function_props = function_props
+        # The item function's reserved concurrency is its own: these functions take none.
+        self._function_props = replace(
+            function_props or TaggedFunctionProps(), reserved_concurrent_executions=None
+        )
         self.cache_refresher: TaggedFunction | None = None
         self.cache_refresh_rule: events.Rule | None = None
         self.collections: dict[str, CollectionEvents] = {}
         for name, (prefix, table) in tables.items():
-            self.collections[name] = self._pipe(
-                name, prefix, table, props, function_props, encryption_key
-            )
+            self.collections[name] = self._pipe(name, prefix, table, props, encryption_key)
 
     def _pipe(
         self,
@@ -160,7 +162,6 @@ class ServiceEvents(Construct):
         prefix: str,
         table: TimeSeriesTable,
         props: ChangeEvents,
-        function_props: TaggedFunctionProps | None,
         encryption_key: kms.IKey | None,
     ) -> CollectionEvents:
         stream_arn = table.table.table_stream_arn
@@ -173,7 +174,7 @@ class ServiceEvents(Construct):
         enrichment = TaggedFunction(
             self,
             f"{prefix}Enrichment",
-            props=function_props,
+            props=self._function_props,
             environment=environment,
             handler=CHANGE_EVENTS_HANDLER,
         )

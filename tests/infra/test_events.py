@@ -18,6 +18,7 @@ from cdk_serverless_crud import (
     ChangeEvents,
     Collection,
     ServerlessCrudService,
+    TaggedFunctionProps,
     TimeSeriesTableProps,
 )
 from cdk_serverless_crud.events_contract import VERSION_FILTER
@@ -412,3 +413,25 @@ def test_the_pipe_starts_only_once_its_role_may_read_and_put(with_events: Synthe
         if {"Ref": role_id} in policy["Properties"]["Roles"]
     ]
     assert pipe["DependsOn"] == [policy_id]
+
+
+def test_the_events_functions_reserve_no_concurrency_of_the_item_functions() -> None:
+    stack = new_stack()
+    ServerlessCrudService(
+        stack,
+        "Items",
+        tags=REQUIRED_TAGS,
+        function_props=TaggedFunctionProps(reserved_concurrent_executions=50, memory_size=1024),
+        events=ChangeEvents(invalidate_cache=True),
+    )
+    functions = resources(Template.from_stack(stack), "AWS::Lambda::Function").values()
+    reserved = {
+        f["Properties"]["Handler"]: f["Properties"].get("ReservedConcurrentExecutions")
+        for f in functions
+    }
+    assert reserved == {
+        "item_service.handler.handler": 50,
+        "item_service.change_events.handler": None,
+        "item_service.cache_refresh.handler": None,
+    }
+    assert {f["Properties"]["MemorySize"] for f in functions} == {1024}
