@@ -46,6 +46,7 @@ project = PythonProject(
     ],
     dev_deps=[
         "pytest@^9.2.0",
+        "pytest-xdist@^3.8.0",
         "moto[server]@^5.2.5",
         "boto3@^1.40.0",
         "openapi-spec-validator@^0.9.0",
@@ -213,10 +214,29 @@ lint.exec(f"ruff format --check {LINTED}")
 typecheck = project.add_task("typecheck", description="mypy --strict on src/ and scripts/")
 typecheck.exec("mypy")
 typecheck.exec("mypy --strict scripts")
+# The whole suite on every core (pytest-xdist), each test file whole on one worker and
+# tests/conftest.py's folder groups kept together: docs/testing.md says what that saves.
+# When .ci/run has just run the suite on this very tree (RELEASE_CHECK_TESTED_TREE), the
+# release's build, which spawns this task, checks lint and types but does not run the
+# suite a second time: scripts/release_check.py sets SKIP_TEST_SUITE only then.
 project.test_task.reset()
 project.test_task.spawn(lint)
 project.test_task.spawn(typecheck)
-project.test_task.exec("python -m pytest")
+project.test_task.exec(
+    "python -m pytest -n auto --dist loadgroup",
+    # projen's own shell has no `test`: Python reads the variable.
+    condition="python -c \"import os, sys; sys.exit(bool(os.environ.get('SKIP_TEST_SUITE')))\"",
+)
+# The inner loop: lint, types and the tests that need no synthesis, emulator or browser,
+# which are the top-level tests (the pure-Python contract) and tests/release. Named by path,
+# so pytest does not import the other suites and their aws_cdk.
+check = project.add_task(
+    "check",
+    description="lint, typecheck and the fast tests (no synthesis, emulator or browser)",
+)
+check.spawn(lint)
+check.spawn(typecheck)
+check.exec("python -m pytest -q tests/test_*.py tests/release")
 
 # publib-pypi uploads what it finds in dist/python.
 project.package_task.reset()

@@ -17,7 +17,7 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help install emulator run synth deploy deploy-local test lint typecheck projen clean bench release-check api-docs
+.PHONY: help install emulator run synth deploy deploy-local test check lint typecheck projen clean bench release-check api-docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -64,8 +64,11 @@ lint: install ## ruff lint and format check (projen task `lint`)
 typecheck: install ## mypy --strict on src/ and scripts/ (projen task `typecheck`)
 	projen typecheck
 
-test: install ## Install, then projen's `test` task: lint, typecheck and the whole test suite
+test: install ## Install, then projen's `test` task: lint, typecheck and the whole suite on every core
 	projen test
+
+check: install ## The inner loop, under a minute: lint, typecheck and the tests needing no synth or emulator
+	projen check
 
 bench: install ## Run the benchmarks and write docs/performance.md (about 15 minutes)
 	python -m bench

@@ -10,7 +10,10 @@ workflow does, in a throwaway clone, and publishes nothing:
 2. runs projen's ``release`` task there, the one the release job runs, whatever its steps
    are (today: bump, ``changelog:release``, build with the whole test suite, package,
    ``package:verify``, unbump and the tamper check ``git diff --exit-code``), and checks
-   that it ran: a version was bumped to, and one wheel and one sdist are in dist/python;
+   that it ran: a version was bumped to, and one wheel and one sdist are in dist/python.
+   The build skips the suite (not lint, types or ``package:verify``) only when
+   RELEASE_CHECK_TESTED_TREE names the staged tree: ``.ci/run`` sets it after
+   ``make test`` passed on the same commit;
 3. does what the release workflow's PyPI job then does with dist/: ``publib-pypi``,
    here in dry-run mode, and checks that it got as far as the upload;
 4. checks that the release left no untracked file behind.
@@ -43,6 +46,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DIST_ENV = "CDK_SERVERLESS_CRUD_DIST"
 """Points the packaging tests at built packages instead of building their own."""
+
+TESTED_TREE_ENV = "RELEASE_CHECK_TESTED_TREE"
+"""The git tree id on which the whole suite just passed (``.ci/run`` sets it after
+``make test``). When the staged tree is that very tree, the release's build runs lint and
+the type check but not the suite again (SKIP_TEST_SUITE, a condition of projen's ``test``
+task); the packaging and release tests still run on the built packages."""
+SKIP_SUITE_ENV = "SKIP_TEST_SUITE"
 
 DEVELOPMENT_VERSION = "0.0.0"
 TESTS = ["tests/packaging", "tests/release"]
@@ -245,6 +255,19 @@ def release_env(tree: Path) -> dict[str, str]:
     return env
 
 
+def suite_already_passed(tree: Path) -> bool:
+    """Whether the whole suite passed on exactly the tree staged in ``tree``."""
+    tested = os.environ.get(TESTED_TREE_ENV, "").strip()
+    if not tested:
+        return False
+    staged = git(tree, "rev-parse", "HEAD^{tree}").strip()
+    if tested != staged:
+        print(f"    {TESTED_TREE_ENV}={tested} is not the staged tree {staged}: the suite runs")
+        return False
+    print(f"    the suite passed on this very tree ({staged}): the build skips pytest")
+    return True
+
+
 def released_version(tree: Path) -> str:
     """The version the release task bumped to, from the file its bump writes."""
     bumped = tree / "dist" / "version.txt"
@@ -265,7 +288,11 @@ def rehearse(keep: bool) -> None:
             stage_clean_tree(ROOT, tree)
             print(f"    {tree}: {git(tree, 'log', '--oneline', '-1').strip()}")
         with step("projen release: the release job's own task"):
-            run(["projen", "release"], cwd=tree, env=release_env(tree))
+            env = release_env(tree)
+            env.pop(SKIP_SUITE_ENV, None)
+            if suite_already_passed(tree):
+                env[SKIP_SUITE_ENV] = "1"
+            run(["projen", "release"], cwd=tree, env=env)
             version = released_version(tree)
             tags = git(tree, "tag", "--list", "v*", "--sort=-version:refname").split()
             since = f"after {tags[0]}" if tags else "the first release"

@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ import pytest
 from cdk_serverless_crud.local.server import RunningService, serve_local
 from cdk_serverless_crud.local.template import ApiSpec, load_api
 
-from ..conftest import synthesize
+from ..conftest import built_once, synthesize
+from . import apps
 
 
 @dataclass
@@ -67,20 +68,34 @@ class Client:
             return Reply(error.code, dict(error.headers), error.read())
 
 
-@contextmanager
-def serve_app_source(app_dir: Path, source: str) -> Iterator[Client]:
-    """Write ``source`` as ``app_dir/app.py``, synthesize it and serve it on a free port."""
-    (app_dir / "app.py").write_text(source)
-    cdk_out = synthesize(app_dir, app_dir / "cdk.out")
-    with serve_local(cdk_out, port=0, log=io.StringIO()) as running:
-        yield Client(running.url)
+def serve(cdk_out: Path, **options: Any) -> AbstractContextManager[RunningService]:
+    """``serve_local`` on a free port with a captured log, on moto.
+
+    Tests of local mode's HTTP behaviour run on moto, which starts in milliseconds; the
+    tests about DynamoDB Local (``test_local_dynamodb.py``, ``test_local_state.py``) ask
+    for it. ``options`` override any of these, as ``serve_local`` takes them.
+    """
+    settings: dict[str, Any] = {"port": 0, "log": io.StringIO(), "dynamodb": "moto"}
+    return serve_local(cdk_out, **{**settings, **options})
+
+
+def _synthesize_local_apps(folder: Path) -> None:
+    (folder / "app").mkdir()
+    (folder / "app" / "app.py").write_text(apps.SOURCE)
+    synthesize(folder / "app", folder / "cdk.out")
+
+
+@pytest.fixture(scope="session")
+def local_apps_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The apps of ``apps.py``, one stack each, synthesized once for the whole test run."""
+    return built_once(tmp_path_factory, "local-apps", _synthesize_local_apps) / "cdk.out"
 
 
 @pytest.fixture(scope="module")
 def service(example_cdk_out: Path) -> Iterator[tuple[RunningService, io.StringIO]]:
     """The example app served on a free loopback port, with its access log captured."""
     log = io.StringIO()
-    with serve_local(example_cdk_out, port=0, log=log) as running:
+    with serve(example_cdk_out, log=log) as running:
         yield running, log
 
 

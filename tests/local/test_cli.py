@@ -10,9 +10,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from ..conftest import synthesize
+from .apps import QUIET
 
-CLI = [sys.executable, "-m", "cdk_serverless_crud.local.cli", "local"]
+#: On moto: these tests are about the command, not about DynamoDB Local.
+CLI = [sys.executable, "-m", "cdk_serverless_crud.local.cli", "local", "--dynamodb", "moto"]
 
 
 def _free_port() -> int:
@@ -122,26 +123,14 @@ def test_sigterm_stops_it_the_same_way(example_cdk_out: Path) -> None:
     assert stderr.strip().splitlines()[-1] == "stopped"
 
 
-NO_EVENTS_APP = """
-import aws_cdk as cdk
-from cdk_serverless_crud import ServerlessCrudService
-
-app = cdk.App()
-ServerlessCrudService(
-    cdk.Stack(app, "Quiet"), "Items", tags={"Environment": "t", "Project": "p", "Owner": "o"}
-)
-app.synth()
-"""
-
-
-def test_an_events_file_for_an_app_without_events_says_so(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(NO_EVENTS_APP)
-    cdk_out = synthesize(tmp_path, tmp_path / "cdk.out")
+def test_an_events_file_for_an_app_without_events_says_so(
+    local_apps_cdk_out: Path, tmp_path: Path
+) -> None:
     port = _free_port()
     events_file = tmp_path / "events.jsonl"
-    options = ["--port", str(port), "--events-file", str(events_file)]
+    options = ["--port", str(port), "--events-file", str(events_file), "--stack", QUIET]
     process = subprocess.Popen(
-        [*CLI, "--cdk-out", str(cdk_out), *options],
+        [*CLI, "--cdk-out", str(local_apps_cdk_out), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

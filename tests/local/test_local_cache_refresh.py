@@ -7,23 +7,16 @@ keeps its app served for all its tests.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
-from cdk_serverless_crud.local.server import serve_local
-
-from ..conftest import synthesize
-from .conftest import Client
-from .test_local_events import EVENTS_APP, read_until
-
-REFRESHING_APP = EVENTS_APP.replace("ChangeEvents()", "ChangeEvents(invalidate_cache=True)")
+from .apps import REFRESHING
+from .conftest import Client, serve
+from .test_local_events import read_until
 
 
-def test_with_invalidate_cache_a_cached_read_follows_the_write(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text(REFRESHING_APP)
-    cdk_out = synthesize(tmp_path, tmp_path / "cdk.out")
-    with serve_local(cdk_out, port=0, log=io.StringIO()) as running:
+def test_with_invalidate_cache_a_cached_read_follows_the_write(local_apps_cdk_out: Path) -> None:
+    with serve(local_apps_cdk_out, stack=REFRESHING) as running:
         client = Client(running.url)
         item_id = client.request("POST", "/items", {"v": 1}).json()["id"]
         path = f"/items/{item_id}"

@@ -8,7 +8,6 @@ and deletes across pages, a cache entry per query value, and the collections apa
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import runpy
 import uuid
@@ -21,11 +20,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from cdk_serverless_crud.collection import Collection, Index
-from cdk_serverless_crud.local.server import RunningService, serve_local
+from cdk_serverless_crud.local.server import RunningService
 from cdk_serverless_crud.openapi_document import service_document
 
 from ..conftest import REPO, synthesize
-from .conftest import Client
+from .conftest import Client, serve
 from .test_fuzz import CHECKS
 
 SHOP = REPO / "examples" / "shop"
@@ -38,7 +37,7 @@ def shop_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def shop_service(shop_cdk_out: Path) -> Iterator[RunningService]:
-    with serve_local(shop_cdk_out, port=0, log=io.StringIO()) as running:
+    with serve(shop_cdk_out) as running:
         yield running
 
 

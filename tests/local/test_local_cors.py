@@ -1,16 +1,14 @@
 """CORS preflights in local mode: answered from the template, as the deployed stage would.
 
-One app, two stacks: one allowed origin with credentials, and several origins behind API
-keys. Local mode serves one app per process at a time, so each stack is served for one
-test class only.
+Two stacks of the shared local apps (``apps.py``): one allowed origin with credentials,
+and several origins behind API keys. Local mode serves one app per process at a time, so
+each stack is served for one test class only.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,74 +16,33 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.local.gateway import Gateway, HttpRequest
-from cdk_serverless_crud.local.server import serve_local
 from cdk_serverless_crud.local.template import TemplateError, load_api
 
-from ..conftest import synthesize
-from .conftest import Client, Reply
+from .apps import ADMIN, APP, DEV, ONE_ORIGIN, SEVERAL_ORIGINS
+from .conftest import Client, Reply, serve
 
-APP = "https://app.example.com"
-ADMIN = "https://admin.example.com"
-DEV = "http://localhost:5173"
 FOREIGN = "https://evil.example.net"
 RESOURCES = ("/", "/items", "/items/abc", "/items/abc/versions")
 
-CORS_APP = textwrap.dedent(
-    f"""
-    import aws_cdk as cdk
-    from cdk_serverless_crud import (
-        Authorization, CachedRestApiProps, CorsProps, ServerlessCrudService
-    )
-
-    TAGS = {{"Environment": "test", "Project": "local", "Owner": "qa"}}
-    app = cdk.App()
-    ServerlessCrudService(
-        cdk.Stack(app, "OneOrigin"),
-        "Items",
-        tags=TAGS,
-        api_props=CachedRestApiProps(
-            cors=CorsProps(
-                allow_origins=["{APP}"],
-                allow_credentials=True,
-                allow_headers=["Content-Type", "If-Match"],
-                max_age=cdk.Duration.seconds(300),
-            )
-        ),
-    )
-    ServerlessCrudService(
-        cdk.Stack(app, "SeveralOrigins"),
-        "Items",
-        tags=TAGS,
-        authorization=Authorization.api_keys(),
-        api_props=CachedRestApiProps(
-            cors=CorsProps(allow_origins=["{APP}", "{ADMIN}", "{DEV}"])
-        ),
-    )
-    app.synth()
-    """
-)
-
 
 @pytest.fixture(scope="module")
-def cors_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    app_dir = tmp_path_factory.mktemp("cors-app")
-    (app_dir / "app.py").write_text(CORS_APP)
-    return synthesize(app_dir, app_dir / "cdk.out")
+def cors_cdk_out(local_apps_cdk_out: Path) -> Path:
+    return local_apps_cdk_out
 
 
 def _serve(cdk_out: Path, stack: str) -> Iterator[Client]:
-    with serve_local(cdk_out, port=0, stack=stack, log=io.StringIO()) as running:
+    with serve(cdk_out, stack=stack) as running:
         yield Client(running.url)
 
 
 @pytest.fixture(scope="class")
 def one_origin(cors_cdk_out: Path) -> Iterator[Client]:
-    yield from _serve(cors_cdk_out, "OneOrigin")
+    yield from _serve(cors_cdk_out, ONE_ORIGIN)
 
 
 @pytest.fixture(scope="class")
 def several_origins(cors_cdk_out: Path) -> Iterator[Client]:
-    yield from _serve(cors_cdk_out, "SeveralOrigins")
+    yield from _serve(cors_cdk_out, SEVERAL_ORIGINS)
 
 
 def preflight(client: Client, path: str, origin: str | None = APP) -> Reply:
@@ -197,7 +154,7 @@ def test_an_app_without_cors_answers_preflights_with_405(client: Client) -> None
 
 def test_the_origin_is_read_under_the_names_the_template_uses(cors_cdk_out: Path) -> None:
     # HTTP/2 clients send "origin"; urllib always sends "Origin", so this is in process.
-    gateway = Gateway(load_api(cors_cdk_out, "SeveralOrigins"), {})
+    gateway = Gateway(load_api(cors_cdk_out, SEVERAL_ORIGINS), {})
 
     def allowed_origin(name: str) -> str:
         request = HttpRequest("OPTIONS", "/prod/items", "", ((name, DEV),), b"")
@@ -207,7 +164,7 @@ def test_the_origin_is_read_under_the_names_the_template_uses(cors_cdk_out: Path
 
 
 def test_preflights_are_read_from_the_template(cors_cdk_out: Path) -> None:
-    api = load_api(cors_cdk_out, "SeveralOrigins")
+    api = load_api(cors_cdk_out, SEVERAL_ORIGINS)
     assert [p.resource_path for p in api.preflights] == [
         "/",
         "/items",
@@ -250,7 +207,7 @@ def test_preflights_local_mode_cannot_serve_are_refused(
     cors_cdk_out: Path, tmp_path: Path, edit: Edit, message: str
 ) -> None:
     cdk_out = shutil.copytree(cors_cdk_out, tmp_path / "cdk.out")
-    template_file = cdk_out / "OneOrigin.template.json"
+    template_file = cdk_out / f"{ONE_ORIGIN}.template.json"
     template = json.loads(template_file.read_text())
     (method,) = [
         r
@@ -262,4 +219,4 @@ def test_preflights_local_mode_cannot_serve_are_refused(
     edit(method["Properties"]["Integration"]["IntegrationResponses"][0])
     template_file.write_text(json.dumps(template))
     with pytest.raises(TemplateError, match=f"OPTIONS /: .*{message}"):
-        load_api(cdk_out, "OneOrigin")
+        load_api(cdk_out, ONE_ORIGIN)

@@ -131,11 +131,26 @@ def test_seeded_items_are_served_and_not_loaded_twice(
 def test_a_bad_seed_line_is_named_and_nothing_is_written(
     example_cdk_out: Path, tmp_path: Path, line: str, message: str
 ) -> None:
+    """Every line is checked against the template before any emulator starts."""
     seed = tmp_path / "seed.jsonl"
     seed.write_text('{"id": "first", "data": {"ok": true}}\n' + line + "\n")
     state = tmp_path / "state"
     with (
         pytest.raises(SeedError, match=message.replace("{", r"\{").replace("?", r"\?")),
+        serve_local(example_cdk_out, port=0, log=io.StringIO(), state_dir=state, seed=seed),
+    ):
+        pass
+    assert not state.exists(), "no emulator started, so nothing was written"
+
+
+def test_after_a_bad_seed_file_a_restart_finds_nothing_written(
+    example_cdk_out: Path, tmp_path: Path
+) -> None:
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text('{"id": "first", "data": {"ok": true}}\n{"data": {}, "id": 7}\n')
+    state = tmp_path / "state"
+    with (
+        pytest.raises(SeedError, match=r"seed\.jsonl:2: id must be a non-empty string"),
         serve_local(example_cdk_out, port=0, log=io.StringIO(), state_dir=state, seed=seed),
     ):
         pass

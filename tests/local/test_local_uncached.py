@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from .conftest import Client, serve_app_source
-
-UNCACHED_APP = textwrap.dedent(
-    """
-    import aws_cdk as cdk
-    from cdk_serverless_crud import ServerlessCrudService
-
-    app = cdk.App()
-    stack = cdk.Stack(app, "Uncached")
-    ServerlessCrudService(
-        stack,
-        "Items",
-        tags={"Environment": "test", "Project": "local", "Owner": "qa"},
-        cache_ttl=cdk.Duration.seconds(0),
-    )
-    app.synth()
-    """
-)
+from .apps import UNCACHED
+from .conftest import Client, serve
 
 
 @pytest.fixture(scope="module")
-def uncached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    with serve_app_source(tmp_path_factory.mktemp("uncached-app"), UNCACHED_APP) as client:
-        yield client
+def uncached(local_apps_cdk_out: Path) -> Iterator[Client]:
+    with serve(local_apps_cdk_out, stack=UNCACHED) as running:
+        yield Client(running.url)
 
 
 def test_a_ttl_of_0_answers_every_get_fresh(uncached: Client) -> None:

@@ -63,7 +63,7 @@ class Lines:
 def watched(tmp_path: Path) -> Iterator[tuple[Path, Lines, Lines]]:
     (tmp_path / "app.py").write_text(APP.format(ttl=60))
     process = subprocess.Popen(
-        [*CLI, "--app", f"{sys.executable} app.py", "--watch", "--port", "0"],
+        [*CLI, "--app", f"{sys.executable} app.py", "--watch", "--port", "0", "--dynamodb", "moto"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

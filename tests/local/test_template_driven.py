@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
-import textwrap
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from .conftest import Client, serve_app_source
-
-CUSTOM_APP = textwrap.dedent(
-    """
-    import aws_cdk as cdk
-    from cdk_serverless_crud import ServerlessCrudService
+from .apps import CUSTOM
+from .conftest import Client, serve
 
 
-    class ShortCache(ServerlessCrudService):
-        def add_routes(self) -> None:
-            super().add_routes()
-            # A cached route added by a subclass: its path parameter is a cache key.
-            echo = self.api.rest_api.root.add_resource("mirror").add_resource("{id}")
-            self.api.add_cached_get(echo, self.function.function)
+class Clock:
+    """The stage cache's clock, moved on by the test instead of waiting."""
 
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    app = cdk.App()
-    stack = cdk.Stack(app, "Custom")
-    ShortCache(
-        stack,
-        "Items",
-        tags={"Environment": "test", "Project": "local", "Owner": "qa"},
-        stage_name="v1",
-        cache_ttl=cdk.Duration.seconds(2),
-    )
-    app.synth()
-    """
-)
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture(scope="module")
-def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    with serve_app_source(tmp_path_factory.mktemp("custom-app"), CUSTOM_APP) as client:
-        yield client
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def custom(local_apps_cdk_out: Path, clock: Clock) -> Iterator[Client]:
+    """A subclass with a route of its own, stage ``v1`` and a 2 s cache (``apps.CUSTOM``)."""
+    with serve(local_apps_cdk_out, stack=CUSTOM, clock=clock) as running:
+        yield Client(running.url)
 
 
 def test_stage_name_comes_from_the_template(custom: Client) -> None:
@@ -57,10 +46,12 @@ def test_cache_ttl_comes_from_the_template(custom: Client) -> None:
     assert custom.request("GET", f"/items/{item['id']}").headers["X-Cache"] == "Hit"
 
 
-def test_expired_entries_are_fetched_again(custom: Client) -> None:
+def test_expired_entries_are_fetched_again(custom: Client, clock: Clock) -> None:
     item = custom.request("POST", "/items", {"v": 1}).json()
     custom.request("GET", f"/items/{item['id']}")
-    time.sleep(2.1)
+    clock.now += 1.9
+    assert custom.request("GET", f"/items/{item['id']}").headers["X-Cache"] == "Hit"
+    clock.now += 0.2
     assert custom.request("GET", f"/items/{item['id']}").headers["X-Cache"] == "Miss"
 
 

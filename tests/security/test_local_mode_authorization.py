@@ -72,6 +72,8 @@ def test_the_cli_prints_the_notice_once_on_stderr(example: Synthesized) -> None:
             str(example.outdir),
             "--port",
             "0",
+            "--dynamodb",
+            "moto",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from .errors import TemplateError
 from .gateway import Gateway, HttpRequest
+from .template import ApiSpec
 
 #: Requests in flight at once: DynamoDB Local serves them concurrently.
 WORKERS = 8
@@ -46,30 +47,46 @@ class _Line:
     body: bytes
 
 
-def seed(gateway: Gateway, path: Path) -> SeedResult:
-    """Load every line of ``path`` through ``gateway``; raise ``SeedError`` on a bad one.
+@dataclass(frozen=True)
+class SeedFile:
+    """A seed file whose every line was checked against the app: nothing is written yet."""
 
-    Lines are checked first, all of them, so a malformed file writes nothing. A line the
-    service refuses (a schema violation, say) stops the seeding with its line number;
-    the lines before it may have been written.
+    path: Path
+    lines: tuple[_Line, ...]
+
+
+def read_seed(api: ApiSpec, path: Path) -> SeedFile:
+    """Read and check every line of ``path``; raise ``SeedError`` naming the first bad one.
+
+    It needs only the template, so local mode calls it before any emulator starts: a
+    malformed file fails at once and writes nothing.
     """
-    collections = _collections(gateway)
-    lines = list(_read(path, collections))
+    return SeedFile(path, tuple(_read(path, _collections(api))))
+
+
+def seed(gateway: Gateway, checked: SeedFile) -> SeedResult:
+    """Load every line of a checked seed file through ``gateway``.
+
+    A line the service refuses (a schema violation, say) stops the seeding with its line
+    number, raising ``SeedError``; the lines before it may have been written.
+    """
     created = skipped = 0
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for line, status, answer in pool.map(lambda line: _send(gateway, line), lines):
+        for line, status, answer in pool.map(lambda line: _send(gateway, line), checked.lines):
             if status == 201:
                 created += 1
             elif status == 412 and line.item_id is not None:
                 skipped += 1
             else:
-                raise SeedError(f"{path}:{line.number}: the service answered {status}: {answer}")
+                raise SeedError(
+                    f"{checked.path}:{line.number}: the service answered {status}: {answer}"
+                )
     return SeedResult(created, skipped)
 
 
-def _collections(gateway: Gateway) -> list[str]:
+def _collections(api: ApiSpec) -> list[str]:
     """The collections the API serves: the first segment of each Lambda route."""
-    names = {m.resource_path.strip("/").split("/")[0] for m in gateway.api.methods}
+    names = {m.resource_path.strip("/").split("/")[0] for m in api.methods}
     return sorted(name for name in names if name and not name.startswith("{"))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import socket
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -24,7 +25,7 @@ from .docs_page import DocsPage, read_document
 from .environment import patched_environ
 from .gateway import MAX_REQUEST_BYTES, Gateway, Handler, HttpRequest, load_handlers
 from .pipes import EventSink, PipeRunner, start_pipes
-from .seed import SeedResult
+from .seed import SeedResult, read_seed
 from .seed import seed as seed_items
 from .template import ApiSpec, load_api
 
@@ -197,6 +198,7 @@ class RunningService:
     _environments: ExitStack = field(default_factory=ExitStack, repr=False)
     _pipes: list[PipeRunner] = field(default_factory=list, repr=False)
     _log: TextIO = field(default=sys.stdout, repr=False)
+    _clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     def reload(self, cdk_out: Path, stack: str | None = None) -> list[str]:
         """Serve a newly synthesized assembly of the same app, keeping the data.
@@ -210,7 +212,7 @@ class RunningService:
         """
         assert self._app is not None
         api = load_api(cdk_out, stack)
-        gateway = Gateway(api, _handlers(api))
+        gateway = Gateway(api, _handlers(api), self._clock)
         gateway.local_url = self.url[: -len(f"/{self.api.stage_name}")]
         self._environments.enter_context(patched_environ(self.aws.environment(api)))
         notices = self.aws.create_resources(api)
@@ -260,6 +262,7 @@ def serve_local(
     state_dir: Path | None = None,
     seed: Path | None = None,
     events_file: Path | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[RunningService]:
     """Serve the synthesized app in ``cdk_out`` until the block exits.
 
@@ -268,19 +271,21 @@ def serve_local(
     ``state_dir`` keeps them (``state.py``). ``seed`` is a JSON lines file of items loaded
     through the stage before it serves (``seed.py``). The template's pipes send their
     change events to ``RunningService.events`` and, one JSON line each, to ``events_file``
-    (``pipes.py``); the seed's writes produce none. Raises ``TemplateError`` for an app
-    local mode cannot serve (``SeedError`` for a bad seed file) and ``OSError`` when the
-    port cannot be bound. moto keeps its data per process, so serve one app per process
-    at a time.
+    (``pipes.py``); the seed's writes produce none. ``clock`` is the stage cache's clock in
+    seconds (tests pass their own to expire entries without waiting). Raises
+    ``TemplateError`` for an app local mode cannot serve (``SeedError`` for a bad seed
+    file, before any emulator starts) and ``OSError`` when the port cannot be bound. moto
+    keeps its data per process, so serve one app per process at a time.
     """
     api = load_api(cdk_out, stack)
-    # The port first: a busy one fails at once, before any emulator starts.
+    # A bad seed file and a busy port fail at once, before any emulator starts.
+    checked_seed = None if seed is None else read_seed(api, seed)
     with (
         _listening_socket(host, port) as sock,
         in_memory_aws(api, host="127.0.0.1", dynamodb=dynamodb, state_dir=state_dir) as aws,
     ):
-        gateway = Gateway(api, _handlers(api))
-        seeded = None if seed is None else seed_items(gateway, seed)
+        gateway = Gateway(api, _handlers(api), clock)
+        seeded = None if checked_seed is None else seed_items(gateway, checked_seed)
         app = StageApp(gateway, log, _docs(cdk_out, api))
         server = _stage_server(sock, app)
         sock.close()  # werkzeug listens on a duplicate of it
@@ -290,7 +295,7 @@ def serve_local(
         gateway.local_url = f"http://{bound_host!s}:{bound_port}"
         url = f"{gateway.local_url}/{api.stage_name}"
         sink = EventSink(events_file)
-        running = RunningService(url, api, aws, seeded, sink, app, _log=log)
+        running = RunningService(url, api, aws, seeded, sink, app, _log=log, _clock=clock)
         try:
             # Before the service is handed out: its first write already has its event.
             running._pipes = _start_pipes(api, aws, gateway, sink, log)
