@@ -228,6 +228,7 @@ def _bucket(scope: Construct) -> s3.Bucket:
             s3.LifecycleRule(
                 id="ExpireNoncurrentVersions",
                 noncurrent_version_expiration=Duration.days(90),
+                expired_object_delete_marker=True,
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             )
         ],
@@ -358,7 +359,7 @@ def _function(
     )
     iam.Grant.add_to_principal(
         grantee=function,
-        actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+        actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
         resource_arns=[bucket.arn_for_objects(f"{object_prefix}*")],
     )
     # The function needs its role's policy in place, not the role itself: the role is
@@ -844,9 +845,11 @@ def _alarms(
         alarms["EventsDeadLettered"] = (
             queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=minute),
             1,
-            f"At least 1 change(s) {_WINDOW} could not be delivered as events and wait in "
-            "the dead-letter queue: each message names the stream records; the versions "
-            "are in the table.",
+            f"At least 1 change(s) {_WINDOW} could not be delivered as events, or refresh "
+            "the cache, and wait in the dead-letter queue. A pipe's message names the stream "
+            "record by shard and sequence number: read it within 24 hours of the write "
+            "(GetShardIterator AT_SEQUENCE_NUMBER, then GetRecords). A cache refresher's "
+            "message is the event itself.",
         )
     for alarm_id, (metric, threshold, description) in alarms.items():
         cloudwatch.Alarm(

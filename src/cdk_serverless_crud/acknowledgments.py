@@ -27,15 +27,18 @@ XRAY_WILDCARD = (
 )
 ITEM_OBJECTS_WILDCARD = (
     "Item bodies are written under the fixed key prefix, with names only known at run "
-    "time (the item id, then the SHA-256 of the body); the grant is limited to "
-    "s3:PutObject, s3:GetObject and s3:GetObjectVersion under that prefix of this one bucket."
+    "time (the item id, then a random name per write); the grant is limited to "
+    "s3:PutObject, s3:GetObject, s3:GetObjectVersion and s3:DeleteObject under that prefix "
+    "of this one bucket."
 )
 
 # Change events
 EVENTS_DLQ_IS_A_DLQ = (
-    "This queue is the dead-letter queue of the change events' pipes: it receives the "
-    "stream records a pipe could not deliver, and nothing consumes it automatically, so a "
-    "dead-letter queue of its own would have nothing to catch. Its depth is alarmed."
+    "This queue is the dead-letter queue of the change events' pipes and of the cache "
+    "refresher's rule: it receives a message for each stream record a pipe could not "
+    "deliver and each event the refresher could not process, and nothing consumes it "
+    "automatically, so a dead-letter queue of its own would have nothing to catch. Its "
+    "depth is alarmed."
 )
 
 ENRICHMENT_DLQ = (

@@ -135,6 +135,19 @@ def cors_environment(cors: CorsProps | None) -> dict[str, str]:
     }
 
 
+def refresh_environment(cors: CorsProps | None) -> dict[str, str]:
+    """The environment that tells the cache refresher whose cached answers to refresh.
+
+    With several origins the stage caches a GET's answer apart per ``Origin`` (each names
+    its own origin), so ``REFRESH_ORIGINS`` lists them, comma-separated: the refresher
+    asks once for each as well as once without ``Origin``. Empty with one origin or
+    ``*``, whose single answer serves every browser, and without CORS.
+    """
+    if cors is None or not cors.echoes_origin:
+        return {}
+    return {"REFRESH_ORIGINS": ",".join(cors.allow_origins)}
+
+
 def configure_handler(scope: Construct, cors: CorsProps | None, handler: lambda_.IFunction) -> None:
     """Give ``handler`` the CORS environment; warn on ``scope`` if it cannot be set."""
     environment = cors_environment(cors)

@@ -5,6 +5,21 @@ records through (never heads or Idempotency-Key records), a small enrichment fun
 turns each into ``{"detail_type", "detail"}`` (runtime/item_service/change_events.py),
 and the pipe puts it on the bus. Failed deliveries go to an encrypted dead-letter queue.
 See docs/design.md ("Change events").
+
+What the dead-letter queue holds differs by sender. For a stream record it gave up on,
+the pipe sends a description of the batch, not the record: ``DDBStreamBatchInfo`` with
+the ``streamArn``, ``shardId``, ``startSequenceNumber`` and ``endSequenceNumber`` (one
+record: the batch size is 1) and ``approximateArrivalOfFirstRecord``, as Lambda does for
+stream sources. DynamoDB keeps stream records for 24 hours, so the record (the item's id
+and version) can be read back only within 24 hours of the write: ``GetShardIterator``
+with ``AT_SEQUENCE_NUMBER`` at ``startSequenceNumber``, then ``GetRecords`` with
+``Limit=1``. After that, ``ChangeEvents(log_failed_records=True)`` keeps the failed
+records in the pipe's log group for a month. Without it, only candidates remain: the
+versions whose ``timestamp`` (epoch milliseconds, set before the write) lies between
+``approximateArrivalOfFirstRecord`` (the write, rounded down to the second) less the
+item function's timeout and one second after it. For an event the cache refresher
+could not process, the rule sends the event itself, with the error in the message's
+attributes.
 """
 
 import json
@@ -21,7 +36,7 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_serverless_crud import acknowledgments, log_groups
+from cdk_serverless_crud import acknowledgments, cors, log_groups
 from cdk_serverless_crud.api import CachedRestApi
 from cdk_serverless_crud.events_contract import VERSION_FILTER
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
@@ -38,6 +53,8 @@ CACHE_REFRESH_HANDLER = "item_service.cache_refresh.handler"
 _BATCH_SIZE = 1
 _PARALLELIZATION = 10
 _MAXIMUM_RETRY_ATTEMPTS = 10
+# A record reaches the dead-letter queue at most this long after its write, which leaves
+# at least 18 of the stream's 24 hours to read it back from the message's sequence number.
 _MAXIMUM_RECORD_AGE = Duration.hours(6)
 _LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -66,10 +83,21 @@ class ChangeEvents:
 
     invalidate_cache: bool = False
     """Refresh the stage cache's ``GET /<collection>/{id}`` and first ``/versions`` page of
-    each changed item, so cached reads follow writes once the event is processed. Needs
-    the stage cache and ``Authorization.iam()``.
+    each changed item, so cached reads follow writes once the event is processed; with
+    several CORS origins, the answer cached for each origin too. Needs the stage cache
+    and ``Authorization.iam()``.
 
     :default: False
+    """
+
+    log_failed_records: bool = False
+    """Include the records of each failed pipe execution in the pipe's log group (kept
+    one month), so that a change in the dead-letter queue can be identified after the
+    table's stream has dropped it, 24 hours after the write: the pipe's message in the
+    queue names only a shard and sequence numbers. The logged records carry the
+    version's data, which otherwise never reaches the logs.
+
+    :default: False, the failed record is read back from the stream within 24 hours
     """
 
     def __post_init__(self) -> None:
@@ -78,7 +106,7 @@ class ChangeEvents:
                 "ChangeEvents.bus must be an EventBridge bus (aws_events.IEventBus), such "
                 f"as events.EventBus.from_event_bus_name(...); got {type(self.bus).__name__}."
             )
-        for prop in ("detail", "invalidate_cache"):
+        for prop in ("detail", "invalidate_cache", "log_failed_records"):
             value = getattr(self, prop)
             if not isinstance(value, bool):
                 raise ValueError(f"ChangeEvents.{prop} must be True or False; got {value!r}.")
@@ -97,7 +125,9 @@ class ServiceEvents(Construct):
 
     ``.bus`` is the bus, ``.source`` the events' ``source``, ``.collections`` each
     collection's :class:`CollectionEvents` by name and ``.dead_letter_queue`` the queue
-    that receives the stream records a pipe could not deliver. With
+    that receives, for each stream record a pipe could not deliver, a message naming its
+    shard and sequence number (readable from the stream for 24 hours), and each event the
+    cache refresher could not process. ``.log_group`` is the pipes' log group. With
     ``invalidate_cache``, :meth:`add_cache_refresh` adds ``.cache_refresher`` (a
     :class:`TaggedFunction`) and ``.cache_refresh_rule``; both are None until then.
     """
@@ -245,6 +275,8 @@ class ServiceEvents(Construct):
             ),
             log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
                 level="ERROR",
+                # The batch being processed, its request and its response, only on errors.
+                include_execution_data=["ALL"] if props.log_failed_records else None,
                 cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
                     log_group_arn=self.log_group.log_group_arn
                 ),
@@ -263,12 +295,17 @@ class ServiceEvents(Construct):
         ``/versions`` page with ``Cache-Control: max-age=0``, signed with SigV4. Its role
         holds ``execute-api:Invoke`` and ``execute-api:InvalidateCache`` on exactly those
         GET methods of each collection.
+
+        With several CORS origins the stage caches each origin's answer apart, so the
+        refresher sends each GET once without ``Origin`` and once per allowed origin:
+        ``2 * (origins + 1)`` signed GETs, each an invocation of the item function, per
+        change.
         """
         refresher = TaggedFunction(
             self,
             "CacheRefresher",
             props=self._function_props,
-            environment={"API_URL": api.url},
+            environment={"API_URL": api.url, **cors.refresh_environment(api.cors)},
             handler=CACHE_REFRESH_HANDLER,
         )
         arns = [

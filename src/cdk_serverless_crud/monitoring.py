@@ -188,7 +188,7 @@ class ServiceMonitoring(Construct):
     With change events, each of ``pipes`` gets ``{prefix}EventsFailed`` (the pipe's
     ``ExecutionFailed``: a batch that failed, to be retried or sent to the dead-letter
     queue) and ``dead_letter_queue`` gets ``EventsDeadLettered`` (its visible messages:
-    changes that were never delivered).
+    changes that were never delivered, or whose cache refresh failed).
 
     The alarms are ``.alarms`` (by those names, empty with ``alarms=False``); those of the
     pair without a prefix are also attributes in snake case (``.api_server_error_rate``,
@@ -329,8 +329,10 @@ class ServiceMonitoring(Construct):
             specs["EventsDeadLettered"] = (
                 props.event_failures,
                 f"At least {props.event_failures} change(s) {window} could not be delivered "
-                "as events and wait in the dead-letter queue: each message names the stream "
-                "records; the versions are in the table.",
+                "as events, or refresh the cache, and wait in the dead-letter queue. A pipe's "
+                "message names the stream record by shard and sequence number: read it within "
+                "24 hours of the write (GetShardIterator AT_SEQUENCE_NUMBER, then "
+                "GetRecords). A cache refresher's message is the event itself.",
             )
         for name, (threshold, description) in specs.items():
             alarm = cloudwatch.Alarm(

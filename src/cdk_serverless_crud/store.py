@@ -70,8 +70,11 @@ class VersionedStoreProps:
 class VersionedStore(Construct):
     """An S3 bucket with versioning always on, private, encrypted, SSL-only and logged.
 
-    Replaced object versions expire after ``noncurrent_version_expiration_days`` and
-    incomplete multipart uploads are aborted after 7 days. The bucket is ``.bucket``; its
+    Replaced and deleted object versions expire after
+    ``noncurrent_version_expiration_days``, then their delete markers; incomplete
+    multipart uploads are aborted after 7 days. The item service never replaces an object
+    a version points at: each body has a key of its own, and only bodies that no version
+    points at are deleted. The bucket is ``.bucket``; its
     server access logs go to ``.access_logs_bucket``, the one given in the props or one
     the store creates.
     """
@@ -102,6 +105,8 @@ class VersionedStore(Construct):
                     noncurrent_version_expiration=Duration.days(
                         props.noncurrent_version_expiration_days
                     ),
+                    # A delete marker left alone once its key's versions have expired.
+                    expired_object_delete_marker=True,
                     abort_incomplete_multipart_upload_after=Duration.days(
                         defaults.ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
                     ),
@@ -167,11 +172,15 @@ class VersionedStore(Construct):
     def grant_item_objects_read_write(
         self, grantee: iam.IGrantable, prefix: str = defaults.OBJECT_PREFIX
     ) -> iam.Grant:
-        """Let ``grantee`` write objects under ``prefix`` and read any version of them.
+        """Let ``grantee`` write objects under ``prefix``, read any version of them, and
+        delete the ones it wrote in vain.
 
-        Grants ``s3:PutObject``, ``s3:GetObject`` and ``s3:GetObjectVersion`` on
-        ``<bucket arn>/<prefix>*``, and with a KMS key ``kms:GenerateDataKey`` and
-        ``kms:Decrypt`` on that key. Nothing else: no listing and no deletes. The wildcard
+        Grants ``s3:PutObject``, ``s3:GetObject``, ``s3:GetObjectVersion`` and
+        ``s3:DeleteObject`` on ``<bucket arn>/<prefix>*``, and with a KMS key
+        ``kms:GenerateDataKey`` and ``kms:Decrypt`` on that key. ``s3:DeleteObject``
+        without ``s3:DeleteObjectVersion`` can only add a delete marker: the object's data
+        stays readable by version until the lifecycle rule expires it. Nothing else: no
+        listing and no version deletes. The wildcard
         under the prefix is acknowledged for cdk-nag (``AwsSolutions-IAM5``) on the
         grantee's policy.
 
@@ -182,7 +191,7 @@ class VersionedStore(Construct):
         objects = self.bucket.arn_for_objects(f"{prefix}*")
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
             resource_arns=[objects],
         )
         acknowledgments.acknowledge_on_grantee(

@@ -9,11 +9,19 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_serverless_crud import (
     CachedRestApi,
     CachedRestApiProps,
+    ChangeEvents,
     CorsProps,
     ServerlessCrudService,
 )
 
-from .helpers import REQUIRED_TAGS, design_variables, methods_by_route, new_stack, props
+from .helpers import (
+    REQUIRED_TAGS,
+    design_variables,
+    methods_by_route,
+    new_stack,
+    props,
+    resources,
+)
 
 APP = "https://app.example.com"
 ADMIN = "https://admin.example.com"
@@ -56,6 +64,7 @@ def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: 
         "EVENT_DETAIL",
         "API_URL",
         "AWS_REGION",
+        "REFRESH_ORIGINS",
     }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"
@@ -115,3 +124,32 @@ def _imported(stack: Stack) -> lambda_.IFunction:
     return lambda_.Function.from_function_arn(
         stack, "Handler", "arn:aws:lambda:us-east-1:123456789012:function:items"
     )
+
+
+def test_the_cache_refresher_learns_the_origins_the_cache_keeps_apart() -> None:
+    stack = new_stack()
+    services = {
+        origins: ServerlessCrudService(
+            stack,
+            f"Items{len(origins)}",
+            tags=REQUIRED_TAGS,
+            api_props=CachedRestApiProps(cors=CorsProps(allow_origins=origins)),
+            events=ChangeEvents(invalidate_cache=True),
+        )
+        for origins in ((APP, ADMIN), (APP,))
+    }
+    functions = resources(Template.from_stack(stack), "AWS::Lambda::Function")
+
+    def refresher_environment(origins: tuple[str, ...]) -> dict[str, object]:
+        events = services[origins].events
+        assert events is not None and events.cache_refresher is not None
+        function = events.cache_refresher.function.node.default_child
+        variables: dict[str, object] = functions[stack.get_logical_id(function)][  # type: ignore[arg-type]
+            "Properties"
+        ]["Environment"]["Variables"]
+        return variables
+
+    # Several origins: each has its own cache entry, so each must be refreshed.
+    assert refresher_environment((APP, ADMIN))["REFRESH_ORIGINS"] == f"{APP},{ADMIN}"
+    # One origin: one answer serves every browser, and one GET without Origin refreshes it.
+    assert "REFRESH_ORIGINS" not in refresher_environment((APP,))

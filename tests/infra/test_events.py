@@ -49,7 +49,8 @@ def with_events() -> Synthesized:
 
 @pytest.fixture(scope="module")
 def typed_on_a_given_bus() -> Synthesized:
-    """Two collections, a customer-managed key, the default bus and no data."""
+    """Two collections, a customer-managed key, the default bus, no data, and failed
+    records logged."""
     stack = new_stack()
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     bus = events.EventBus.from_event_bus_name(stack, "Default", "default")
@@ -59,7 +60,7 @@ def typed_on_a_given_bus() -> Synthesized:
         tags=REQUIRED_TAGS,
         collections=[Collection("orders"), Collection("customers")],
         encryption_key=key,
-        events=ChangeEvents(bus=bus, detail=False),
+        events=ChangeEvents(bus=bus, detail=False, log_failed_records=True),
     )
     return Synthesized(stack, service, Template.from_stack(stack))
 
@@ -279,6 +280,30 @@ def test_a_customer_managed_key_encrypts_the_queue_and_the_stream_read(
     assert {"kms:Decrypt", "kms:GenerateDataKey"} <= kms_actions
 
 
+def test_by_default_the_pipe_logs_errors_without_the_records(with_events: Synthesized) -> None:
+    # The dead-letter queue gets only shard and sequence numbers; item data stays out of
+    # the logs unless asked for.
+    log_configuration = _pipe(with_events.template)["LogConfiguration"]
+    assert log_configuration["Level"] == "ERROR"
+    assert "IncludeExecutionData" not in log_configuration
+
+
+def test_log_failed_records_keeps_them_in_the_encrypted_log_group(
+    typed_on_a_given_bus: Synthesized,
+) -> None:
+    # Readable after the stream's 24 hours, for the log group's month.
+    template = typed_on_a_given_bus.template
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    for pipe in resources(template, PIPE).values():
+        log_configuration = pipe["Properties"]["LogConfiguration"]
+        assert log_configuration["Level"] == "ERROR"
+        assert log_configuration["IncludeExecutionData"] == ["ALL"]
+        group_id = log_configuration["CloudwatchLogsLogDestination"]["LogGroupArn"]["Fn::GetAtt"][0]
+        group = log_groups[group_id]["Properties"]
+        assert group["KmsKeyId"] == get_att(logical_id(template, "AWS::KMS::Key"))
+        assert group["RetentionInDays"] == 30
+
+
 def test_the_bus_and_source_are_outputs(with_events: Synthesized) -> None:
     outputs = with_events.template.to_json()["Outputs"]
     names = {name for name in outputs if "EventBusName" in name or "EventSource" in name}
@@ -290,6 +315,10 @@ def test_the_bus_and_source_are_outputs(with_events: Synthesized) -> None:
     [
         (lambda: ChangeEvents(bus="my-bus"), ["ChangeEvents.bus", "IEventBus"]),  # type: ignore[arg-type]
         (lambda: ChangeEvents(detail="yes"), ["ChangeEvents.detail"]),  # type: ignore[arg-type]
+        (
+            lambda: ChangeEvents(log_failed_records="yes"),  # type: ignore[arg-type]
+            ["ChangeEvents.log_failed_records"],
+        ),
         (
             lambda: ServerlessCrudService(
                 new_stack(),
@@ -339,6 +368,8 @@ def test_the_refresher_may_invoke_and_invalidate_exactly_the_items_gets(
     function = resources(template, "AWS::Lambda::Function")[function_id]["Properties"]
     assert function["Handler"] == "item_service.cache_refresh.handler"
     assert "API_URL" in function["Environment"]["Variables"]
+    # Without CORS there is one cache entry per GET: no origin needs a refresh of its own.
+    assert "REFRESH_ORIGINS" not in function["Environment"]["Variables"]
     role_id = function["Role"]["Fn::GetAtt"][0]
 
     (grant,) = [

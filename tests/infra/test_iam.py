@@ -38,7 +38,7 @@ def test_function_role_has_exactly_the_design_statements(template: Template) -> 
             "Resource": join(get_att(table_id), "/index/latest-items"),
         },
         {
-            "Action": ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
             "Effect": "Allow",
             "Resource": join(get_att(bucket_id), "/items/*"),
         },

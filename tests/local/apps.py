@@ -19,7 +19,8 @@ ONE_ORIGIN = "OneOrigin"
 SEVERAL_ORIGINS = "SeveralOrigins"
 #: Change events on (test_local_events.py).
 EVENTS = "Events"
-#: Change events that refresh the cache (test_local_cache_refresh.py).
+#: Change events that refresh the cache, with several CORS origins
+#: (test_local_cache_refresh.py).
 REFRESHING = "Refreshing"
 #: A subclass with a cached route of its own, stage v1, a 2 s cache (test_template_driven.py).
 CUSTOM = "Custom"
@@ -79,6 +80,9 @@ SOURCE = textwrap.dedent(
         "Items",
         tags={{**TAGS, "Project": "events"}},
         events=ChangeEvents(invalidate_cache=True),
+        api_props=CachedRestApiProps(
+            cors=CorsProps(allow_origins=["{APP}", "{ADMIN}", "{DEV}"])
+        ),
     )
     ShortCache(
         cdk.Stack(app, "{CUSTOM}"),

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import signal
+import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -126,3 +131,44 @@ def api(example_cdk_out: Path) -> ApiSpec:
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
+
+
+def kill_9(process: subprocess.Popen[str]) -> None:
+    """``kill -9`` a local mode started in a session of its own, as a crash would end it.
+
+    Its DynamoDB Local runs in a session of its own, so the signal does not reach it;
+    the kernel stops it with SIGTERM when local mode dies (``PR_SET_PDEATHSIG``), as it
+    does after a real crash. Returns once both are gone, so that a restart never finds
+    the old DynamoDB Local still holding its files and nothing outlives the test.
+    """
+    children = _children(process.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while running := [child for child in children if _running(child)]:
+        if time.monotonic() > deadline:
+            for child in running:
+                os.kill(child, signal.SIGKILL)
+            raise AssertionError(f"still running 30 s after local mode died: {running}")
+        time.sleep(0.02)
+
+
+def _children(pid: int) -> list[int]:
+    """The ids of ``pid``'s child processes, from Linux's /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            _, after_name = stat.read_text().rsplit(")", 1)
+            if int(after_name.split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs: a zombie waiting for init to reap it does not."""
+    try:
+        _, after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+    except OSError:
+        return False
+    return after_name.split()[0] != "Z"

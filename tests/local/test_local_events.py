@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +223,17 @@ def test_the_cli_appends_events_to_the_events_file(events_cdk_out: Path, tmp_pat
     assert process.returncode == 0
 
 
-def read_until(client: Client, path: str, wanted: Any, seconds: float) -> tuple[Any, float]:
+def read_until(
+    client: Client,
+    path: str,
+    wanted: Any,
+    seconds: float,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[Any, float]:
     """GET ``path`` (from the cache when it holds it) until its data is ``wanted``."""
     start = time.monotonic()
     while True:
-        reply = client.request("GET", path)
+        reply = client.request("GET", path, headers=headers)
         body = reply.json()
         if body.get("data") == wanted or time.monotonic() - start > seconds:
             return reply, time.monotonic() - start

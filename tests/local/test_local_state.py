@@ -1,23 +1,37 @@
-"""``--state-dir`` keeps the data across restarts; ``--seed`` loads items at start."""
+"""``--state-dir`` keeps the data across restarts and crashes; ``--seed`` loads items at
+start."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import io
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from cdk_serverless_crud.local.aws import in_memory_aws
+from cdk_serverless_crud.local import state
+from cdk_serverless_crud.local.aws import in_memory_aws, moto_server
+from cdk_serverless_crud.local.environment import MASKED, MOTO_ENVIRONMENT, patched_environ
 from cdk_serverless_crud.local.seed import SeedError
 from cdk_serverless_crud.local.server import serve_local
 from cdk_serverless_crud.local.template import ApiSpec, TemplateError
 
-from .conftest import Client
+from .conftest import Client, kill_9
 
 CLI = [sys.executable, "-m", "cdk_serverless_crud.local.cli", "local"]
 
@@ -174,3 +188,209 @@ def test_the_cli_seeds_and_says_how_many(example_cdk_out: Path, tmp_path: Path) 
         _, errors = process.communicate(timeout=60)
     assert f"Seeded 2 items from {seed}" in errors.splitlines()
     assert process.returncode == 0
+
+
+@contextlib.contextmanager
+def _killed_at_the_end(
+    cdk_out: Path, state_dir: Path, errors: Path
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The CLI with ``--state-dir``, in a session of its own; yields it and its URL.
+
+    It is killed with ``kill -9`` when the block ends, if it has not been already.
+    """
+    with errors.open("a") as stderr:
+        process = subprocess.Popen(
+            [*CLI, "--cdk-out", str(cdk_out), "--port", "0", "--state-dir", str(state_dir)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,  # so that kill_9 kills it and nothing else
+        )
+    try:
+        assert process.stdout is not None
+        banner = re.search(r" on (http://\S+) ", process.stdout.readline())
+        assert banner is not None, errors.read_text()
+        yield process, banner[1]
+    finally:
+        if process.poll() is None:
+            kill_9(process)
+
+
+def test_acknowledged_bodies_survive_kill_9(example_cdk_out: Path, tmp_path: Path) -> None:
+    """Each body was on disk before S3 answered, so before its item was committed."""
+    state_dir, errors = tmp_path / "state", tmp_path / "stderr.log"
+    bodies = [{"blob": os.urandom(225_000).hex(), "n": n} for n in range(5)]  # 450 KB: S3
+    with _killed_at_the_end(example_cdk_out, state_dir, errors) as (process, url):
+        created = [Client(url).request("POST", "/items", body) for body in bodies]
+        assert [reply.status for reply in created] == [201] * len(bodies)
+        kill_9(process)  # at once: the snapshot of S3 is a second behind
+    with _killed_at_the_end(example_cdk_out, state_dir, errors) as (_, url):
+        for reply, body in zip(created, bodies, strict=True):
+            got = Client(url).request("GET", f"/items/{reply.json()['id']}")
+            assert (got.status, got.json().get("data")) == (200, body)
+
+
+BUCKET = "journal-test"
+UNVERSIONED = "journal-test-unversioned"
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[tuple[str, list[Callable[[Any], None]]]]:
+    """moto's server as local mode runs it; each test wires its own journal into it."""
+    writes: list[Callable[[Any], None]] = []
+    with moto_server("127.0.0.1", threading.Lock(), writes) as endpoint:
+        yield endpoint, writes
+
+
+@pytest.fixture
+def s3(moto: tuple[str, list[Callable[[Any], None]]], tmp_path: Path) -> Iterator[Any]:
+    """An S3 client of moto's server journaling into ``tmp_path``, as ``--state-dir``
+    does, but with no snapshot unless a test asks: the folder holds what a crash would
+    leave. The bucket is made as ``create_resources`` makes it at each start."""
+    endpoint, writes = moto
+    with (
+        contextlib.closing(state.S3Journal(tmp_path)) as journal,
+        patched_environ(MOTO_ENVIRONMENT, unset=MASKED),
+    ):
+        _reset(endpoint)
+        writes.append(journal.note)
+        try:
+            client = boto3.session.Session().client("s3", endpoint_url=endpoint)
+            _make_bucket(client)
+            yield client
+        finally:
+            writes.remove(journal.note)
+            _reset(endpoint)
+
+
+def _reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def _make_bucket(s3: Any) -> None:
+    with contextlib.suppress(ClientError):  # kept from before the restart
+        s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _restart(s3: Any, state_dir: Path) -> None:
+    """What local mode does at start: empty moto, load the folder, make the buckets."""
+    _reset(s3.meta.endpoint_url)
+    state.load_s3(state_dir)
+    _make_bucket(s3)
+
+
+def _contents(s3: Any) -> dict[tuple[str, str], bytes | None]:
+    """Every version in the bucket: its body, or None for a delete marker."""
+    listed = s3.list_object_versions(Bucket=BUCKET)
+    found: dict[tuple[str, str], bytes | None] = {
+        (m["Key"], m["VersionId"]): None for m in listed.get("DeleteMarkers", [])
+    }
+    for v in listed.get("Versions", []):
+        body = s3.get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"]
+        found[v["Key"], v["VersionId"]] = body.read()
+    return found
+
+
+#: Encoded on the wire by boto3 (%20, %2B, %25, %C3%A9, %3F), decoded as moto does.
+ODD_KEY = "a b/c+d%2F é?.json"
+
+
+def _write_some(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=ODD_KEY, Body=b"first")
+    s3.put_object(Bucket=BUCKET, Key=ODD_KEY, Body=b"second")
+    s3.put_object(Bucket=BUCKET, Key="deleted", Body=b"x" * 500_000)
+    s3.delete_object(Bucket=BUCKET, Key="deleted")  # a delete marker on top
+
+
+def test_the_journal_alone_brings_back_versions_and_deletes(s3: Any, tmp_path: Path) -> None:
+    _write_some(s3)
+    s3.create_bucket(Bucket=UNVERSIONED)
+    s3.put_object(Bucket=UNVERSIONED, Key="kept", Body=b"k")
+    s3.put_object(Bucket=UNVERSIONED, Key="deleted", Body=b"d")
+    s3.delete_object(Bucket=UNVERSIONED, Key="deleted")  # no marker: the key is gone
+    before = _contents(s3)
+    _restart(s3, tmp_path)
+    assert not (tmp_path / "s3.pickle").exists()
+    assert _contents(s3) == before
+    assert len(before) == 4
+    assert s3.get_object(Bucket=BUCKET, Key=ODD_KEY)["Body"].read() == b"second"
+    listed = s3.list_objects_v2(Bucket=UNVERSIONED)["Contents"]
+    assert [o["Key"] for o in listed] == ["kept"]
+
+
+@pytest.mark.parametrize("tail", ["cut-in-its-header", "cut-in-its-body", "zeros"])
+def test_a_record_a_crash_damaged_is_dropped_and_the_next_ones_are_kept(
+    s3: Any, tmp_path: Path, tail: str
+) -> None:
+    journal = tmp_path / "s3.journal"
+    s3.put_object(Bucket=BUCKET, Key="whole", Body=b"kept")
+    whole = journal.read_bytes()
+    s3.put_object(Bucket=BUCKET, Key="torn", Body=b"t" * 10_000)
+    torn = journal.read_bytes()[len(whole) :]
+    damaged = {
+        "cut-in-its-header": torn[:3],
+        "cut-in-its-body": torn[: len(torn) // 2],
+        "zeros": bytes(len(torn)),  # what a file system may leave after a power cut
+    }[tail]
+    journal.write_bytes(whole + damaged)
+    _restart(s3, tmp_path)
+    assert [k for k, _ in _contents(s3)] == ["whole"]
+    s3.put_object(Bucket=BUCKET, Key="after", Body=b"new")
+    _restart(s3, tmp_path)
+    assert sorted(k for k, _ in _contents(s3)) == ["after", "whole"]
+
+
+def test_a_write_the_disk_refused_is_not_acknowledged_nor_hides_the_next(
+    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key="first", Body=b"1")
+    real_write, journal = os.write, (tmp_path / "s3.journal").stat().st_ino
+
+    def half_then_full_disk(descriptor: int, data: Any) -> int:
+        if os.fstat(descriptor).st_ino != journal:
+            return real_write(descriptor, data)
+        monkeypatch.setattr(os, "write", real_write)
+        real_write(descriptor, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full_disk)
+    once = boto3.session.Session().client(
+        "s3", endpoint_url=s3.meta.endpoint_url, config=Config(retries={"total_max_attempts": 1})
+    )
+    with pytest.raises(ClientError, match="500"):
+        once.put_object(Bucket=BUCKET, Key="refused", Body=b"r")
+    s3.put_object(Bucket=BUCKET, Key="after", Body=b"2")
+    _restart(s3, tmp_path)
+    assert sorted(k for k, _ in _contents(s3)) == ["after", "first"]
+
+
+def test_a_snapshot_empties_the_journal_and_replaying_it_again_changes_nothing(
+    s3: Any, tmp_path: Path
+) -> None:
+    journal = tmp_path / "s3.journal"
+    _write_some(s3)
+    expected = _contents(s3)
+    records = journal.read_bytes()
+    state.save_s3(tmp_path)
+    assert journal.stat().st_size == 0
+    _restart(s3, tmp_path)
+    assert _contents(s3) == expected
+    journal.write_bytes(records)  # a crash after the snapshot, before the journal emptied
+    _restart(s3, tmp_path)
+    assert _contents(s3) == expected
+    state.load_s3(tmp_path)  # and once more over itself
+    assert _contents(s3) == expected
+
+
+def test_objects_deleted_together_stay_deleted(s3: Any, tmp_path: Path) -> None:
+    """DeleteObjects names its keys in its body: it is saved whole before it answers."""
+    s3.put_object(Bucket=BUCKET, Key="kept", Body=b"k")
+    for key in ("one", "two"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "one"}, {"Key": "two"}]})
+    expected = _contents(s3)
+    _restart(s3, tmp_path)
+    assert _contents(s3) == expected
+    assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1

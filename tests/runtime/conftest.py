@@ -29,7 +29,7 @@ from cdk_serverless_crud.local.template import ApiSpec, load_api
 from .helpers import PACKAGE, Api
 
 #: Runtime settings the example app leaves unset; a developer's shell must not set them.
-_UNSET = ("CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS")
+_UNSET = ("CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS", "REFRESH_ORIGINS")
 
 
 @pytest.fixture(scope="session")

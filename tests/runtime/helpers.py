@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+from item_service import clients
 from item_service.handler import handler as items_handler
 from openapi_schema_validator import OAS30Validator
 
@@ -202,3 +205,29 @@ def _name(reference: dict[str, str]) -> str:
 def _validator(schema_name: str) -> OAS30Validator:
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": OPENAPI["components"]}
     return OAS30Validator(schema)
+
+
+@contextmanager
+def failing(
+    operation: str,
+    code: str = "",
+    *,
+    service: str = "dynamodb",
+    error: Exception | None = None,
+    **fields: Any,
+) -> Iterator[None]:
+    """``service`` answers ``operation`` with the error ``code`` as AWS would, or raises
+    ``error`` (a timeout, a dropped connection) as botocore would after its retries."""
+
+    def fail(**_: Any) -> None:
+        if error is not None:
+            raise error
+        raise ClientError({"Error": {"Code": code, "Message": "failed"}, **fields}, operation)
+
+    client = clients.dynamodb() if service == "dynamodb" else clients.s3()
+    event = f"before-call.{service}.{operation}"
+    client.meta.events.register(event, fail)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, fail)

@@ -126,6 +126,26 @@ def test_with_events_a_body_too_large_for_an_event_goes_to_s3(
         assert size <= change_events.MAX_EVENT_BYTES
 
 
+def test_every_event_carries_its_data_or_a_reference_to_it(
+    api: Api, aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 90 KB of numbers in exponent form: small stored, but in the event each is written
+    # with its 38 digits (as a JavaScript client writes numbers from 1e21 up), 500 KB.
+    monkeypatch.setenv("EVENT_DATA_LIMIT", str(change_events.EVENT_DATA_LIMIT))
+    config.settings.cache_clear()
+    body = '{"n":[' + ",".join(["1E+37"] * 15_000) + "]}"
+    assert len(body) < 92_000
+    api.request("POST", "/items", body=body)
+
+    (event,) = _events(aws)
+
+    _detail_validator().validate(event["detail"])
+    assert "data_ref" in event["detail"]
+    ref = event["detail"]["data_ref"]
+    stored = aws.s3.get_object(Bucket=aws.bucket, Key=ref["key"], VersionId=ref["version_id"])
+    assert stored["Body"].read().decode() == body
+
+
 def test_detail_off_sends_ids_and_versions_only(api: Api, aws: SimpleNamespace) -> None:
     api.create({"blob": "x" * 500_000})
     api.create({"n": 1})

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from item_service import config, service
+from item_service import clients, config, service
 
-from .helpers import Api
+from .helpers import Api, failing
 
 BIG = {"blob": "x" * 500_000, "n": 1}
 
@@ -35,9 +37,7 @@ def test_records_point_at_the_s3_object_version(api: Api, aws: SimpleNamespace) 
     head = _record(aws, created["id"], 0)
 
     assert "data" not in version and "data" not in head
-    canonical = json.dumps(BIG, separators=(",", ":")).encode()
-    digest = hashlib.sha256(canonical).hexdigest()
-    assert version["s3_key"] == {"S": f"items/{created['id']}/{digest}.json"}
+    assert re.fullmatch(rf"items/{created['id']}/[0-9a-f]{{32}}\.json", version["s3_key"]["S"])
     assert head["s3_key"] == version["s3_key"]
     assert head["s3_version"] == version["s3_version"]
     stored = aws.s3.get_object(
@@ -47,18 +47,141 @@ def test_records_point_at_the_s3_object_version(api: Api, aws: SimpleNamespace) 
     assert stored["ContentType"] == "application/json"
 
 
-def test_each_version_reads_its_own_s3_version(api: Api, aws: SimpleNamespace) -> None:
+def test_each_version_reads_its_own_s3_object(api: Api, aws: SimpleNamespace) -> None:
     item_id = api.create(BIG).json()["id"]
     other = {"blob": "y" * 500_000}
     api.request("PUT", f"/items/{item_id}", other)
-    api.request("PUT", f"/items/{item_id}", BIG)  # same content, same key: a new S3 version
+    api.request("PUT", f"/items/{item_id}", BIG)  # the same body again: an object of its own
 
     versions = api.versions(item_id)
 
     assert [v["data"] for v in versions] == [BIG, other, BIG]
-    newest, _, oldest = (_record(aws, item_id, v["timestamp"]) for v in versions)
-    assert newest["s3_key"] == oldest["s3_key"]
-    assert newest["s3_version"] != oldest["s3_version"]
+    keys = {_record(aws, item_id, v["timestamp"])["s3_key"]["S"] for v in versions}
+    assert len(keys) == 3
+
+
+def _objects(aws: SimpleNamespace) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The bucket's current object versions, and its noncurrent ones (key, version id):
+    the lifecycle rule expires the noncurrent ones after 90 days."""
+    listing = aws.s3.list_object_versions(Bucket=aws.bucket, Prefix="items/")
+    current, noncurrent = set(), set()
+    for entry in listing.get("Versions", []):
+        (current if entry["IsLatest"] else noncurrent).add((entry["Key"], entry["VersionId"]))
+    return current, noncurrent
+
+
+def _referenced(aws: SimpleNamespace) -> set[tuple[str, str]]:
+    """Every (key, version id) a stored version record points at."""
+    records = aws.dynamodb.scan(TableName=aws.table, ConsistentRead=True)["Items"]
+    return {
+        (record["s3_key"]["S"], record["s3_version"]["S"])
+        for record in records
+        if int(record["timestamp"]["N"]) > 0 and "s3_key" in record
+    }
+
+
+def test_no_body_a_version_points_at_is_ever_made_noncurrent(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    # B, C, B again, and a retry without an Idempotency-Key: with content-addressed keys
+    # the second B made the first one's object noncurrent, for the lifecycle rule to
+    # expire while its version still pointed at it.
+    other = {"blob": "y" * 500_000}
+    item_id = api.create(BIG).json()["id"]
+    api.request("PUT", f"/items/{item_id}", other)
+    api.request("PUT", f"/items/{item_id}", BIG)
+    api.request("PUT", f"/items/{item_id}", BIG)
+    api.create(BIG)  # the same body on another item
+
+    current, noncurrent = _objects(aws)
+
+    assert len(_referenced(aws)) == 5
+    assert current == _referenced(aws)
+    assert noncurrent == set()
+
+
+@contextmanager
+def after_upload(action: Callable[[], object]) -> Iterator[None]:
+    """Run ``action`` once, right after the next body is uploaded to S3: another writer
+    getting in between a write's upload and its transaction."""
+    events = clients.s3().meta.events
+    ran: list[bool] = []
+
+    def hook(**_: Any) -> None:
+        if not ran:  # the action's own upload, if it makes one, runs nothing
+            ran.append(True)
+            action()
+
+    events.register("after-call.s3.PutObject", hook)
+    try:
+        yield
+    finally:
+        events.unregister("after-call.s3.PutObject", hook)
+    assert ran, "nothing was uploaded"
+
+
+def test_a_write_that_loses_its_if_match_after_uploading_deletes_its_body(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    item_id = api.create(BIG).json()["id"]
+    first = api.versions(item_id)[0]["timestamp"]
+
+    with after_upload(lambda: api.request("PUT", f"/items/{item_id}", {"small": 1})):
+        response = api.request(
+            "PUT", f"/items/{item_id}", {"blob": "w" * 500_000}, headers={"If-Match": f'"{first}"'}
+        )
+
+    assert response.status == 412
+    assert [v["data"] for v in api.versions(item_id)] == [{"small": 1}, BIG]
+    current, noncurrent = _objects(aws)
+    assert current == _referenced(aws)
+    assert len(noncurrent) == 1  # the refused body, behind a delete marker, to expire
+
+
+def test_a_patch_that_loses_a_race_keeps_only_the_body_it_stored(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    item_id = api.create({"blob": "x" * 400_000, "a": 1}).json()["id"]
+
+    with after_upload(lambda: api.request("PUT", f"/items/{item_id}", {"blob": "v" * 400_000})):
+        response = api.request(
+            "PATCH",
+            f"/items/{item_id}",
+            {"b": 2},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+
+    assert response.status == 200
+    assert response.json()["data"] == {"blob": "v" * 400_000, "b": 2}
+    current, noncurrent = _objects(aws)
+    assert current == _referenced(aws)
+    assert len(noncurrent) == 1  # the first merge's body, made before the race was lost
+
+
+def test_a_duplicate_that_finds_its_key_taken_deletes_its_body(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    keyed = {"Idempotency-Key": "upload-race"}
+
+    with after_upload(lambda: api.request("POST", "/items", BIG, headers=keyed)):
+        response = api.request("POST", "/items", BIG, headers=keyed)
+
+    assert response.status == 201
+    assert response.headers["Idempotent-Replayed"] == "true"
+    current, noncurrent = _objects(aws)
+    assert len(_referenced(aws)) == 1
+    assert current == _referenced(aws)
+    assert len(noncurrent) == 1
+
+
+def test_a_body_whose_write_may_have_committed_is_kept(api: Api, aws: SimpleNamespace) -> None:
+    item_id = api.create({"small": True}).json()["id"]
+    with failing("TransactWriteItems", "InternalServerError"):
+        response = api.request("PUT", f"/items/{item_id}", BIG)
+
+    assert (response.status, response.error_code) == (503, "write_outcome_unknown")
+    current, noncurrent = _objects(aws)
+    assert len(current) == 1 and noncurrent == set()
 
 
 def test_items_that_fit_stay_inline(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from item_service import idempotency
+from item_service.records import Answer, Claim
+from item_service.repository import ItemRepository
 
 from .conftest import MakeCollection
 from .helpers import Api, ApiResponse, make_event
@@ -304,6 +308,85 @@ def test_every_write_replays(api: Api, aws: SimpleNamespace) -> None:
     ]
 
 
+@contextmanager
+def overtaken_by(first: Callable[[], ApiResponse]) -> Iterator[list[ApiResponse]]:
+    """Let ``first`` run to the end right after the next request looks its key up and
+    finds nothing: a retry that overtook its first attempt, which then committed."""
+    answers: list[ApiResponse] = []
+    started: list[bool] = []
+    real = ItemRepository.claimed
+
+    def claimed(self: ItemRepository, claim: Claim) -> Answer | None:
+        found = real(self, claim)
+        if not started:  # the first attempt's own lookups run as they are
+            started.append(True)
+            answers.append(first())
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ItemRepository, "claimed", claimed)
+        yield answers
+    assert answers, "no key was looked up"
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "status"),
+    [
+        ("PUT", {"If-Match": "{version}"}, {"n": 1}, 200),  # was a 412
+        ("PATCH", {"If-Match": "{version}", **PATCH}, {"n": 1}, 200),  # was a 412
+        ("DELETE", {}, None, 204),  # was a 404
+        ("DELETE", {"If-Match": "{version}"}, None, 204),  # was a 412
+    ],
+)
+def test_a_retry_that_overtakes_its_first_attempt_gets_its_answer(
+    api: Api,
+    aws: SimpleNamespace,
+    method: str,
+    headers: dict[str, str],
+    body: dict[str, int] | None,
+    status: int,
+) -> None:
+    item_id = api.create({"n": 0}).json()["id"]
+    version = api.versions(item_id)[0]["timestamp"]
+    sent = _keyed("retried", **{k: v.format(version=f'"{version}"') for k, v in headers.items()})
+
+    def send() -> ApiResponse:
+        return api.request(method, f"/items/{item_id}", body, headers=sent)
+
+    with overtaken_by(send) as first:
+        retry = send()
+
+    assert first[0].status == status
+    _same_answer(first[0], retry)
+    assert _versions(aws) == 2
+
+
+def test_a_create_retry_that_overtakes_its_first_attempt_gets_its_201(
+    api: Api, aws: SimpleNamespace
+) -> None:
+    sent = _keyed("retried", **{"If-None-Match": "*"})
+
+    def send() -> ApiResponse:
+        return api.request("PUT", "/items/client-id", {"n": 1}, headers=sent)
+
+    with overtaken_by(send) as first:
+        retry = send()
+
+    assert first[0].status == 201
+    _same_answer(first[0], retry)
+    assert _versions(aws) == 1
+
+
+def test_a_refusal_with_a_key_nobody_used_is_still_a_refusal(api: Api) -> None:
+    item_id = api.create({"n": 0}).json()["id"]
+    stale = _keyed("stale", **{"If-Match": '"1"'})
+
+    response = api.request("PUT", f"/items/{item_id}", {"n": 1}, headers=stale)
+
+    assert response.status == 412
+    assert "Idempotent-Replayed" not in response.headers
+
+
 def test_a_replay_answers_even_after_the_item_changed(api: Api) -> None:
     """The answer kept is the first one, not the item's state now."""
     item_id = api.create({"n": 0}).json()["id"]
@@ -366,6 +449,21 @@ def test_keys_are_scoped_per_caller(api: Api, aws: SimpleNamespace) -> None:
     assert answers[2].json()["id"] == answers[0].json()["id"]
     assert answers[2].headers["Idempotent-Replayed"] == "true"
     assert _versions(aws) == 2
+
+
+def test_an_assumed_role_is_one_caller_across_its_sessions(api: Api, aws: SimpleNamespace) -> None:
+    # botocore names each session anew when it refreshes a role's credentials: a retry
+    # after a refresh must still find its key.
+    answers = []
+    for session in ("botocore-session-1", "botocore-session-2"):
+        event = make_event("POST", "/items", body='{"n":1}', headers=_keyed("refresh"))
+        arn = f"arn:aws:sts::123456789012:assumed-role/backend/{session}"
+        event["requestContext"]["identity"]["userArn"] = arn
+        answers.append(api.invoke(event))
+
+    assert [a.status for a in answers] == [201, 201]
+    assert answers[1].headers["Idempotent-Replayed"] == "true"
+    assert _versions(aws) == 1
 
 
 def test_keys_are_scoped_per_collection(

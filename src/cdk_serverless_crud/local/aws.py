@@ -124,8 +124,8 @@ def in_memory_aws(
                 dynamodb_local.running(installation, host=host, db_path=db_path)
             )
         lock = threading.Lock()
-        writes: list[Callable[[], None]] = []
-        endpoint = stack.enter_context(_moto_server(host, lock, writes))
+        writes: list[Callable[[WSGIEnvironment], None]] = []
+        endpoint = stack.enter_context(moto_server(host, lock, writes))
         local = LocalAws(
             endpoint=endpoint,
             dynamodb_endpoint=ddb_endpoint or endpoint,
@@ -161,12 +161,15 @@ def _dynamodb_local(
 
 
 @contextmanager
-def _moto_server(
-    host: str, lock: threading.Lock, writes: list[Callable[[], None]]
+def moto_server(
+    host: str, lock: threading.Lock, writes: list[Callable[[WSGIEnvironment], None]]
 ) -> Iterator[str]:
     """moto's server on a free port, one AWS call at a time under ``lock``; yields its URL.
 
-    Each function in ``writes`` is called after a call that may have changed S3.
+    Each function in ``writes`` is called with the environ of a call that may have
+    changed S3, still under ``lock``, after moto has handled it and before its answer is
+    sent: ``state.saving_s3`` makes the change durable there. If one raises, the client
+    gets a 500 rather than an answer for a write that was not kept.
     """
     app = _atomic(
         _noting_writes(
@@ -185,16 +188,19 @@ def _moto_server(
         thread.join()
 
 
-def _noting_writes(app: WSGIApplication, writes: list[Callable[[], None]]) -> WSGIApplication:
-    """Call each of ``writes`` after a request that is not a read or a DynamoDB call."""
+def _noting_writes(
+    app: WSGIApplication, writes: list[Callable[[WSGIEnvironment], None]]
+) -> WSGIApplication:
+    """Call each of ``writes`` after a request that is not a read or a DynamoDB call,
+    once its answer is complete and before it is returned."""
 
     def noted(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        answer = app(environ, start_response)
-        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") and not environ.get(
+        answer = list(app(environ, start_response))
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD", "OPTIONS") and not environ.get(
             "HTTP_X_AMZ_TARGET"
         ):
             for write in writes:
-                write()
+                write(environ)
         return answer
 
     return noted

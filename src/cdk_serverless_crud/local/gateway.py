@@ -380,8 +380,9 @@ class Gateway:
         Such invocations run one at a time. One whose variables the routes' functions
         also set waits for the routes' invocations too, when those have environments of
         their own; one with variables of its own alone (the cache refresher's
-        ``API_URL``) does not, so it may call this API. ``API_URL``-like values that
-        name the template's stage URL are pointed at :attr:`local_url`.
+        ``API_URL`` and ``REFRESH_ORIGINS``) does not, so it may call this API.
+        ``API_URL``-like values that name the template's stage URL are pointed at
+        :attr:`local_url`.
         """
         handler = self.handlers[function.logical_id]
         context = LambdaContext(

@@ -7,6 +7,11 @@ SigV4: API Gateway then answers from the function, not from the cache, and cache
 answer for the next reader. The function's role holds ``execute-api:Invoke`` and
 ``execute-api:InvalidateCache`` on exactly those two methods. List and query pages, and
 other pages of ``/versions``, are not refreshed.
+
+With several CORS origins, ``Origin`` is part of the cache key (each answer names its
+own origin), so every origin in ``REFRESH_ORIGINS`` gets its own GETs with that
+``Origin``, besides the ones without: ``2 * (origins + 1)`` requests per change, one
+after another, each a read by the item function.
 """
 
 from __future__ import annotations
@@ -32,19 +37,30 @@ class RefreshFailed(Exception):
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Refresh the cached reads of the item ``event`` is about; 4xx answers are fine
-    (a deleted item's GET is a 404, and that is what is cached)."""
+    """Refresh the cached reads of the item ``event`` is about, without ``Origin`` and
+    then for each origin the stage caches apart; 4xx answers are fine (a deleted item's
+    GET is a 404, and that is what is cached)."""
     detail = event["detail"]
     item = f"/{quote(detail['collection'], safe='')}/{quote(detail['id'], safe='')}"
-    statuses = {path: refresh(path) for path in (item, f"{item}/versions")}
-    return {"refreshed": statuses}
+    paths = (item, f"{item}/versions")
+    answer: dict[str, Any] = {"refreshed": {path: refresh(path) for path in paths}}
+    origins = config.refresh_settings().origins
+    if origins:
+        answer["refreshed_for_origins"] = {
+            origin: {path: refresh(path, origin) for path in paths} for origin in origins
+        }
+    return answer
 
 
-def refresh(path: str) -> int:
-    """GET ``path`` of the stage with ``Cache-Control: max-age=0``, signed; its status."""
+def refresh(path: str, origin: str | None = None) -> int:
+    """GET ``path`` of the stage with ``Cache-Control: max-age=0``, signed, and with
+    ``Origin`` when given (that origin's cache entry); its status."""
     settings = config.refresh_settings()
     url = settings.api_url.rstrip("/") + path
-    request = AWSRequest(method="GET", url=url, headers={"Cache-Control": "max-age=0"})
+    headers = {"Cache-Control": "max-age=0"}
+    if origin is not None:
+        headers["Origin"] = origin
+    request = AWSRequest(method="GET", url=url, headers=headers)
     credentials = _session().get_credentials()
     if credentials is not None:
         SigV4Auth(credentials.get_frozen_credentials(), "execute-api", settings.region).add_auth(
@@ -57,10 +73,14 @@ def refresh(path: str) -> int:
     except urllib.error.HTTPError as error:
         status = error.code
     except OSError as error:
-        raise RefreshFailed(f"GET {path} failed: {error}") from error
+        raise RefreshFailed(f"GET {path}{_for(origin)} failed: {error}") from error
     if status >= 500 or status in (401, 403):
-        raise RefreshFailed(f"GET {path} answered {status}")
+        raise RefreshFailed(f"GET {path}{_for(origin)} answered {status}")
     return status
+
+
+def _for(origin: str | None) -> str:
+    return "" if origin is None else f" (Origin: {origin})"
 
 
 @functools.cache

@@ -66,7 +66,7 @@ def change_event(
                 "version_id": image["s3_version"]["S"],
             }
         else:
-            data = _plain(from_attribute(image["data"]))
+            data = plain(from_attribute(image["data"]))
             if _size(detail, data) <= MAX_EVENT_BYTES - _ENVELOPE_BYTES:
                 detail["data"] = data
             # Else (stored inline before events were on, and too large for an event):
@@ -74,7 +74,7 @@ def change_event(
     return {"detail_type": DETAIL_TYPES[change], "detail": detail}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON values as the Lambda runtime can send them, which turns a Decimal into a float:
     whole numbers of up to 38 digits stay exact as int, the others become floats."""
     if isinstance(value, Decimal):
@@ -82,9 +82,9 @@ def _plain(value: Any) -> Any:
             return int(value)
         return float(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 

@@ -63,11 +63,15 @@ def cors_policy() -> CorsPolicy:
     Unlike :func:`settings` this never raises, so even an answer to a misconfigured
     function carries the CORS headers a browser needs to read it.
     """
-    origins = os.environ.get("CORS_ALLOW_ORIGINS", "")
     return CorsPolicy(
-        allow_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        allow_origins=_origins(os.environ.get("CORS_ALLOW_ORIGINS", "")),
         allow_credentials=os.environ.get("CORS_ALLOW_CREDENTIALS", "") == "true",
     )
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    """Origins from a comma-separated list, blanks dropped."""
+    return tuple(origin.strip() for origin in value.split(",") if origin.strip())
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,16 @@ class RefreshSettings:
     api_url: str
     """The stage's URL, such as ``https://abc.execute-api.eu-west-1.amazonaws.com/prod/``."""
     region: str
+    origins: tuple[str, ...] = ()
+    """The browser origins the stage caches answers apart for (several CORS origins):
+    each is refreshed with its own ``Origin``, besides the request without one."""
 
 
 @functools.cache
 def refresh_settings() -> RefreshSettings:
     """Read the cache refresher's settings once per container."""
     return RefreshSettings(
-        api_url=os.environ["API_URL"], region=os.environ.get("AWS_REGION", "us-east-1")
+        api_url=os.environ["API_URL"],
+        region=os.environ.get("AWS_REGION", "us-east-1"),
+        origins=_origins(os.environ.get("REFRESH_ORIGINS", "")),
     )

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as AwsUnreachable
 
 if TYPE_CHECKING:
     from .codec import Json
@@ -175,6 +176,34 @@ class ServiceBusy(ApiError):
         super().__init__("the service is busy; retry", {"Retry-After": "1"})
 
 
+class ServiceUnavailable(ApiError):
+    """DynamoDB or S3 failed, or did not answer, after boto3's retries; nothing was
+    written, and the client should retry."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self) -> None:
+        """Ask the client to retry after a second."""
+        super().__init__("AWS is unavailable for a moment; retry", {"Retry-After": "1"})
+
+
+class WriteOutcomeUnknown(ApiError):
+    """The write's transaction was sent but its answer lost (a timeout, an internal error
+    of DynamoDB): it may or may not have been stored."""
+
+    status = 503
+    code = "write_outcome_unknown"
+
+    def __init__(self) -> None:
+        """Say that the write may have happened, and how to find out safely."""
+        super().__init__(
+            "the write may or may not have been stored; retry with the same Idempotency-Key "
+            "to get its answer without writing twice, or read the item to see",
+            {"Retry-After": "1"},
+        )
+
+
 # What DynamoDB and S3 answer when they throttle: capacity, request rate or account
 # limits. They are worth a retry, unlike every other failure.
 _THROTTLING_CODES = frozenset(
@@ -186,12 +215,28 @@ _THROTTLING_CODES = frozenset(
     }
 )
 _THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+# Failures of DynamoDB or S3 itself that a retry can get past. On TransactWriteItems
+# they leave the outcome unknown, which the repository answers itself.
+_TRANSIENT_CODES = frozenset(
+    {
+        "InternalServerError",  # DynamoDB
+        "ServiceUnavailable",  # DynamoDB and S3
+        "InternalError",  # S3
+        "RequestTimeout",  # S3: the upload's body arrived too slowly
+        "TransactionInProgressException",  # DynamoDB
+    }
+)
 
 
 def as_api_error(error: Exception) -> ApiError | None:
-    """The answer for a failure: its own for an ApiError, 503 for throttling, else None."""
+    """The answer for a failure: its own for an ApiError, 503 for throttling and for
+    transient failures of AWS, else None."""
     if isinstance(error, ApiError):
         return error
+    if isinstance(error, AwsUnreachable | HTTPClientError):
+        # Timeouts and dropped connections after botocore's retries (never a write's
+        # transaction, which the repository answers as WriteOutcomeUnknown).
+        return ServiceUnavailable()
     if not isinstance(error, ClientError):
         return None
     code = error.response.get("Error", {}).get("Code")
@@ -201,6 +246,8 @@ def as_api_error(error: Exception) -> ApiError | None:
         and any(reason.get("Code") in _THROTTLING_REASONS for reason in reasons)
     ):
         return ServiceBusy()
+    if code in _TRANSIENT_CODES:
+        return ServiceUnavailable()
     return None
 
 

@@ -29,6 +29,8 @@ MAX_RESPONSE_BODY_BYTES = LAMBDA_PAYLOAD_BYTES - 16 * 1024
 _ETAG = re.compile(r'\s*(W/)?"([0-9]{1,38})"\s*')
 
 JSON = "application/json"
+# arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>
+_ASSUMED_ROLE_SESSION = re.compile(r"(?P<role>arn:[^:]+:sts::[0-9]*:assumed-role/[^/]+)/.*")
 #: RFC 7396's media type: the only body PATCH accepts.
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -50,7 +52,8 @@ class Request:
     deadline: float  # time.monotonic() by which work must stop to answer in time
     caller: str = ""
     """Who signed or authorized the request, where the authorization mode says: the
-    IAM principal's ARN, the Cognito user's ``sub`` or the API key's id; else empty."""
+    IAM principal's ARN (an assumed role's without the session), the Cognito user's
+    ``sub`` or the API key's id; else empty."""
     claim: Claim | None = None
     """The write's Idempotency-Key, once idempotency.py has looked it up."""
 
@@ -107,10 +110,20 @@ def _caller(context: Mapping[str, Any]) -> str:
     identity = context.get("identity")
     identity = identity if isinstance(identity, Mapping) else {}
     if isinstance(identity.get("userArn"), str) and identity["userArn"]:
-        return f"iam:{identity['userArn']}"
+        return f"iam:{_principal(identity['userArn'])}"
     if isinstance(identity.get("apiKeyId"), str) and identity["apiKeyId"]:
         return f"api-key:{identity['apiKeyId']}"
     return ""
+
+
+def _principal(arn: str) -> str:
+    """An IAM caller's stable identity: an assumed role's ARN without its session name.
+
+    The session name changes when the caller's credentials are refreshed (botocore names
+    each session anew), while the caller and its retries stay the same.
+    """
+    session = _ASSUMED_ROLE_SESSION.fullmatch(arn)
+    return arn if session is None else session["role"]
 
 
 def _str_map(value: object) -> dict[str, str]:

@@ -3,7 +3,13 @@
 A write's key record goes into the same transaction as its version (repository.py), so
 a key is taken exactly when its write is done; there is no "in progress" record to
 clean up. Only successful writes are kept: a refused request wrote nothing, and a retry
-is judged afresh. Keys are scoped per collection and per caller (``Request.caller``).
+is judged afresh. Keys are scoped per collection and per caller (``Request.caller``: the
+role rather than its session, so a retry after the credentials were refreshed is the same
+caller).
+
+A retry can overtake its own first attempt: it finds no key record, the first attempt
+commits, and the retry's checks then see the item the first attempt changed (a 412 for
+its If-Match, a 404 after its DELETE). Before answering so, the key is looked up again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,14 @@ import hashlib
 import re
 import time
 
-from .errors import IdempotencyKeyReused, InvalidParameter, KeyClaimed, RequestInProgress
+from .errors import (
+    IdempotencyKeyReused,
+    InvalidParameter,
+    KeyClaimed,
+    NotFound,
+    PreconditionFailed,
+    RequestInProgress,
+)
 from .http import Request, Response, etag, text_response
 from .records import KEY_RECORD_PREFIX, Answer, Claim
 from .repository import ItemRepository
@@ -53,6 +66,13 @@ class Idempotency:
                 kept = self._repository.claimed(claim)
                 if kept is None:
                     raise RequestInProgress() from None
+            except (NotFound, PreconditionFailed):
+                # The item changed since the key was looked up: perhaps by this very
+                # request's first attempt, still in flight then. If so, its answer is
+                # the one to give, not a 404 or 412 caused by its own write.
+                kept = self._repository.claimed(claim)
+                if kept is None:
+                    raise
         return self._replay(claim, kept)
 
     def claim(self, request: Request, match: Match, key: str) -> Claim:

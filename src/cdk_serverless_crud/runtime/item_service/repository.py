@@ -2,8 +2,11 @@
 
 Only GetItem, Query (on the table, the listing index and the collection's own
 indexes), TransactWriteItems (two Puts, three with an Idempotency-Key; authorized as
-PutItem) and S3 PutObject/GetObject are called: exactly the IAM actions of
+PutItem) and S3 PutObject/GetObject/DeleteObject are called: exactly the IAM actions of
 docs/design.md.
+
+Offloaded bodies are bodies.py's: each write's own S3 object, deleted again if no
+version ends up pointing at it.
 
 Time travel reads stored versions the same way: one GetItem for an exact version, one
 Query (at or below an instant, newest first, limit 1) for the version current then.
@@ -11,7 +14,6 @@ Query (at or below an instant, newest first, limit 1) for the version current th
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 import uuid
@@ -19,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as AwsUnreachable
 
 from . import codec
+from .bodies import BodyStore
 from .codec import Document
 from .config import Settings
 from .documents import ItemBody
@@ -31,6 +35,7 @@ from .errors import (
     PreconditionFailed,
     RequestInProgress,
     TooMuchContention,
+    WriteOutcomeUnknown,
 )
 from .indexes import IndexQuery, head_keys
 from .records import (
@@ -56,11 +61,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-# Bodies above this (DynamoDB's size estimate) go to S3. The head duplicates the
-# data, so each of the two records must stay under the 400 KB item limit, with
-# room for the other attributes and the estimate's error; two such records are
-# far below TransactWriteItems' 4 MB.
-INLINE_LIMIT = 350 * 1024
 
 # Writers that lose a race re-read the head and retry after a jittered pause.
 BACKOFF_BASE_SECONDS = 0.005
@@ -93,7 +93,7 @@ class ItemRepository:
         """Use ``dynamodb`` now and call ``s3`` only when a body is offloaded."""
         self._settings = settings
         self._dynamodb = dynamodb
-        self._s3 = s3
+        self._bodies = BodyStore(settings, s3)
 
     def latest(self, item_id: str) -> Record | None:
         """The head (as the latest version, maybe a tombstone), or None if never created."""
@@ -207,7 +207,7 @@ class ItemRepository:
             data_json = None
         elif isinstance(content, StoredObject):
             # We wrote the object with codec.dumps, so its bytes are the canonical text.
-            data_json = self._read_object(content)
+            data_json = self._bodies.read(content)
         else:
             data_json = codec.dumps(content)
         return Version(id=record.id, timestamp=record.timestamp, data_json=data_json)
@@ -283,7 +283,7 @@ class ItemRepository:
             current = codec.loads(text.encode("ascii"))
             assert isinstance(current, dict)
             bodies.append(merged(current))
-            return self._content(item_id, bodies[-1]), head_keys(
+            return self._bodies.content(item_id, bodies[-1]), head_keys(
                 self._settings.indexes, bodies[-1].data
             )
 
@@ -330,6 +330,7 @@ class ItemRepository:
             if_match=if_match,
             revive=True,
             claim=claim,
+            owned=False,  # the restored version's object: never deleted
         )
         return Version(id=record.id, timestamp=timestamp, data_json=restored.data_json)
 
@@ -345,7 +346,10 @@ class ItemRepository:
         def prepare(head: Record | None) -> tuple[Content, Item]:
             if not made:
                 made.append(
-                    (self._content(item_id, body), head_keys(self._settings.indexes, body.data))
+                    (
+                        self._bodies.content(item_id, body),
+                        head_keys(self._settings.indexes, body.data),
+                    )
                 )
             return made[0]
 
@@ -363,6 +367,7 @@ class ItemRepository:
         fresh: bool = False,
         claim: Claim | None = None,
         reply: tuple[int, str | None] = (200, None),
+        owned: bool = True,
     ) -> int:
         """Write a version after the latest one; retry lost races.
 
@@ -376,54 +381,65 @@ class ItemRepository:
 
         With ``claim``, the key record (answering ``reply``: status and Location) is
         written in the same transaction; if the key is already taken, KeyClaimed.
+
+        With ``owned``, S3 objects in the prepared content were uploaded by this request:
+        those that no version ends up pointing at are deleted (see the module's docstring).
         """
-        ceiling = BACKOFF_BASE_SECONDS
-        while True:
-            head = None if fresh else self.latest(item_id)
-            if absent or fresh:
-                if head is not None and not head.deleted:
+        with self._bodies.uploads(owned) as uploads:
+            ceiling = BACKOFF_BASE_SECONDS
+            while True:
+                head = None if fresh else self.latest(item_id)
+                if absent or fresh:
+                    if head is not None and not head.deleted:
+                        raise PreconditionFailed(
+                            f"item {item_id} exists; If-None-Match: * only creates an item"
+                        )
+                elif head is None or (head.deleted and not revive):
+                    raise NotFound(f"item {item_id} does not exist")
+                if if_match is not None and (head is None or head.timestamp not in if_match):
                     raise PreconditionFailed(
-                        f"item {item_id} exists; If-None-Match: * only creates an item"
+                        f"item {item_id} is at version {head and head.timestamp}, "
+                        "not the one in If-Match"
                     )
-            elif head is None or (head.deleted and not revive):
-                raise NotFound(f"item {item_id} does not exist")
-            if if_match is not None and (head is None or head.timestamp not in if_match):
-                raise PreconditionFailed(
-                    f"item {item_id} is at version {head and head.timestamp}, "
-                    "not the one in If-Match"
+                content, keys = prepare(head)
+                # Strictly after the latest version even if the clock lags or two
+                # writes share a millisecond: versions never collide or go back.
+                timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
+                key = None
+                if claim is not None:
+                    status, location = reply
+                    answer = Answer(claim.fingerprint, status, item_id, timestamp, location)
+                    key = key_record(claim, answer)
+                seen = None if head is None else head.timestamp
+                version = version_item(
+                    item_id,
+                    timestamp,
+                    content,
+                    change=_change(head, content, revive),
+                    previous=seen,
                 )
-            content, keys = prepare(head)
-            # Strictly after the latest version even if the clock lags or two
-            # writes share a millisecond: versions never collide or go back.
-            timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
-            key = None
-            if claim is not None:
-                status, location = reply
-                answer = Answer(claim.fingerprint, status, item_id, timestamp, location)
-                key = key_record(claim, answer)
-            seen = None if head is None else head.timestamp
-            version = version_item(
-                item_id, timestamp, content, change=_change(head, content, revive), previous=seen
-            )
-            try:
-                self._transact(item_id, version, content, keys, seen, key)
-            except ClientError as error:
-                reasons = _cancellation_codes(error)
-                if not _LOST_RACE.intersection(reasons):
-                    raise
-                key_reason = reasons[2] if claim is not None and len(reasons) > 2 else None
-                if key_reason == "ConditionalCheckFailed":
-                    raise KeyClaimed() from None
-            else:
-                return timestamp
-            # Another writer got in first: pause, then re-read the head (and If-Match).
-            pause = random.uniform(0, ceiling)
-            if time.monotonic() + pause > deadline:
-                if key_reason == "TransactionConflict":
-                    raise RequestInProgress()
-                raise TooMuchContention(f"item {item_id} is being written too often; retry")
-            time.sleep(pause)
-            ceiling = min(BACKOFF_CAP_SECONDS, ceiling * 2)
+                uploads.sending(content)
+                try:
+                    self._transact(item_id, version, content, keys, seen, key)
+                except ClientError as error:
+                    reasons = _cancellation_codes(error)
+                    if not _LOST_RACE.intersection(reasons):
+                        raise
+                    uploads.refused(content)
+                    key_reason = reasons[2] if claim is not None and len(reasons) > 2 else None
+                    if key_reason == "ConditionalCheckFailed":
+                        raise KeyClaimed() from None
+                else:
+                    uploads.kept(content)
+                    return timestamp
+                # Another writer got in first: pause, then re-read the head (and If-Match).
+                pause = random.uniform(0, ceiling)
+                if time.monotonic() + pause > deadline:
+                    if key_reason == "TransactionConflict":
+                        raise RequestInProgress()
+                    raise TooMuchContention(f"item {item_id} is being written too often; retry")
+                time.sleep(pause)
+                ceiling = min(BACKOFF_CAP_SECONDS, ceiling * 2)
 
     def _transact(
         self,
@@ -470,11 +486,20 @@ class ItemRepository:
                     "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
                 }
             )
-        self._dynamodb.transact_write_items(
-            TransactItems=[{"Put": put} for put in puts],  # type: ignore[typeddict-item]
-            # Makes botocore's own retries of this call idempotent.
-            ClientRequestToken=uuid.uuid4().hex,
-        )
+        try:
+            self._dynamodb.transact_write_items(
+                TransactItems=[{"Put": put} for put in puts],  # type: ignore[typeddict-item]
+                # Makes botocore's own retries of this call idempotent.
+                ClientRequestToken=uuid.uuid4().hex,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _OUTCOME_UNKNOWN:
+                raise WriteOutcomeUnknown() from error
+            raise
+        except (AwsUnreachable, HTTPClientError) as error:
+            # A timeout or a dropped connection after botocore's retries: DynamoDB may
+            # have committed the transaction before the answer was lost.
+            raise WriteOutcomeUnknown() from error
 
     def _query(self, query: dict[str, Any]) -> Page:
         response = self._dynamodb.query(**query)
@@ -482,37 +507,6 @@ class ItemRepository:
             records=[record_from_item(item) for item in response.get("Items", [])],
             more="LastEvaluatedKey" in response,
         )
-
-    def _content(self, item_id: str, body: ItemBody) -> Content:
-        """The body inline if it fits a DynamoDB item (and a change event), else a
-        pointer to S3."""
-        if body.dynamodb_size <= INLINE_LIMIT and not self._too_large_for_an_event(body):
-            return body.data
-        encoded = body.text.encode("ascii")
-        # Content-addressed, so a retried write reuses the same key.
-        digest = hashlib.sha256(encoded).hexdigest()
-        key = f"{self._settings.object_prefix}{item_id}/{digest}.json"
-        response = self._s3().put_object(
-            Bucket=self._settings.bucket_name,
-            Key=key,
-            Body=encoded,
-            ContentType="application/json",
-        )
-        return StoredObject(key=key, version_id=response["VersionId"])
-
-    def _too_large_for_an_event(self, body: ItemBody) -> bool:
-        limit = self._settings.event_data_limit
-        if limit is None or len(body.text) <= limit:  # UTF-8 is never longer than \u escapes
-            return False
-        return len(codec.readable(body.text).encode("utf-8")) > limit
-
-    def _read_object(self, stored: StoredObject) -> str:
-        response = self._s3().get_object(
-            Bucket=self._settings.bucket_name,
-            Key=stored.key,
-            VersionId=stored.version_id,
-        )
-        return response["Body"].read().decode("ascii")
 
 
 def _change(head: Record | None, content: Content, revive: bool) -> str:
@@ -524,6 +518,12 @@ def _change(head: Record | None, content: Content, revive: bool) -> str:
     if head is None or head.deleted:
         return "created"  # a first version, or If-None-Match: * on a deleted item
     return "updated"
+
+
+# What TransactWriteItems answers when it may have committed all the same.
+_OUTCOME_UNKNOWN = frozenset(
+    {"InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+)
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
