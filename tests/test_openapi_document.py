@@ -14,9 +14,13 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from cdk_serverless_crud import contract
-from cdk_serverless_crud.collection import Collection, Index
-from cdk_serverless_crud.openapi_document import _schema_3_1, service_document, write_document
+from cdk_serverless_crud.contract import openapi as contract
+from cdk_serverless_crud.contract.collection import Collection, Index
+from cdk_serverless_crud.contract.openapi_document import (
+    _schema_3_1,
+    service_document,
+    write_document,
+)
 
 ADDRESS = {"type": "object", "properties": {"street": {"type": "string"}}}
 ORDER_SCHEMA: dict[str, Any] = {

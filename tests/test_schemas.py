@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator, Draft7Validator  # type: ignore[import-untyped]
 
-from cdk_serverless_crud import schemas
+from cdk_serverless_crud.contract import schemas
 
 PROP = "Collection('orders').schema"
 
@@ -306,7 +306,7 @@ def test_the_same_schema_gives_the_same_text_whatever_its_key_order() -> None:
 def test_the_same_schema_gives_the_same_text_in_another_process() -> None:
     script = (
         "import json, sys\n"
-        "from cdk_serverless_crud import schemas\n"
+        "from cdk_serverless_crud.contract import schemas\n"
         "sys.stdout.write(schemas.validator_source(json.loads(sys.stdin.read())))\n"
     )
     texts = {

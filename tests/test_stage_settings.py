@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from cdk_serverless_crud.stage_settings import MethodCaching, method_caching
+from cdk_serverless_crud.contract.stage_settings import MethodCaching, method_caching
 
 _EVERY_GET_FOR_60_SECONDS = {
     "ResourcePath": "/*",

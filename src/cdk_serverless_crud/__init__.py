@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         IamAuthorization,
         NoAuthorization,
     )
-    from cdk_serverless_crud.collection import Collection, Index
+    from cdk_serverless_crud.contract.collection import Collection, Index
     from cdk_serverless_crud.cors import CorsProps
     from cdk_serverless_crud.events import ChangeEvents, CollectionEvents, ServiceEvents
     from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
@@ -50,11 +50,11 @@ _EXPORTS = {
     "CachedRestApi": "api",
     "CachedRestApiProps": "api",
     "ChangeEvents": "events",
-    "Collection": "collection",
+    "Collection": "contract.collection",
     "CollectionEvents": "events",
     "CollectionParts": "service",
     "CorsProps": "cors",
-    "Index": "collection",
+    "Index": "contract.collection",
     "ServerlessCrudService": "service",
     "ServiceEvents": "events",
     "ServiceMonitoring": "monitoring",

@@ -23,19 +23,19 @@ from constructs import Construct
 from cdk_serverless_crud import (
     acknowledgments,
     cache_keys,
-    contract,
     cors,
     defaults,
     gateway_responses,
     grants,
     log_groups,
     not_allowed,
-    schemas,
     stage,
     validation,
 )
 from cdk_serverless_crud.authorization import Authorization, acknowledge_findings
-from cdk_serverless_crud.collection import Collection
+from cdk_serverless_crud.contract import openapi as contract
+from cdk_serverless_crud.contract import schemas
+from cdk_serverless_crud.contract.collection import Collection
 from cdk_serverless_crud.cors import CorsProps
 
 READ_METHODS = ("GET",)

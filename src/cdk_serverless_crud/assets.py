@@ -33,7 +33,7 @@ from typing import Any
 
 import fastjsonschema
 
-from cdk_serverless_crud import schemas
+from cdk_serverless_crud.contract import schemas
 from cdk_serverless_crud.function import ASSET_EXCLUDES, RUNTIME_ASSET_PATH
 
 SCHEMA_MODULE = "item_service/collection_schema.py"

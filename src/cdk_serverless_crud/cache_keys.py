@@ -14,9 +14,9 @@ from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigateway
 from constructs import IValidation
 
-from cdk_serverless_crud import contract
+from cdk_serverless_crud.contract import openapi as contract
+from cdk_serverless_crud.contract.stage_settings import method_caching
 from cdk_serverless_crud.cors import CorsProps
-from cdk_serverless_crud.stage_settings import method_caching
 
 
 def keyed_headers(caller_header: str | None, cors: CorsProps | None) -> dict[str, str]:

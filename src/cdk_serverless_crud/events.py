@@ -38,7 +38,7 @@ from constructs import Construct
 
 from cdk_serverless_crud import acknowledgments, cors, log_groups
 from cdk_serverless_crud.api import CachedRestApi
-from cdk_serverless_crud.events_contract import VERSION_FILTER
+from cdk_serverless_crud.contract.events_contract import VERSION_FILTER
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.table import TimeSeriesTable
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aws_cdk import aws_apigateway as apigateway
 
-from cdk_serverless_crud import contract
+from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.cors import CorsProps, gateway_response_headers
 
 _MESSAGE = '"MESSAGE"'

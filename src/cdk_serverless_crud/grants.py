@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 
-from cdk_serverless_crud import acknowledgments, contract
+from cdk_serverless_crud import acknowledgments
 from cdk_serverless_crud.authorization import Authorization
+from cdk_serverless_crud.contract import openapi as contract
 
 
 def grant_execute_api(

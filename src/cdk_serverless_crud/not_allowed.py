@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_apigateway as apigateway
 
-from cdk_serverless_crud import contract
+from cdk_serverless_crud.contract import openapi as contract
 
 CODE = "method_not_allowed"
 """The error code of the answer, as the runtime's router gives it."""

@@ -15,12 +15,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IValidation
 
-from cdk_serverless_crud import assets, defaults, openapi_document, validation
+from cdk_serverless_crud import assets, defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
-from cdk_serverless_crud.collection import Collection, check_collections
+from cdk_serverless_crud.contract import openapi_document
+from cdk_serverless_crud.contract.collection import Collection, check_collections
+from cdk_serverless_crud.contract.events_contract import EVENT_DATA_LIMIT, SOURCE_PREFIX
 from cdk_serverless_crud.events import ChangeEvents, ServiceEvents
-from cdk_serverless_crud.events_contract import EVENT_DATA_LIMIT, SOURCE_PREFIX
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps

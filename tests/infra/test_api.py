@@ -26,7 +26,7 @@ from .helpers import (
 )
 
 STAGE = "AWS::ApiGateway::Stage"
-OPENAPI = Path(__file__).parents[2] / "src" / "cdk_serverless_crud" / "openapi.json"
+OPENAPI = Path(__file__).parents[2] / "src" / "cdk_serverless_crud" / "contract" / "openapi.json"
 
 
 def test_endpoint_is_regional(template: Template) -> None:

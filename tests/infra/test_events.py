@@ -21,7 +21,7 @@ from cdk_serverless_crud import (
     TaggedFunctionProps,
     TimeSeriesTableProps,
 )
-from cdk_serverless_crud.events_contract import VERSION_FILTER
+from cdk_serverless_crud.contract.events_contract import VERSION_FILTER
 
 from .helpers import (
     REQUIRED_TAGS,

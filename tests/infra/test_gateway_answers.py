@@ -13,8 +13,8 @@ from cdk_serverless_crud import (
     CachedRestApiProps,
     CorsProps,
     ServerlessCrudService,
-    contract,
 )
+from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.gateway_responses import GATEWAY_ERRORS
 
 from .helpers import REQUIRED_TAGS, methods_by_route, new_stack, resources

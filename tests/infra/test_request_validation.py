@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from cdk_serverless_crud import contract
+from cdk_serverless_crud.contract import openapi as contract
 
 from .helpers import logical_id, methods_by_route, props, resources
 

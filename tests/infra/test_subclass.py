@@ -12,8 +12,8 @@ from cdk_serverless_crud import (
     ServerlessCrudService,
     TimeSeriesTable,
     TimeSeriesTableProps,
-    contract,
 )
+from cdk_serverless_crud.contract import openapi as contract
 
 from .helpers import (
     REQUIRED_TAGS,

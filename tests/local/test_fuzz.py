@@ -22,7 +22,7 @@ from schemathesis.checks import (
 
 from cdk_serverless_crud.local.server import RunningService
 
-CONTRACT = files("cdk_serverless_crud") / "openapi.json"
+CONTRACT = files("cdk_serverless_crud.contract") / "openapi.json"
 schema = schemathesis.openapi.from_path(str(CONTRACT))
 
 # "Positive data acceptance" is left out on purpose: opaque cursors, ids that were never

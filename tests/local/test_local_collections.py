@@ -19,9 +19,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from cdk_serverless_crud.collection import Collection, Index
+from cdk_serverless_crud.contract.collection import Collection, Index
+from cdk_serverless_crud.contract.openapi_document import service_document
 from cdk_serverless_crud.local.server import RunningService
-from cdk_serverless_crud.openapi_document import service_document
 
 from ..conftest import REPO, synthesize
 from .conftest import Client, serve

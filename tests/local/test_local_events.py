@@ -18,7 +18,7 @@ import boto3
 import pytest
 from jsonschema import Draft202012Validator
 
-from cdk_serverless_crud.events_contract import event_schema
+from cdk_serverless_crud.contract.events_contract import event_schema
 from cdk_serverless_crud.local.server import RunningService
 
 from .apps import EVENTS

@@ -32,8 +32,8 @@ CONSUMER_APP = textwrap.dedent(
 def test_wheel_ships_runtime_contract_and_types(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "cdk_serverless_crud/runtime/item_service/handler.py" in names
-    assert "cdk_serverless_crud/openapi.json" in names
-    assert "cdk_serverless_crud/events.schema.json" in names
+    assert "cdk_serverless_crud/contract/openapi.json" in names
+    assert "cdk_serverless_crud/contract/events.schema.json" in names
     assert "cdk_serverless_crud/runtime/item_service/change_events.py" in names
     assert "cdk_serverless_crud/py.typed" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

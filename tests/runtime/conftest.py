@@ -21,7 +21,7 @@ from item_service import clients, config, handler, schema
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from cdk_serverless_crud import schemas as library_schemas
+from cdk_serverless_crud.contract import schemas as library_schemas
 from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.environment import MASKED, runtime_environment
 from cdk_serverless_crud.local.template import ApiSpec, load_api

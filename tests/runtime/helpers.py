@@ -22,7 +22,7 @@ from cdk_serverless_crud.local.events import proxy_event
 from cdk_serverless_crud.local.paths import match_resource
 
 PACKAGE = Path(__file__).parents[2] / "src" / "cdk_serverless_crud"
-OPENAPI: dict[str, Any] = json.loads((PACKAGE / "openapi.json").read_text())
+OPENAPI: dict[str, Any] = json.loads((PACKAGE / "contract" / "openapi.json").read_text())
 #: openapi.json documents the ``items`` collection; every collection has its paths.
 DOCUMENTED = "items"
 #: The API's resources: the documented ones, and a greedy proxy behind them.

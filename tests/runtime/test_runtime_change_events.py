@@ -14,12 +14,12 @@ from item_service import change_events, config
 from jsonschema import Draft202012Validator
 from moto.events.models import EventPattern
 
-from cdk_serverless_crud import events_contract
-from cdk_serverless_crud.events_contract import VERSION_FILTER
+from cdk_serverless_crud.contract import events_contract
+from cdk_serverless_crud.contract.events_contract import VERSION_FILTER
 
 from .helpers import PACKAGE, Api
 
-SCHEMA = json.loads((PACKAGE / "events.schema.json").read_text())
+SCHEMA = json.loads((PACKAGE / "contract" / "events.schema.json").read_text())
 PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -183,7 +183,7 @@ def test_the_handler_answers_each_record_of_a_batch(
 
 
 def test_the_runtime_and_the_construct_agree_and_the_schema_ships_in_the_package() -> None:
-    assert Path(PACKAGE / "events.schema.json").is_file()
+    assert Path(PACKAGE / "contract" / "events.schema.json").is_file()
     assert events_contract.event_schema() == SCHEMA
     names = tuple(change_events.DETAIL_TYPES.values())
     assert names == events_contract.DETAIL_TYPES == tuple(SCHEMA["$defs"]["detailType"]["enum"])

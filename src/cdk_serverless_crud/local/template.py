@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdk_serverless_crud.stage_settings import method_caching
+from cdk_serverless_crud.contract.stage_settings import method_caching
 
 from .errors import TemplateError
 from .mocks import GatewayResponses, MockSpec, read_gateway_responses, read_mock

@@ -35,6 +35,8 @@ bytes) in the bucket, so that its event carries ``data_ref`` and fits."""
 @cache
 def event_schema() -> dict[str, Any]:
     """The published JSON Schema of a change event (``events.schema.json``)."""
-    text = resources.files("cdk_serverless_crud").joinpath("events.schema.json").read_text()
+    text = (
+        resources.files("cdk_serverless_crud.contract").joinpath("events.schema.json").read_text()
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema

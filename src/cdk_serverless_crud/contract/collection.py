@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cdk_serverless_crud import schemas
+from cdk_serverless_crud.contract import schemas
 
 #: DynamoDB's default quota of global secondary indexes per table.
 MAX_TABLE_INDEXES = 20

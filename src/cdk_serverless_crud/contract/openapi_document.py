@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cdk_serverless_crud import contract
-from cdk_serverless_crud.collection import Collection, Index, check_collections
-from cdk_serverless_crud.component_schemas import COMPONENTS, component_schemas
+from cdk_serverless_crud.contract import openapi as contract
+from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
+from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
 
 OPENAPI_VERSION = "3.1.0"
 
