@@ -49,7 +49,7 @@ for path in [] if kept else leave_out_metric_math_alarms(service):
         "(Properties.Metrics); AWS deploys it",
         file=sys.stderr,
     )
-if service.events is not None:
+if service.service_events is not None:
     print(
         "rehearsal: change events: MiniStack creates the pipe and reads the table's stream, "
         "but delivers pipes to SNS and Step Functions only, not to an event bus; local "

@@ -20,6 +20,7 @@ fields and attribute values left as raw source and no props tables.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Iterable
@@ -298,10 +299,13 @@ def class_section(cls: griffe.Class, classes: list[str], findings: Findings) -> 
 
 
 def exported_objects(package: griffe.Module) -> list[griffe.Object]:
-    """What ``__all__`` exports, resolved to where it is defined."""
+    """What ``__all__`` exports, resolved to where it is defined.
+
+    ``__all__`` is computed from the package's TYPE_CHECKING imports, so it is read at run
+    time (importing the package loads no construct); griffe resolves each name statically.
+    """
     objects: list[griffe.Object] = []
-    for export in package.exports or []:
-        name = export if isinstance(export, str) else export.name
+    for name in importlib.import_module(package.path).__all__:
         obj = package[name]
         objects.append(obj.final_target if isinstance(obj, griffe.Alias) else obj)
     return objects

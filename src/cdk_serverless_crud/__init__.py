@@ -16,91 +16,68 @@ starts without loading aws-cdk-lib and its Node.js process.
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The public API, written once: these imports. Type checkers read them; at run time the
+# constructs are imported on first use (__getattr__), from the modules named here.
 if TYPE_CHECKING:
-    from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
-    from cdk_serverless_crud.authorization import (
-        ApiKeyAuthorization,
-        Authorization,
-        AuthorizationBinding,
-        AuthorizationMode,
-        CognitoAuthorization,
-        IamAuthorization,
-        NoAuthorization,
+    from cdk_serverless_crud.api import CachedRestApi as CachedRestApi
+    from cdk_serverless_crud.api import CachedRestApiProps as CachedRestApiProps
+    from cdk_serverless_crud.authorization import ApiKeyAuthorization as ApiKeyAuthorization
+    from cdk_serverless_crud.authorization import Authorization as Authorization
+    from cdk_serverless_crud.authorization import AuthorizationBinding as AuthorizationBinding
+    from cdk_serverless_crud.authorization import AuthorizationMode as AuthorizationMode
+    from cdk_serverless_crud.authorization import CognitoAuthorization as CognitoAuthorization
+    from cdk_serverless_crud.authorization import IamAuthorization as IamAuthorization
+    from cdk_serverless_crud.authorization import NoAuthorization as NoAuthorization
+    from cdk_serverless_crud.contract.collection import Collection as Collection
+    from cdk_serverless_crud.contract.collection import Index as Index
+    from cdk_serverless_crud.cors import CorsProps as CorsProps
+    from cdk_serverless_crud.events import ChangeEvents as ChangeEvents
+    from cdk_serverless_crud.events import CollectionEvents as CollectionEvents
+    from cdk_serverless_crud.events import ServiceEvents as ServiceEvents
+    from cdk_serverless_crud.function import TaggedFunction as TaggedFunction
+    from cdk_serverless_crud.function import TaggedFunctionProps as TaggedFunctionProps
+    from cdk_serverless_crud.monitoring import ServiceMonitoring as ServiceMonitoring
+    from cdk_serverless_crud.monitoring import ServiceMonitoringProps as ServiceMonitoringProps
+    from cdk_serverless_crud.service import CollectionParts as CollectionParts
+    from cdk_serverless_crud.service import ServerlessCrudService as ServerlessCrudService
+    from cdk_serverless_crud.store import VersionedStore as VersionedStore
+    from cdk_serverless_crud.store import VersionedStoreProps as VersionedStoreProps
+    from cdk_serverless_crud.table import TimeSeriesTable as TimeSeriesTable
+    from cdk_serverless_crud.table import TimeSeriesTableProps as TimeSeriesTableProps
+
+
+def _exports() -> dict[str, str]:
+    """Each public name and its module, read from the TYPE_CHECKING imports above."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    guarded = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
     )
-    from cdk_serverless_crud.contract.collection import Collection, Index
-    from cdk_serverless_crud.cors import CorsProps
-    from cdk_serverless_crud.events import ChangeEvents, CollectionEvents, ServiceEvents
-    from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
-    from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
-    from cdk_serverless_crud.service import CollectionParts, ServerlessCrudService
-    from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
-    from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
+    return {
+        alias.name: statement.module
+        for statement in guarded.body
+        if isinstance(statement, ast.ImportFrom) and statement.module
+        for alias in statement.names
+    }
 
-_EXPORTS = {
-    "ApiKeyAuthorization": "authorization",
-    "Authorization": "authorization",
-    "AuthorizationBinding": "authorization",
-    "AuthorizationMode": "authorization",
-    "CognitoAuthorization": "authorization",
-    "IamAuthorization": "authorization",
-    "NoAuthorization": "authorization",
-    "CachedRestApi": "api",
-    "CachedRestApiProps": "api",
-    "ChangeEvents": "events",
-    "Collection": "contract.collection",
-    "CollectionEvents": "events",
-    "CollectionParts": "service",
-    "CorsProps": "cors",
-    "Index": "contract.collection",
-    "ServerlessCrudService": "service",
-    "ServiceEvents": "events",
-    "ServiceMonitoring": "monitoring",
-    "ServiceMonitoringProps": "monitoring",
-    "TaggedFunction": "function",
-    "TaggedFunctionProps": "function",
-    "TimeSeriesTable": "table",
-    "TimeSeriesTableProps": "table",
-    "VersionedStore": "store",
-    "VersionedStoreProps": "store",
-}
 
-__all__ = [
-    "ApiKeyAuthorization",
-    "Authorization",
-    "AuthorizationBinding",
-    "AuthorizationMode",
-    "CachedRestApi",
-    "CachedRestApiProps",
-    "ChangeEvents",
-    "CognitoAuthorization",
-    "Collection",
-    "CollectionEvents",
-    "CollectionParts",
-    "CorsProps",
-    "IamAuthorization",
-    "Index",
-    "NoAuthorization",
-    "ServerlessCrudService",
-    "ServiceEvents",
-    "ServiceMonitoring",
-    "ServiceMonitoringProps",
-    "TaggedFunction",
-    "TaggedFunctionProps",
-    "TimeSeriesTable",
-    "TimeSeriesTableProps",
-    "VersionedStore",
-    "VersionedStoreProps",
-]
+_EXPORTS = _exports()
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:

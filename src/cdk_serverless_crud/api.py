@@ -34,8 +34,8 @@ from cdk_serverless_crud import (
 )
 from cdk_serverless_crud.authorization import Authorization, acknowledge_findings
 from cdk_serverless_crud.contract import openapi as contract
-from cdk_serverless_crud.contract import schemas
 from cdk_serverless_crud.contract.collection import Collection
+from cdk_serverless_crud.contract.draft_4 import draft_4_model
 from cdk_serverless_crud.cors import CorsProps
 
 READ_METHODS = ("GET",)
@@ -43,11 +43,6 @@ READ_METHODS = ("GET",)
 
 READ_WRITE_METHODS = cors.READ_WRITE_METHODS
 """The HTTP methods ``grant_invoke_read_write`` allows."""
-
-
-def collection_path(collection: Collection, template: str) -> str:
-    """A path of the packaged contract for ``collection``: ``/items/{id}`` → ``/orders/{id}``."""
-    return f"/{collection.name}{template.removeprefix(contract.COLLECTION_PATH)}"
 
 
 _REGIONAL_WEB_ACL = r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[^/]+/[^/]+"
@@ -320,7 +315,7 @@ class CachedRestApi(Construct):
         allowed: dict[str, list[str]] = {}
         for template, verb in contract.operations():
             allowed.setdefault(template, ["OPTIONS"] if self.cors else []).append(verb)
-            path = collection_path(collection, template)
+            path = contract.collection_path(collection.name, template)
             resource = self.rest_api.root.resource_for_path(path)
             parameters = contract.request_parameters(template, verb)
             if verb == "GET":
@@ -347,7 +342,9 @@ class CachedRestApi(Construct):
             )
         answer_headers = cors.gateway_response_headers(self.cors)
         for template, verbs in allowed.items():
-            resource = self.rest_api.root.resource_for_path(collection_path(collection, template))
+            resource = self.rest_api.root.resource_for_path(
+                contract.collection_path(collection.name, template)
+            )
             not_allowed.add_method_not_allowed(resource, verbs, answer_headers)
 
     def add_api_key(self, construct_id: str) -> apigateway.IApiKey:
@@ -444,7 +441,7 @@ class CachedRestApi(Construct):
         if collection.schema is None:
             return None
         name = f"{collection.construct_prefix or 'Items'}Data"
-        return self._model(name, schemas.draft_4_model(collection.schema, name))
+        return self._model(name, draft_4_model(collection.schema, name))
 
     def _model(self, name: str, schema: Mapping[str, Any]) -> apigateway.IModel:
         """The draft 4 JSON schema model ``name`` (one per name)."""

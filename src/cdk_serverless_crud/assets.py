@@ -33,7 +33,7 @@ from typing import Any
 
 import fastjsonschema
 
-from cdk_serverless_crud.contract import schemas
+from cdk_serverless_crud.contract.schema_compiler import validator_source
 from cdk_serverless_crud.function import ASSET_EXCLUDES, RUNTIME_ASSET_PATH
 
 SCHEMA_MODULE = "item_service/collection_schema.py"
@@ -49,7 +49,7 @@ def collection_asset(schema: Mapping[str, Any], *, keep: bool = False) -> Path:
         staging (``aws:cdk:disable-asset-staging``, as the SAM CLI does): their assembly
         points at this folder instead of a copy.
     """
-    source = schemas.validator_source(schema)
+    source = validator_source(schema)
     package_dir = Path(fastjsonschema.__file__).parent
     # Within a process the runtime and fastjsonschema stay as they are: the generated
     # source tells one folder from another.

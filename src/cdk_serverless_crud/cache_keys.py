@@ -80,10 +80,18 @@ class CachedGetsKeepAnswersApart:
 
 
 def _stage_properties(rest_api: apigateway.RestApi) -> dict[str, Any]:
-    """The stage's properties as CloudFormation will receive them."""
+    """The stage's cache settings as CloudFormation will receive them, from the public
+    properties of its L1 (each method setting's keys in CloudFormation's case)."""
     stage = cast(apigateway.CfnStage, rest_api.deployment_stage.node.default_child)
-    rendered = Stack.of(stage).resolve(stage._render_properties(stage._cfn_properties))
-    return cast(dict[str, Any], rendered)
+    resolve = Stack.of(stage).resolve
+    settings = resolve(stage.method_settings) or []
+    return {
+        "CacheClusterEnabled": resolve(stage.cache_cluster_enabled),
+        "MethodSettings": [
+            {key[:1].upper() + key[1:]: value for key, value in setting.items()}
+            for setting in settings
+        ],
+    }
 
 
 def _cache_key_parameters(method: apigateway.CfnMethod) -> set[str]:

@@ -38,9 +38,21 @@ from constructs import Construct
 
 from cdk_serverless_crud import acknowledgments, cors, log_groups
 from cdk_serverless_crud.api import CachedRestApi
-from cdk_serverless_crud.contract.events_contract import VERSION_FILTER
+from cdk_serverless_crud.authorization import Authorization
+from cdk_serverless_crud.contract.environment import enrichment_environment
+from cdk_serverless_crud.contract.events_contract import (
+    EVENT_DATA_LIMIT,
+    SOURCE_PREFIX,
+    VERSION_FILTER,
+)
+from cdk_serverless_crud.events_binding import (
+    ChangeEventsBinding,
+    NoChangeEvents,
+    check_cache_refresh,
+    with_stream,
+)
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
-from cdk_serverless_crud.table import TimeSeriesTable
+from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
 CHANGE_EVENTS_HANDLER = "item_service.change_events.handler"
 """The enrichment's handler, in the item service's code."""
@@ -110,6 +122,71 @@ class ChangeEvents:
             value = getattr(self, prop)
             if not isinstance(value, bool):
                 raise ValueError(f"ChangeEvents.{prop} must be True or False; got {value!r}.")
+
+    @property
+    def event_data_limit(self) -> int | None:
+        """The item functions' ``EVENT_DATA_LIMIT``: with ``detail``, larger bodies go to S3,
+        so that every event fits EventBridge's 256 KB; None without it."""
+        return EVENT_DATA_LIMIT if self.detail else None
+
+    def check(self, authorization: Authorization, cache_ttl: Duration) -> None:
+        """Fail unless the service can give what these events need: with
+        ``invalidate_cache``, a stage cache and ``Authorization.iam()``."""
+        if self.invalidate_cache:
+            check_cache_refresh(authorization, cache_ttl)
+
+    def table_props(self, props: TimeSeriesTableProps) -> TimeSeriesTableProps:
+        """``props`` with the stream the pipes read (new images), unless it has one."""
+        return with_stream(props)
+
+    def bind(
+        self,
+        scope: Construct,
+        *,
+        tables: Mapping[str, tuple[str, TimeSeriesTable]],
+        function_props: TaggedFunctionProps,
+    ) -> ChangeEventsBinding:
+        """Build the change events in ``scope`` (construct id ``Events``, a
+        :class:`ServiceEvents`): a pipe from each collection's table stream to the bus,
+        whose ``source`` is ``cdk-serverless-crud.<scope's path>``.
+
+        :param tables: the collections' tables by name, each with its construct prefix.
+        :param function_props: the item functions' settings, which the enrichment
+            functions share; its key encrypts the queue and the log groups.
+        """
+        service_events = ServiceEvents(
+            scope,
+            "Events",
+            source=SOURCE_PREFIX + scope.node.path,
+            tables=tables,
+            props=self,
+            function_props=function_props,
+            encryption_key=function_props.encryption_key,
+        )
+        return ChangeEventsBinding(
+            service_events=service_events,
+            pipes={
+                prefix: service_events.collections[name].pipe
+                for name, (prefix, _) in tables.items()
+            },
+            dead_letter_queue=service_events.dead_letter_queue,
+            outputs={
+                "EventBusName": (service_events.bus.event_bus_name, "Bus of the change events"),
+                "EventSource": (service_events.source, "The change events' source"),
+            },
+            invalidate_cache=self.invalidate_cache,
+        )
+
+
+def change_events_of(events: ChangeEvents | None) -> ChangeEvents | NoChangeEvents:
+    """The service's ``events`` prop checked: a ChangeEvents, or None for none."""
+    if events is None:
+        return NoChangeEvents()
+    if not isinstance(events, ChangeEvents):
+        raise ValueError(
+            f"events must be a ChangeEvents, such as ChangeEvents(); got {type(events).__name__}."
+        )
+    return events
 
 
 @dataclass(frozen=True)
@@ -200,12 +277,11 @@ class ServiceEvents(Construct):
                 f"the table of collection {collection!r} has no stream, so change events "
                 "cannot read it; build it with TimeSeriesTableProps(stream=...NEW_IMAGE)."
             )
-        environment = {"COLLECTION": collection, "EVENT_DETAIL": "data" if props.detail else "none"}
         enrichment = TaggedFunction(
             self,
             f"{prefix}Enrichment",
             props=self._function_props,
-            environment=environment,
+            environment=enrichment_environment(collection, with_data=props.detail),
             handler=CHANGE_EVENTS_HANDLER,
         )
         acknowledgments.acknowledge(

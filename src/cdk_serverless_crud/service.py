@@ -1,29 +1,27 @@
 """ServerlessCrudService: the four parts composed into one CRUD service."""
 
 import importlib.metadata
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
-import jsii
-from aws_cdk import CfnOutput, Duration, Names, Stack, Stage, Tags
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import CfnOutput, Duration, Names, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from cdk_serverless_crud import assets, defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.contract import openapi_document
 from cdk_serverless_crud.contract.collection import Collection, check_collections
-from cdk_serverless_crud.contract.events_contract import EVENT_DATA_LIMIT, SOURCE_PREFIX
-from cdk_serverless_crud.events import ChangeEvents, ServiceEvents
+from cdk_serverless_crud.contract.environment import item_environment
+from cdk_serverless_crud.events import ChangeEvents, ServiceEvents, change_events_of
+from cdk_serverless_crud.events_binding import ChangeEventsBinding
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
 from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
+from cdk_serverless_crud.openapi_file import WriteOpenApiDocument
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
 from cdk_serverless_crud.table import TimeSeriesTable, TimeSeriesTableProps
 
@@ -60,9 +58,9 @@ class ServerlessCrudService(Construct):
     or adjust one and keep the rest: :meth:`create_store`; for each collection,
     :meth:`create_table` and :meth:`create_function` (which get the collection, and the
     function its table); :meth:`create_api` and :meth:`add_routes` (which can use all of
-    them), :meth:`create_events` when ``events`` is given, then :meth:`create_monitoring`
-    and :meth:`add_outputs`. Every taggable
-    resource in the service carries ``tags``.
+    them), then :meth:`create_monitoring` and :meth:`add_outputs`. Change events, when
+    ``events`` is given, are built by ``events.bind`` after the functions and wired in
+    like the other parts. Every taggable resource in the service carries ``tags``.
 
     Callers authenticate with AWS IAM (SigV4) by default: give them access with
     :meth:`grant_invoke_read` or :meth:`grant_invoke_read_write`, or pick another
@@ -74,8 +72,9 @@ class ServerlessCrudService(Construct):
     ``api`` (:class:`CachedRestApi`), ``openapi_document`` (the service's OpenAPI 3.1
     document, also written into the cloud assembly),
     ``monitoring`` (:class:`ServiceMonitoring`: CloudWatch alarms by default),
-    ``events`` (:class:`ServiceEvents`, None without ``events``) and
-    ``authorization`` (:class:`Authorization`).
+    ``events_binding`` (:class:`ChangeEventsBinding`: what the change events gave the
+    service, empty without ``events``), ``service_events`` (:class:`ServiceEvents`, None
+    without ``events``) and ``authorization`` (:class:`Authorization`).
     """
 
     def __init__(
@@ -123,19 +122,13 @@ class ServerlessCrudService(Construct):
         super().__init__(scope, construct_id)
         validation.check_tags("tags", tags, defaults.REQUIRED_TAG_KEYS)
         chosen = check_collections("collections", collections)
-        if events is not None and not isinstance(events, ChangeEvents):
-            raise ValueError(
-                "events must be a ChangeEvents, such as ChangeEvents(); got "
-                f"{type(events).__name__}."
-            )
-        self.change_events = events
+        change_events = change_events_of(events)
         self.authorization = authorization or Authorization.iam()
-        if events is not None and events.invalidate_cache:
-            _check_cache_refresh(self.authorization, cache_ttl)
+        change_events.check(self.authorization, cache_ttl)
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
-        table = _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
-        if events is not None:
-            table = _with_stream(table)
+        table = change_events.table_props(
+            _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
+        )
         function = _with_key(
             function_props or TaggedFunctionProps(), "encryption_key", encryption_key
         )
@@ -150,22 +143,34 @@ class ServerlessCrudService(Construct):
             self.collections[collection.name] = CollectionParts(
                 collection=collection,
                 table=collection_table,
-                function=self.create_function(collection, function, collection_table),
+                function=self.create_function(
+                    collection,
+                    function,
+                    collection_table,
+                    event_data_limit=change_events.event_data_limit,
+                ),
             )
-        self.function_props = function
-        self.events = None if events is None else self.create_events(events)
+        self.events_binding: ChangeEventsBinding = change_events.bind(
+            self,
+            tables={
+                name: (parts.collection.construct_prefix, parts.table)
+                for name, parts in self.collections.items()
+            },
+            function_props=function,
+        )
         self.api = self.create_api(
             api, stage_name=stage_name, cache_ttl=cache_ttl, authorization=self.authorization
         )
         self.add_routes()
-        if self.events is not None and events is not None and events.invalidate_cache:
-            self.events.add_cache_refresh(self.api)
+        self.events_binding.bind_api(self.api)
         self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
         self.openapi_document: dict[str, Any] = openapi_document.service_document(
             chosen, title=f"{Stack.of(self).stack_name} {construct_id}", version=_VERSION
         )
-        self.node.add_validation(_WriteDocument(self, self.openapi_document))
+        self.node.add_validation(
+            WriteOpenApiDocument(self, self.openapi_document_file, self.openapi_document)
+        )
         for key, value in tags.items():
             Tags.of(self).add(key, value)
 
@@ -178,6 +183,11 @@ class ServerlessCrudService(Construct):
     def function(self) -> TaggedFunction:
         """The function of a service with one collection."""
         return self._only_parts("function").function
+
+    @property
+    def service_events(self) -> ServiceEvents | None:
+        """The bus, pipes and dead-letter queue of the change events; None without them."""
+        return self.events_binding.service_events
 
     @property
     def openapi_document_file(self) -> str:
@@ -212,7 +222,12 @@ class ServerlessCrudService(Construct):
         return table
 
     def create_function(
-        self, collection: Collection, props: TaggedFunctionProps, table: TimeSeriesTable
+        self,
+        collection: Collection,
+        props: TaggedFunctionProps,
+        table: TimeSeriesTable,
+        *,
+        event_data_limit: int | None = None,
     ) -> TaggedFunction:
         """Build the function serving ``collection`` from ``table`` (construct id
         ``Function``, prefixed like the table's).
@@ -222,35 +237,16 @@ class ServerlessCrudService(Construct):
         collection with indexes and ``ATTRIBUTES`` for one with a schema), its schema's
         validator in its code, and exactly the table and bucket access the runtime needs:
         ``table.grant_item_access`` and ``self.store.grant_item_objects_read_write`` on
-        the collection's own prefix.
+        the collection's own prefix. ``event_data_limit`` is the change events' (their
+        ``ChangeEvents.event_data_limit``): None without events that carry data.
         """
-        environment = {
-            "COLLECTION": collection.name,
-            "TABLE_NAME": table.table.table_name,
-            "LIST_INDEX_NAME": TimeSeriesTable.LIST_INDEX_NAME,
-            "BUCKET_NAME": self.store.bucket.bucket_name,
-            "OBJECT_PREFIX": collection.object_prefix,
-        }
-        if collection.indexes:
-            environment["INDEXES"] = json.dumps(
-                [
-                    {
-                        "attribute": index.attribute,
-                        "index": index.index_name,
-                        "key": index.key_attribute,
-                        "type": collection.key_type(index),
-                    }
-                    for index in collection.indexes
-                ],
-                separators=(",", ":"),
-            )
-        if self.change_events is not None and self.change_events.detail:
-            # Larger bodies go to S3, so that every event fits EventBridge's 256 KB.
-            environment["EVENT_DATA_LIMIT"] = str(EVENT_DATA_LIMIT)
-        if collection.unindexed_attributes:
-            environment["ATTRIBUTES"] = json.dumps(
-                list(collection.unindexed_attributes), separators=(",", ":")
-            )
+        environment = item_environment(
+            collection,
+            table_name=table.table.table_name,
+            bucket_name=self.store.bucket.bucket_name,
+            list_index_name=TimeSeriesTable.LIST_INDEX_NAME,
+            event_data_limit=event_data_limit,
+        )
         code = None
         if collection.schema is not None:
             staging_off = bool(self.node.try_get_context(_DISABLE_ASSET_STAGING))
@@ -266,24 +262,6 @@ class ServerlessCrudService(Construct):
         table.grant_item_access(function.function)
         self.store.grant_item_objects_read_write(function.function, collection.object_prefix)
         return function
-
-    def create_events(self, props: ChangeEvents) -> ServiceEvents:
-        """Build the change events (construct id ``Events``): a pipe from each
-        collection's table stream to the bus, whose ``source`` is
-        ``cdk-serverless-crud.<this construct's path>``.
-        """
-        return ServiceEvents(
-            self,
-            "Events",
-            source=SOURCE_PREFIX + self.node.path,
-            tables={
-                name: (parts.collection.construct_prefix, parts.table)
-                for name, parts in self.collections.items()
-            },
-            props=props,
-            function_props=self.function_props,
-            encryption_key=self.function_props.encryption_key,
-        )
 
     def create_api(
         self,
@@ -327,15 +305,8 @@ class ServerlessCrudService(Construct):
                 parts.collection.construct_prefix: (parts.function.function, parts.table.table)
                 for parts in self.collections.values()
             },
-            pipes=(
-                {}
-                if self.events is None
-                else {
-                    self.collections[name].collection.construct_prefix: events.pipe
-                    for name, events in self.events.collections.items()
-                }
-            ),
-            dead_letter_queue=None if self.events is None else self.events.dead_letter_queue,
+            pipes=self.events_binding.pipes,
+            dead_letter_queue=self.events_binding.dead_letter_queue,
             props=props,
         )
 
@@ -357,9 +328,7 @@ class ServerlessCrudService(Construct):
                 parts.function.function.function_name,
                 f"Lambda function serving /{name}",
             )
-        if self.events is not None:
-            outputs["EventBusName"] = (self.events.bus.event_bus_name, "Bus of the change events")
-            outputs["EventSource"] = (self.events.source, "The change events' source")
+        outputs.update(self.events_binding.outputs)
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
@@ -402,36 +371,6 @@ def _check_indexes(collection: Collection, table: TimeSeriesTable) -> None:
         )
 
 
-def _check_cache_refresh(authorization: Authorization, cache_ttl: Duration) -> None:
-    """``ChangeEvents.invalidate_cache`` needs a cache, and IAM to sign its refreshes."""
-    if not cache_ttl.is_unresolved() and cache_ttl.to_seconds() == 0:
-        raise ValueError(
-            "ChangeEvents.invalidate_cache refreshes the stage cache, but cache_ttl is 0 "
-            "(no cache); leave invalidate_cache off, or set cache_ttl."
-        )
-    if not authorization.grants_by_iam:
-        raise ValueError(
-            "ChangeEvents.invalidate_cache signs its refreshes with SigV4, so it needs "
-            f"authorization=Authorization.iam(); this service uses {authorization.mode.name}."
-        )
-
-
-def _with_stream(props: TimeSeriesTableProps) -> TimeSeriesTableProps:
-    """``props`` with the stream change events read: new images, unless it has one."""
-    if props.stream is None:
-        return replace(props, stream=dynamodb.StreamViewType.NEW_IMAGE)
-    if props.stream not in (
-        dynamodb.StreamViewType.NEW_IMAGE,
-        dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    ):
-        raise ValueError(
-            "change events read each new version from the table's stream, so "
-            "TimeSeriesTableProps.stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES (or left "
-            f"unset); got {props.stream}."
-        )
-    return props
-
-
 def _with_key(props: _Props, field: str, key: kms.IKey | None) -> _Props:
     """``props`` with ``field`` set to the service's key, unless it names a key already."""
     if key is None:
@@ -452,26 +391,3 @@ try:
     _VERSION = importlib.metadata.version("cdk-serverless-crud")
 except importlib.metadata.PackageNotFoundError:  # a source checkout that is not installed
     _VERSION = "0.0.0"
-
-
-@jsii.implements(IValidation)
-class _WriteDocument:
-    """Writes the service's OpenAPI document into the cloud assembly at synthesis.
-
-    A validation runs once per synthesis, after every construct exists and before the
-    assembly is written, so the document lands beside the templates it describes.
-    """
-
-    def __init__(self, service: ServerlessCrudService, document: Mapping[str, Any]) -> None:
-        self._service = service
-        self._document = document
-
-    def validate(self) -> list[str]:
-        stage = Stage.of(self._service)
-        if stage is None:  # a construct tree without an App: nothing is written anywhere
-            return []
-        outdir = Path(stage.outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        path = outdir / self._service.openapi_document_file
-        path.write_text(json.dumps(self._document, indent=2) + "\n", encoding="utf-8")
-        return []

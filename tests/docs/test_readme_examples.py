@@ -96,7 +96,8 @@ def test_typed_collections_example_answers_as_the_readme_shows() -> None:
     import jsonschema
     import pytest
 
-    from cdk_serverless_crud import Collection, Index, schemas
+    from cdk_serverless_crud import Collection, Index
+    from cdk_serverless_crud.contract import schemas
     from cdk_serverless_crud.runtime.item_service.errors import InvalidBody
     from cdk_serverless_crud.runtime.item_service.schema import Schema
 

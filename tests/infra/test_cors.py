@@ -141,7 +141,7 @@ def test_the_cache_refresher_learns_the_origins_the_cache_keeps_apart() -> None:
     functions = resources(Template.from_stack(stack), "AWS::Lambda::Function")
 
     def refresher_environment(origins: tuple[str, ...]) -> dict[str, object]:
-        events = services[origins].events
+        events = services[origins].service_events
         assert events is not None and events.cache_refresher is not None
         function = events.cache_refresher.function.node.default_child
         variables: dict[str, object] = functions[stack.get_logical_id(function)][  # type: ignore[arg-type]

@@ -129,8 +129,8 @@ def test_the_enrichment_names_the_event_and_the_bus_receives_it(
     function = resources(template, "AWS::Lambda::Function")[enrichment_id]["Properties"]
     assert function["Handler"] == "item_service.change_events.handler"
     assert function["Environment"]["Variables"] == {"COLLECTION": "items", "EVENT_DETAIL": "data"}
-    assert with_events.service.events is not None
-    assert with_events.service.events.source == "cdk-serverless-crud.Test/Items"
+    assert with_events.service.service_events is not None
+    assert with_events.service.service_events.source == "cdk-serverless-crud.Test/Items"
 
 
 def test_the_pipe_role_reads_this_stream_and_puts_to_this_bus_only(
@@ -361,8 +361,8 @@ def test_the_refresher_may_invoke_and_invalidate_exactly_the_items_gets(
     refreshing: Synthesized,
 ) -> None:
     template = refreshing.template
-    assert refreshing.service.events is not None
-    refresher = refreshing.service.events.cache_refresher
+    assert refreshing.service.service_events is not None
+    refresher = refreshing.service.service_events.cache_refresher
     assert refresher is not None
     function_id = refreshing.stack.get_logical_id(refresher.function.node.default_child)  # type: ignore[arg-type]
     function = resources(template, "AWS::Lambda::Function")[function_id]["Properties"]
@@ -430,8 +430,8 @@ def test_invalidate_cache_needs_a_cache_and_iam(kwargs: dict[str, Any], parts: l
 
 def test_without_invalidate_cache_there_is_no_rule_or_refresher(with_events: Synthesized) -> None:
     assert resources(with_events.template, "AWS::Events::Rule") == {}
-    assert with_events.service.events is not None
-    assert with_events.service.events.cache_refresher is None
+    assert with_events.service.service_events is not None
+    assert with_events.service.service_events.cache_refresher is None
 
 
 def test_the_pipe_starts_only_once_its_role_may_read_and_put(with_events: Synthesized) -> None:

@@ -186,8 +186,8 @@ def test_an_invocation_that_cannot_start_in_time_is_504(gateway: Gateway) -> Non
         def acquire(self, timeout: float) -> bool:
             return False
 
-    gateway._own_environments = True
-    gateway._invoke_lock = Held()  # type: ignore[assignment]
+    gateway.invoker._own_environments = True
+    gateway.invoker._request_lock = Held()  # type: ignore[assignment]
 
     response, _ = gateway.handle(request("POST", "/prod/items", body=b"{}"))
 

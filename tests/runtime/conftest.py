@@ -22,6 +22,8 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from cdk_serverless_crud.contract import schemas as library_schemas
+from cdk_serverless_crud.contract.collection import Collection, Index
+from cdk_serverless_crud.contract.environment import item_environment
 from cdk_serverless_crud.local.aws import create_resources
 from cdk_serverless_crud.local.environment import MASKED, runtime_environment
 from cdk_serverless_crud.local.template import ApiSpec, load_api
@@ -114,7 +116,7 @@ class MakeCollection(Protocol):
 
 @pytest.fixture
 def make_collection(
-    aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, example_api: ApiSpec
 ) -> Iterator[MakeCollection]:
     """Collections as the construct deploys them, each in a package of its own.
 
@@ -122,9 +124,13 @@ def make_collection(
     that the construct generates (``schemas.validator_source``) when there is a schema,
     so no module or cache is shared with another test or with ``item_service``. The
     table has the listing index and one GSI per index. Making a collection sets the
-    process's variables for its function, which, like Lambda, reads them on its first
-    request.
+    process's variables for its function, from the construct's own function
+    (``contract.environment.item_environment``) with the example app's bucket and change
+    events, which, like Lambda, it reads on its first request. A collection given
+    ``indexes`` (or ``attributes``) without a schema is described to that function by a
+    schema declaring just those properties, and ships no validator.
     """
+    (example,) = example_api.functions
     packages: list[str] = []
     monkeypatch.syspath_prepend(str(tmp_path))
 
@@ -135,16 +141,20 @@ def make_collection(
         indexes: Mapping[str, str] | None = None,
         attributes: Sequence[str] | None = None,
     ) -> CollectionUnderTest:
-        entries = [
-            {
-                "attribute": attribute,
-                "index": f"by-{attribute}",
-                "key": f"ix_{attribute}",
-                "type": t,
-            }
-            for attribute, t in (indexes or {}).items()
-        ]
-        table = f"{name}-{uuid.uuid4().hex[:8]}"
+        collection = Collection(
+            name,
+            schema=_declared(schema, indexes or {}, attributes or ()),
+            indexes=[Index(attribute) for attribute in indexes or {}],
+        )
+        environment = item_environment(
+            collection,
+            table_name=f"{name}-{uuid.uuid4().hex[:8]}",
+            bucket_name=example.environment["BUCKET_NAME"],
+            list_index_name=example.environment["LIST_INDEX_NAME"],
+            event_data_limit=_event_data_limit(example.environment),
+        )
+        entries = json.loads(environment.get("INDEXES", "[]"))
+        table = environment["TABLE_NAME"]
         _create_table(aws.dynamodb, table, entries)
         package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         shutil.copytree(
@@ -156,16 +166,11 @@ def make_collection(
             # The very generator the construct ships (draft-07, no defaults, uuid).
             code = library_schemas.validator_source(library_schemas.check_schema("schema", schema))
             (tmp_path / package / "collection_schema.py").write_text(code)
-        if attributes is None:
-            # As the construct sets it: the schema's top-level properties not indexed.
-            declared = (schema or {}).get("properties", {})
-            attributes = sorted(set(declared) - set(indexes or {}))
         packages.append(package)
-        monkeypatch.setenv("TABLE_NAME", table)
-        monkeypatch.setenv("COLLECTION", name)
-        monkeypatch.setenv("OBJECT_PREFIX", f"{name}/")
-        monkeypatch.setenv("INDEXES", json.dumps(entries))
-        monkeypatch.setenv("ATTRIBUTES", json.dumps(list(attributes)))
+        for variable in _OPTIONAL:  # another collection's, or the example's
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in environment.items():
+            monkeypatch.setenv(variable, value)
         function = importlib.import_module(f"{package}.handler")
         api = Api(handler=function.handler, collection=name)
         return CollectionUnderTest(api=api, table=table, package=package)
@@ -173,6 +178,29 @@ def make_collection(
     yield make
     for module in [m for m in sys.modules if m.split(".")[0] in packages]:
         del sys.modules[module]
+
+
+#: The item function's variables that only some collections have.
+_OPTIONAL = ("INDEXES", "ATTRIBUTES", "EVENT_DATA_LIMIT")
+
+_SCHEMA_TYPES = {"S": "string", "N": "number"}
+
+
+def _declared(
+    schema: Mapping[str, Any] | None, indexes: Mapping[str, str], attributes: Sequence[str]
+) -> Mapping[str, Any] | None:
+    """``schema``, or for a test that leaves it out, one declaring ``indexes`` with their
+    types and ``attributes`` as strings: what the function is told of them."""
+    if schema is not None or not (indexes or attributes):
+        return schema
+    properties = {attribute: {"type": _SCHEMA_TYPES[t]} for attribute, t in indexes.items()}
+    properties |= {attribute: {"type": "string"} for attribute in attributes}
+    return {"type": "object", "properties": properties}
+
+
+def _event_data_limit(environment: Mapping[str, str]) -> int | None:
+    limit = environment.get("EVENT_DATA_LIMIT")
+    return int(limit) if limit else None
 
 
 def _create_table(dynamodb: Any, name: str, indexes: list[dict[str, str]]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cdk_serverless_crud.contract import schemas
+from cdk_serverless_crud.contract.schema_check import check_schema, property_type
 
 #: DynamoDB's default quota of global secondary indexes per table.
 MAX_TABLE_INDEXES = 20
@@ -100,7 +100,7 @@ class Collection:
             )
         prop = f"Collection({self.name!r}).schema"
         if self.schema is not None:
-            object.__setattr__(self, "schema", schemas.check_schema(prop, self.schema))
+            object.__setattr__(self, "schema", check_schema(prop, self.schema))
         indexes = tuple(self.indexes)
         object.__setattr__(self, "indexes", indexes)
         for index in indexes:
@@ -169,7 +169,7 @@ class Collection:
         """The DynamoDB type of ``index``'s key: S for strings, N for numbers."""
         if self.schema is None:
             return None
-        return schemas.property_type(self.schema, index.attribute)
+        return property_type(self.schema, index.attribute)
 
 
 def check_collections(prop: str, collections: Sequence[Collection]) -> tuple[Collection, ...]:

@@ -5,27 +5,34 @@ collection's schema: ``#/$defs/Address`` would point at the document's root. So 
 ``$defs`` and ``definitions`` become components of their own, every reference is rewritten
 to the component it means, and the keywords whose meaning changed after draft-07 are
 spelled the 2020-12 way. The result validates exactly what the draft-07 schema validates.
+
+``schema`` is one that ``check_schema`` returned: its references are local and resolve,
+and only its root has an ``$id``.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
+
+from cdk_serverless_crud.contract.schema_walk import (
+    DRAFT_7,
+    SUBSCHEMA_KEYWORDS,
+    Path,
+    children,
+    map_subschemas,
+    pointer,
+    ref_path,
+)
 
 COMPONENTS = "#/components/schemas/"
 """Where a reference to a component schema starts."""
 
 _NOT_IN_A_COMPONENT_NAME = re.compile(r"[^A-Za-z0-9._-]")
-# Keywords whose value is one schema, a map of names to schemas, or a list of schemas.
-_SCHEMA = frozenset(
-    {"additionalProperties", "contains", "propertyNames", "not", "if", "then", "else"}
-)
-_SCHEMA_MAP = frozenset({"properties", "patternProperties"})
-_SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf"})
 _DEFINITIONS = ("$defs", "definitions")
 # Keywords draft-07 ignores but 2020-12 applies: carrying them over would change what
 # validates, and the runtime validates with draft-07.
@@ -59,15 +66,15 @@ def component_schemas(prop: str, schema: Mapping[str, Any], name: str) -> dict[s
     """``schema`` as components: ``name`` for its root, ``name.<Def>`` for each root definition.
 
     Every ``$ref`` in the result points into ``#/components/schemas/``. Raises ValueError
-    naming ``prop`` for what an OpenAPI document cannot carry: a reference to another
-    document or to an anchor, one that does not resolve, or an ``$id`` below the root.
+    naming ``prop`` for what an OpenAPI document cannot carry: a reference to a whole
+    ``$defs`` or ``definitions``, or one name defined in both below the root.
     """
     hoisted = _definition_names(prop, schema, name)
     converter = _Converter(prop, schema, name, hoisted)
     root = {key: value for key, value in schema.items() if key not in (*_DEFINITIONS, "$id")}
-    components: dict[str, Any] = {name: converter.schema(root, "")}
+    components: dict[str, Any] = {name: converter.schema(root, ())}
     for (keyword, key), component in hoisted.items():
-        components[component] = converter.schema(schema[keyword][key], _pointer(keyword, key))
+        components[component] = converter.schema(schema[keyword][key], (keyword, key))
     return components
 
 
@@ -79,6 +86,7 @@ def _definition_names(
     for keyword in _DEFINITIONS:
         definitions = schema.get(keyword, {})
         if not isinstance(definitions, Mapping):
+            # Draft-07's meta-schema does not know $defs: check_schema lets it by.
             raise ValueError(f"{prop}: {keyword} must be an object of schemas.")
         for key in definitions:
             base = f"{name}.{_NOT_IN_A_COMPONENT_NAME.sub('_', key) or '_'}"
@@ -99,87 +107,66 @@ class _Converter:
     name: str
     hoisted: Mapping[tuple[str, str], str]
 
-    def schema(self, node: Any, pointer: str) -> Any:
-        """The 2020-12 form of the draft-07 subschema ``node``, found at ``pointer``."""
-        if isinstance(node, bool):
-            return node
+    def schema(self, node: Any, path: Path) -> Any:
+        """The 2020-12 form of the draft-07 subschema ``node``, found at ``path``."""
         if not isinstance(node, Mapping):
-            raise ValueError(f"{self.prop}: {pointer or '/'} is neither a schema nor a boolean.")
-        if "$id" in node:
-            raise ValueError(
-                f"{self.prop}: the $id at {pointer} changes how references below it resolve, "
-                "which an OpenAPI document cannot keep; remove it and refer by JSON pointer."
-            )
+            return node
         if "$ref" in node:
-            reference = {"$ref": self.reference(node["$ref"], f"{pointer}/$ref")}
+            reference = {"$ref": self.reference(node["$ref"], (*path, "$ref"))}
             annotations = {k: copy.deepcopy(v) for k, v in node.items() if k in _ANNOTATIONS}
             return {**reference, **annotations}
-        converted: dict[str, Any] = {}
-        for keyword, value in node.items():
-            here = f"{pointer}{_pointer(keyword)}"
-            if keyword in _SCHEMA:
-                converted[keyword] = self.schema(value, here)
-            elif keyword in _SCHEMA_MAP:
-                converted[keyword] = self.schemas(value, here)
-            elif keyword in _DEFINITIONS:
-                self.merge_definitions(converted, self.schemas(value, here), pointer)
-            elif keyword in _SCHEMA_LIST or (keyword == "items" and isinstance(value, list)):
-                if not isinstance(value, list):
-                    raise ValueError(f"{self.prop}: {here} must be an array of schemas.")
-                schemas = [self.schema(sub, f"{here}/{i}") for i, sub in enumerate(value)]
-                converted["prefixItems" if keyword == "items" else keyword] = schemas
-                if keyword == "items" and "additionalItems" in node:
-                    additional = node["additionalItems"]
-                    converted["items"] = self.schema(additional, f"{pointer}/additionalItems")
-            elif keyword == "items":
-                converted["items"] = self.schema(value, here)
-            elif keyword == "dependencies":
-                if not isinstance(value, Mapping):
-                    raise ValueError(f"{self.prop}: {here} must be an object.")
-                for key, dependency in value.items():
-                    if isinstance(dependency, list):
-                        converted.setdefault("dependentRequired", {})[key] = list(dependency)
-                    else:
-                        schema = self.schema(dependency, f"{here}{_pointer(key)}")
-                        converted.setdefault("dependentSchemas", {})[key] = schema
-            elif keyword not in _LATER and keyword not in ("additionalItems", "$schema"):
-                converted[keyword] = copy.deepcopy(value)
-        return converted
+        carried = {key: value for key, value in node.items() if _carried(node, key)}
+        converted = map_subschemas(
+            carried, lambda relative, sub: self.schema(sub, path + relative), DRAFT_7
+        )
+        return self.spelled_2020_12(converted, path)
 
-    def schemas(self, value: Any, pointer: str) -> dict[str, Any]:
-        """The 2020-12 form of a map of names to subschemas, such as ``properties``."""
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{self.prop}: {pointer} must be an object of schemas.")
-        return {key: self.schema(sub, f"{pointer}{_pointer(key)}") for key, sub in value.items()}
+    def spelled_2020_12(self, converted: Mapping[str, Any], path: Path) -> dict[str, Any]:
+        """Converted keywords, those whose meaning changed after draft-07 spelled anew."""
+        spelled: dict[str, Any] = {}
+        for keyword, value in converted.items():
+            if keyword == "items" and isinstance(value, list):
+                spelled["prefixItems"] = value
+                if "additionalItems" in converted:
+                    spelled["items"] = converted["additionalItems"]
+            elif keyword == "dependencies":
+                for key, dependency in value.items():
+                    form = (
+                        "dependentRequired" if isinstance(dependency, list) else "dependentSchemas"
+                    )
+                    spelled.setdefault(form, {})[key] = dependency
+            elif keyword in _DEFINITIONS:
+                if not isinstance(value, Mapping):
+                    # Draft-07's meta-schema does not know $defs: check_schema lets it by.
+                    raise ValueError(
+                        f"{self.prop}: {pointer((*path, keyword))} must be an object of schemas."
+                    )
+                self.merge_definitions(spelled, value, path)
+            elif keyword != "additionalItems":
+                spelled[keyword] = value
+        return spelled
 
     def merge_definitions(
-        self, converted: dict[str, Any], definitions: dict[str, Any], pointer: str
+        self, spelled: dict[str, Any], definitions: Mapping[str, Any], path: Path
     ) -> None:
         """Keep a nested ``definitions`` as ``$defs``, the keyword 2020-12 knows."""
-        existing = converted.setdefault("$defs", {})
+        existing = spelled.setdefault("$defs", {})
         for key, definition in definitions.items():
             if key in existing:
                 raise ValueError(
-                    f"{self.prop}: {pointer or '/'} defines {key!r} in both $defs and "
+                    f"{self.prop}: {pointer(path) or '/'} defines {key!r} in both $defs and "
                     "definitions; keep one."
                 )
             existing[key] = definition
 
-    def reference(self, ref: Any, pointer: str) -> str:
-        """``ref``, a draft-07 reference within the schema, as one to the component it means."""
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            raise ValueError(
-                f"{self.prop}: the $ref {ref!r} at {pointer} leaves the schema; an OpenAPI "
-                "document can only carry references within it, such as '#/$defs/Address'."
-            )
-        fragment = unquote(ref[1:])
-        if fragment and not fragment.startswith("/"):
-            raise ValueError(
-                f"{self.prop}: the $ref {ref!r} at {pointer} names an anchor; refer to the "
-                "schema by JSON pointer instead, such as '#/$defs/Address'."
-            )
-        segments = [_unescape(segment) for segment in fragment.split("/")[1:]]
-        unresolved = ValueError(f"{self.prop}: the $ref {ref!r} at {pointer} does not resolve.")
+    def reference(self, ref: str, path: Path) -> str:
+        """``ref``, a local reference within the schema, as one to the component it means."""
+        segments = ref_path(ref)
+        unresolved = ValueError(
+            f"{self.prop}: the $ref {ref!r} at {pointer(path)} does not resolve."
+        )
+        if segments is None:
+            raise unresolved
         component, target, rest = self.name, self.root, segments
         if segments and segments[0] in _DEFINITIONS:
             if len(segments) < 2 or (segments[0], segments[1]) not in self.hoisted:
@@ -188,55 +175,57 @@ class _Converter:
             target, rest = self.root[segments[0]][segments[1]], segments[2:]
         try:
             translated = _translate(target, rest)
-        except (LookupError, TypeError, ValueError) as error:
+        except LookupError as error:
             raise unresolved from error
-        return COMPONENTS + component + quote(_pointer(*translated), safe="/" + _POINTER_SAFE)
+        return COMPONENTS + component + quote(pointer(translated), safe="/" + _POINTER_SAFE)
 
 
-def _translate(node: Any, segments: list[str]) -> list[str]:
+def _carried(node: Mapping[str, Any], keyword: str) -> bool:
+    """Whether the 2020-12 form of ``node`` keeps ``keyword``, if under another name.
+
+    ``additionalItems`` is kept beside a list of ``items`` only: draft-07 ignores it
+    otherwise.
+    """
+    if keyword == "additionalItems":
+        return isinstance(node.get("items"), list)
+    return keyword not in _LATER and keyword != "$schema"
+
+
+def _translate(node: Any, segments: Sequence[str]) -> Path:
     """A pointer into a draft-07 schema, as the same place in its 2020-12 conversion."""
-    translated: list[str] = []
-    rest = list(segments)
+    translated: Path = ()
+    rest = tuple(segments)
     while rest:
-        keyword = rest.pop(0)
-        if not isinstance(node, Mapping) or keyword not in node:
+        keyword = rest[0]
+        if not isinstance(node, Mapping) or keyword not in node or keyword == "$id":
             raise LookupError(keyword)
-        value = node[keyword]
-        if "$ref" in node and keyword not in _ANNOTATIONS:
+        if ("$ref" in node and keyword not in _ANNOTATIONS) or not _carried(node, keyword):
             raise LookupError(keyword)
-        if keyword in _SCHEMA:
-            translated.append(keyword)
-            node = value
-        elif keyword in _SCHEMA_MAP or keyword in _DEFINITIONS or keyword == "dependencies":
-            key = rest.pop(0)
-            node = value[key]
-            if keyword == "dependencies":
-                keyword = "dependentRequired" if isinstance(node, list) else "dependentSchemas"
-            translated += ["$defs" if keyword in _DEFINITIONS else keyword, key]
-        elif keyword in _SCHEMA_LIST or (keyword == "items" and isinstance(value, list)):
-            index = rest.pop(0)
-            if not index.isdigit():
-                raise LookupError(index)
-            node = value[int(index)]
-            translated += ["prefixItems" if keyword == "items" else keyword, index]
-        elif keyword == "items" or (
-            keyword == "additionalItems" and isinstance(node.get("items"), list)
-        ):
-            translated.append("items")
-            node = value
-        elif keyword in _LATER or keyword in ("additionalItems", "$schema", "$id"):
-            raise LookupError(keyword)
-        else:
+        if DRAFT_7 not in SUBSCHEMA_KEYWORDS.get(keyword, {}):
             # Not a schema (enum, const, default...): its value is copied as it is.
-            return [*translated, keyword, *rest]
+            return (*translated, *rest)
+        reached = [
+            (relative, child)
+            for relative, child in children({keyword: node[keyword]}, DRAFT_7)
+            if rest[: len(relative)] == relative
+        ]
+        if not reached:
+            raise LookupError(rest)
+        (relative, node), *_ = reached
+        translated += _spelled(relative)
+        rest = rest[len(relative) :]
     return translated
 
 
-def _pointer(*segments: str) -> str:
-    """Segments as a JSON pointer: ``/properties/a~1b``."""
-    return "".join("/" + segment.replace("~", "~0").replace("/", "~1") for segment in segments)
-
-
-def _unescape(segment: str) -> str:
-    """A JSON pointer segment's text: ``a~1b`` is ``a/b``."""
-    return segment.replace("~1", "/").replace("~0", "~")
+def _spelled(relative: Path) -> Path:
+    """A subschema's path from its draft-07 parent, as the path in the 2020-12 form."""
+    keyword = relative[0]
+    if keyword == "items" and len(relative) == 2:
+        return ("prefixItems", relative[1])
+    if keyword == "additionalItems":
+        return ("items",)
+    if keyword == "dependencies":
+        return ("dependentSchemas", relative[1])
+    if keyword in _DEFINITIONS:
+        return ("$defs", relative[1])
+    return relative

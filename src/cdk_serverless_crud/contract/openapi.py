@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
+
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 """The API contract, shared by the runtime, API Gateway's validation and local mode."""
 
 JSON_MEDIA_TYPE = "application/json"
 COLLECTION_PATH = "/items"
 """The contract's collection path; a collection ``orders`` serves it as ``/orders``."""
-DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 ITEM_DATA = "ItemData"
 """The contract's schema of an item's data; a typed collection's own schema replaces it."""
 
@@ -35,6 +36,12 @@ _OPENAPI_ONLY = frozenset(
 def path_parameters(path: str) -> list[str]:
     """The parameter names in a resource path: ``/items/{id}/{proxy+}`` gives id, proxy."""
     return _PATH_PARAMETER.findall(path)
+
+
+def collection_path(collection: str, path: str) -> str:
+    """A path of the contract as the collection named ``collection`` serves it:
+    ``/items/{id}`` as ``/orders/{id}``."""
+    return f"/{collection}{path.removeprefix(COLLECTION_PATH)}"
 
 
 def with_wildcards(path: str) -> str:
@@ -101,21 +108,19 @@ def request_body_schema(path: str, verb: str) -> tuple[str, dict[str, Any]] | No
 def draft_4(schema: Mapping[str, Any]) -> dict[str, Any]:
     """An OpenAPI 3.0 schema as JSON Schema draft 4: references inlined, nullable as a type."""
     resolved = _resolve(schema)
-    converted: dict[str, Any] = {}
-    for key, value in resolved.items():
-        if key in _OPENAPI_ONLY:
-            continue
-        if key in ("properties", "patternProperties", "definitions"):
-            converted[key] = {name: draft_4(sub) for name, sub in value.items()}
-        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
-            converted[key] = draft_4(value)
-        elif key in ("allOf", "anyOf", "oneOf"):
-            converted[key] = [draft_4(sub) for sub in value]
-        else:
-            converted[key] = value
+    converted = {
+        key: value
+        for key, value in map_subschemas(resolved, _draft_4_subschema, DRAFT_4).items()
+        if key not in _OPENAPI_ONLY
+    }
     if resolved.get("nullable") is True and "type" in converted:
         converted["type"] = [converted["type"], "null"]
     return converted
+
+
+def _draft_4_subschema(_: tuple[str, ...], schema: Any) -> Any:
+    """A subschema as draft 4; a boolean one, such as ``additionalProperties: false``, as is."""
+    return draft_4(schema) if isinstance(schema, Mapping) else schema
 
 
 def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -21,16 +21,16 @@ from typing import Any
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
 from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
+from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
 
 OPENAPI_VERSION = "3.1.0"
 
-# The template's collection path, and the schema each collection replaces with its own.
-_TEMPLATE_PATH = "/items"
+# The schema each collection replaces with its own.
 _DATA = contract.ITEM_DATA
 _BAD_REQUEST = "BadRequest"
 _ERROR = "Error"
 # A path the shared components mention, which each collection serves under its own name.
-_TEMPLATE_PATH_IN_TEXT = re.compile(r"/items\b")
+_TEMPLATE_PATH_IN_TEXT = re.compile(re.escape(contract.COLLECTION_PATH) + r"\b")
 _INDEX_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
     "S": {"type": "string", "minLength": 1},
     "N": {"type": "number"},
@@ -130,22 +130,19 @@ def _paths(
     prefix = collection.name.replace("-", "_")
     paths: dict[str, Any] = {}
     for path, item in template.items():
-        paths[_collection_path(collection, path)] = _renamed(_openapi_3_1(item), renamed)
+        paths[contract.collection_path(collection.name, path)] = _renamed(
+            _openapi_3_1(item), renamed
+        )
     for path, verb in contract.operations():
-        item = paths[_collection_path(collection, path)]
+        item = paths[contract.collection_path(collection.name, path)]
         operation = item[verb.lower()] = {
             "tags": [collection.name],
             **item[verb.lower()],
             "operationId": f"{prefix}_{item[verb.lower()]['operationId']}",
         }
-        if path == _TEMPLATE_PATH and verb == "GET" and collection.indexes:
+        if path == contract.COLLECTION_PATH and verb == "GET" and collection.indexes:
             _add_index_parameters(operation, collection)
     return paths
-
-
-def _collection_path(collection: Collection, template_path: str) -> str:
-    """``/items/{id}`` as ``/orders/{id}``."""
-    return f"/{collection.name}{template_path.removeprefix(_TEMPLATE_PATH)}"
 
 
 def _add_index_parameters(operation: dict[str, Any], collection: Collection) -> None:
@@ -279,20 +276,15 @@ def _openapi_3_1(node: Any) -> Any:
 def _schema_3_1(schema: Mapping[str, Any]) -> dict[str, Any]:
     """An OpenAPI 3.0 schema as 3.1's: ``nullable`` as a type, exclusive bounds as numbers.
 
-    And ``example`` as ``examples``, which JSON Schema 2020-12 knows.
+    And ``example`` as ``examples``, which JSON Schema 2020-12 knows. OpenAPI 3.0's schema
+    objects are walked as draft 4's.
     """
     converted: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ("properties", "patternProperties"):
-            converted[key] = {name: _schema_3_1(sub) for name, sub in value.items()}
-        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
-            converted[key] = _schema_3_1(value)
-        elif key in ("allOf", "anyOf", "oneOf"):
-            converted[key] = [_schema_3_1(sub) for sub in value]
-        elif key == "example":
-            converted["examples"] = [copy.deepcopy(value)]
+    for key, value in map_subschemas(schema, _subschema_3_1, DRAFT_4).items():
+        if key == "example":
+            converted["examples"] = [value]
         elif key != "nullable":
-            converted[key] = copy.deepcopy(value)
+            converted[key] = value
     if schema.get("nullable") is True:
         if "type" in converted:
             converted["type"] = [converted["type"], "null"]
@@ -302,3 +294,8 @@ def _schema_3_1(schema: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(converted.get(exclusive), bool) and converted.pop(exclusive):
             converted[exclusive] = converted.pop(bound)
     return converted
+
+
+def _subschema_3_1(_: tuple[str, ...], schema: Any) -> Any:
+    """A subschema as 3.1's; a boolean one, such as ``additionalProperties: false``, as is."""
+    return _schema_3_1(schema) if isinstance(schema, Mapping) else schema

@@ -40,7 +40,7 @@ from .environment import (
     shared_environment,
 )
 from .errors import TemplateError
-from .template import ApiSpec
+from .template import StackSpec
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,7 +63,7 @@ class LocalAws:
     """What the user should know: why ``auto`` fell back to moto, which saved table was
     recreated because the template changed it."""
 
-    def environment(self, api: ApiSpec) -> dict[str, str]:
+    def environment(self, api: StackSpec) -> dict[str, str]:
         """The process environment the API's functions run in against these endpoints."""
         shared = shared_environment(api) is not None
         values = runtime_environment(api, self.endpoint, functions=shared)
@@ -78,7 +78,7 @@ class LocalAws:
             session.client("dynamodbstreams", endpoint_url=self.dynamodb_endpoint),
         )
 
-    def create_resources(self, api: ApiSpec) -> list[str]:
+    def create_resources(self, api: StackSpec) -> list[str]:
         """Create the API's tables and buckets here (see :func:`create_resources`)."""
         session = boto3.session.Session(region_name=REGION)
         return create_resources(
@@ -90,7 +90,7 @@ class LocalAws:
 
 @contextmanager
 def in_memory_aws(
-    api: ApiSpec,
+    api: StackSpec,
     host: str = "127.0.0.1",
     *,
     dynamodb: DynamoDBChoice = "moto",
@@ -293,7 +293,7 @@ def _reset(endpoint: str) -> None:
         pass
 
 
-def create_resources(api: ApiSpec, dynamodb: Any, s3: Any) -> list[str]:
+def create_resources(api: StackSpec, dynamodb: Any, s3: Any) -> list[str]:
     """Create the template's tables and buckets with these boto3 clients.
 
     Ones that exist already (a ``--state-dir``) are kept, with their data, unless the

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .authorization import authorization_notice
 from .aws import DYNAMODB_CHOICES, DynamoDBChoice
-from .gateway import authorization_notice
 from .server import RunningService, serve_local
 from .template import TemplateError
 

@@ -10,7 +10,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from .template import ApiSpec, TemplateError
+from .errors import TemplateError
+from .template import StackSpec
 
 REGION = "us-east-1"
 
@@ -36,7 +37,7 @@ MASKED: tuple[str, ...] = (
 )
 
 
-def function_environment(api: ApiSpec) -> dict[str, str]:
+def function_environment(api: StackSpec) -> dict[str, str]:
     """The environment variables of the API's functions, merged.
 
     Lambda gives each function its own process; local mode runs them in one, so two
@@ -54,12 +55,12 @@ def function_environment(api: ApiSpec) -> dict[str, str]:
     return merged
 
 
-def shared_environment(api: ApiSpec) -> dict[str, str] | None:
+def shared_environment(api: StackSpec) -> dict[str, str] | None:
     """The functions' variables merged, or None when two functions disagree on one.
 
     Functions that agree (one collection, or handlers of your own with the same
     settings) share the process's environment, as before; those that disagree get their
-    own around each invocation (see ``local/gateway.py``).
+    own around each invocation (see ``local/invoker.py``).
     """
     try:
         return function_environment(api)
@@ -68,7 +69,7 @@ def shared_environment(api: ApiSpec) -> dict[str, str] | None:
 
 
 def runtime_environment(
-    api: ApiSpec, endpoint: str | None = None, *, functions: bool = True
+    api: StackSpec, endpoint: str | None = None, *, functions: bool = True
 ) -> dict[str, str]:
     """moto's environment plus the functions' own; ``endpoint`` is moto's server, if any.
 

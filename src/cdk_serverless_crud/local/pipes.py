@@ -3,8 +3,8 @@
 Each pipe reads its table's DynamoDB stream (DynamoDB Local's or moto's) from the moment
 local mode starts, one record at a time in shard order, so each id's changes keep their
 commit order. A record that one of the filter's patterns matches (moto's EventBridge
-pattern matcher) goes to the enrichment function, which runs as the gateway runs any
-function; each answer becomes one PutEvents entry, ``{"Source", "DetailType", "Detail",
+pattern matcher) goes to the enrichment function, which ``invoker.py`` runs as it runs
+any function; each answer becomes one PutEvents entry, ``{"Source", "DetailType", "Detail",
 "EventBusName"}``, given to the sink: the ``--events-file`` and :attr:`EventSink.events`.
 """
 
@@ -22,7 +22,8 @@ from typing import Any, TextIO, cast
 
 from moto.events.models import EventPattern
 
-from .template import FunctionSpec, PipeSpec, RuleSpec
+from .buses import PipeSpec, RuleSpec
+from .functions import FunctionSpec
 
 #: How long a pipe waits between polls of an idle stream.
 POLL_SECONDS = 0.05

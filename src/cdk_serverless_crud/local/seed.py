@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import TemplateError
-from .gateway import Gateway, HttpRequest
-from .template import ApiSpec
+from .gateway import Gateway
+from .http_types import HttpRequest
+from .template import StackSpec
 
 #: Requests in flight at once: DynamoDB Local serves them concurrently.
 WORKERS = 8
@@ -55,7 +56,7 @@ class SeedFile:
     lines: tuple[_Line, ...]
 
 
-def read_seed(api: ApiSpec, path: Path) -> SeedFile:
+def read_seed(api: StackSpec, path: Path) -> SeedFile:
     """Read and check every line of ``path``; raise ``SeedError`` naming the first bad one.
 
     It needs only the template, so local mode calls it before any emulator starts: a
@@ -84,7 +85,7 @@ def seed(gateway: Gateway, checked: SeedFile) -> SeedResult:
     return SeedResult(created, skipped)
 
 
-def _collections(api: ApiSpec) -> list[str]:
+def _collections(api: StackSpec) -> list[str]:
     """The collections the API serves: the first segment of each Lambda route."""
     names = {m.resource_path.strip("/").split("/")[0] for m in api.methods}
     return sorted(name for name in names if name and not name.startswith("{"))

@@ -3,14 +3,20 @@
 The layout is docs/design.md's: one record per version plus a head per item
 (``timestamp`` 0, ``latest`` naming the newest version, ``listing`` putting it in the
 sparse listing index and, for a typed collection's indexes, an ``ix_<attribute>`` key
-holding the item's value, putting it in that index). Seeding that way costs a fraction
-of going through the API.
+holding the item's value, putting it in that index). The records come from the
+runtime's own builders (``records.version_item``, ``head_item``), so a seeded version
+carries ``change`` and ``previous`` as a written one does. Seeding that way costs a
+fraction of going through the API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+
+from cdk_serverless_crud.runtime.item_service.codec import Document, Json
+from cdk_serverless_crud.runtime.item_service.records import head_item, to_attribute, version_item
 
 START_MS = 1_700_000_000_000
 """Timestamp of the first version of seeded items (epoch ms)."""
@@ -44,33 +50,29 @@ def seed_items(
     records: list[dict[str, Any]] = []
     for item_id in ids:
         values = DEFAULT_DATA if data is None else data(item_id)
-        attributes = {"M": {key: _attribute(value) for key, value in values.items()}}
+        content: Document = {key: _json(value) for key, value in values.items()}
         for version in range(versions):
             records.append(
-                {
-                    "id": {"S": item_id},
-                    "timestamp": {"N": str(START_MS + version)},
-                    "data": attributes,
-                }
+                version_item(
+                    item_id,
+                    START_MS + version,
+                    content,
+                    change="updated" if version else "created",
+                    previous=START_MS + version - 1 if version else None,
+                )
             )
-        head = {
-            "id": {"S": item_id},
-            "timestamp": {"N": "0"},
-            "latest": {"N": str(START_MS + versions - 1)},
-            "data": attributes,
-            "listing": {"S": "item"},
+        index_keys = {
+            f"ix_{attribute}": to_attribute(content[attribute])
+            for attribute in indexed
+            if attribute in values
         }
-        for attribute in indexed:
-            if attribute in values:
-                head[f"ix_{attribute}"] = _attribute(values[attribute])
-        records.append(head)
+        records.append(head_item(item_id, START_MS + versions - 1, content, index_keys))
     for start in range(0, len(records), _BATCH):
         batch = [{"PutRequest": {"Item": r}} for r in records[start : start + _BATCH]]
         dynamodb.batch_write_item(RequestItems={table: batch})
     return len(records)
 
 
-def _attribute(value: str | int | float) -> dict[str, str]:
-    if isinstance(value, str):
-        return {"S": value}
-    return {"N": str(value)}
+def _json(value: str | int | float) -> Json:
+    """A number as the runtime holds it: a Decimal of its text, never a float."""
+    return Decimal(str(value)) if isinstance(value, float) else value

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -23,11 +22,13 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .aws import DynamoDBChoice, LocalAws, in_memory_aws
 from .docs_page import DocsPage, read_document
 from .environment import patched_environ
-from .gateway import MAX_REQUEST_BYTES, Gateway, Handler, HttpRequest, load_handlers
+from .gateway import Gateway
+from .handlers import load_handlers
+from .http_types import MAX_REQUEST_BYTES, HttpRequest
 from .pipes import EventSink, PipeRunner, start_pipes
 from .seed import SeedResult, read_seed
 from .seed import seed as seed_items
-from .template import ApiSpec, load_api
+from .template import StackSpec, load_api
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -58,6 +59,11 @@ class StageApp:
         self.docs = docs
         self._log = log
         self._log_lock = threading.Lock()
+
+    def serve(self, gateway: Gateway, docs: DocsPage | None) -> None:
+        """Send the next requests to ``gateway`` and ``docs``; those in flight finish."""
+        self.gateway = gateway
+        self.docs = docs
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer one request."""
@@ -183,22 +189,35 @@ def _stage_server(sock: socket.socket, app: StageApp) -> BaseWSGIServer:
     )
 
 
-@dataclass
 class RunningService:
     """A local service that is accepting requests."""
 
-    url: str
-    api: ApiSpec
-    aws: LocalAws
-    seeded: SeedResult | None = None
-    """What ``seed`` loaded, if a seed file was given."""
-    events: EventSink = field(default_factory=EventSink)
-    """The change events the template's pipes sent, in order (and to ``events_file``)."""
-    _app: StageApp | None = field(default=None, repr=False)
-    _environments: ExitStack = field(default_factory=ExitStack, repr=False)
-    _pipes: list[PipeRunner] = field(default_factory=list, repr=False)
-    _log: TextIO = field(default=sys.stdout, repr=False)
-    _clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    def __init__(
+        self,
+        url: str,
+        api: StackSpec,
+        aws: LocalAws,
+        app: StageApp,
+        events: EventSink,
+        *,
+        seeded: SeedResult | None = None,
+        log: TextIO = sys.stdout,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """The service ``app`` serves at ``url``; its pipes' events go to ``events``."""
+        self.url = url
+        self.api = api
+        self.aws = aws
+        self.seeded = seeded
+        """What ``seed`` loaded, if a seed file was given."""
+        self.events = events
+        """The change events the template's pipes sent, in order (and to ``events_file``)."""
+        self._app = app
+        self._log = log
+        self._clock = clock
+        # The environments that reloads set, put back when the service stops.
+        self._environments = ExitStack()
+        self._pipes: list[PipeRunner] = []
 
     def reload(self, cdk_out: Path, stack: str | None = None) -> list[str]:
         """Serve a newly synthesized assembly of the same app, keeping the data.
@@ -210,18 +229,21 @@ class RunningService:
         again from the streams' newest records. Raises ``TemplateError`` and keeps
         serving the old assembly when the new one cannot be served.
         """
-        assert self._app is not None
         api = load_api(cdk_out, stack)
-        gateway = Gateway(api, _handlers(api), self._clock)
+        gateway = Gateway(api, load_handlers(api.invoked_functions), self._clock)
         gateway.local_url = self.url[: -len(f"/{self.api.stage_name}")]
         self._environments.enter_context(patched_environ(self.aws.environment(api)))
         notices = self.aws.create_resources(api)
-        self._app.docs = _docs(cdk_out, api)
+        docs = _docs(cdk_out, api)
         self.stop_pipes()
-        self._pipes = _start_pipes(api, self.aws, gateway, self.events, self._log)
-        self._app.gateway = gateway
+        self._start_pipes(api, gateway)
+        self._app.serve(gateway, docs)
         self.api = api
         return [*notices, *api.notices]
+
+    def start_pipes(self) -> None:
+        """Start reading the tables' streams, from their newest records."""
+        self._start_pipes(self.api, self._app.gateway)
 
     def stop_pipes(self) -> None:
         """Stop reading the tables' streams."""
@@ -229,24 +251,22 @@ class RunningService:
             runner.stop()
         self._pipes = []
 
+    def close(self) -> None:
+        """Put back the environments that reloads set, and stop the pipes."""
+        self._environments.close()
+        self.stop_pipes()
 
-def _handlers(api: ApiSpec) -> dict[str, Handler]:
-    """Every function's handler: the routes' and the pipes' enrichments."""
-    enrichments = [pipe.enrichment for pipe in api.pipes if pipe.enrichment is not None]
-    targets = [function for rule in api.rules for function in rule.functions]
-    return load_handlers([*api.functions, *enrichments, *targets])
-
-
-def _start_pipes(
-    api: ApiSpec, aws: LocalAws, gateway: Gateway, sink: EventSink, log: TextIO
-) -> list[PipeRunner]:
-    if not api.pipes:
-        return []
-    dynamodb, streams = aws.stream_clients()
-    return start_pipes(api.pipes, dynamodb, streams, gateway.invoke, sink, log, api.rules)
+    def _start_pipes(self, api: StackSpec, gateway: Gateway) -> None:
+        if not api.pipes:
+            return
+        dynamodb, streams = self.aws.stream_clients()
+        invoke = gateway.invoker.invoke
+        self._pipes = start_pipes(
+            api.pipes, dynamodb, streams, invoke, self.events, self._log, api.rules
+        )
 
 
-def _docs(cdk_out: Path, api: ApiSpec) -> DocsPage:
+def _docs(cdk_out: Path, api: StackSpec) -> DocsPage:
     return DocsPage(api.stage_name, read_document(cdk_out, api.artifact_id))
 
 
@@ -284,7 +304,7 @@ def serve_local(
         _listening_socket(host, port) as sock,
         in_memory_aws(api, host="127.0.0.1", dynamodb=dynamodb, state_dir=state_dir) as aws,
     ):
-        gateway = Gateway(api, _handlers(api), clock)
+        gateway = Gateway(api, load_handlers(api.invoked_functions), clock)
         seeded = None if checked_seed is None else seed_items(gateway, checked_seed)
         app = StageApp(gateway, log, _docs(cdk_out, api))
         server = _stage_server(sock, app)
@@ -295,15 +315,13 @@ def serve_local(
         gateway.local_url = f"http://{bound_host!s}:{bound_port}"
         url = f"{gateway.local_url}/{api.stage_name}"
         sink = EventSink(events_file)
-        running = RunningService(url, api, aws, seeded, sink, app, _log=log, _clock=clock)
+        running = RunningService(url, api, aws, app, sink, seeded=seeded, log=log, clock=clock)
         try:
             # Before the service is handed out: its first write already has its event.
-            running._pipes = _start_pipes(api, aws, gateway, sink, log)
-            with ExitStack() as environments:
-                running._environments = environments
-                yield running
+            running.start_pipes()
+            yield running
         finally:
-            running.stop_pipes()
+            running.close()
             sink.close()
             server.shutdown()
             server.server_close()
