@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from cdk_serverless_crud.api import CachedRestApiProps as CachedRestApiProps
     from cdk_serverless_crud.authorization import ApiKeyAuthorization as ApiKeyAuthorization
     from cdk_serverless_crud.authorization import Authorization as Authorization
-    from cdk_serverless_crud.authorization import AuthorizationBinding as AuthorizationBinding
     from cdk_serverless_crud.authorization import AuthorizationMode as AuthorizationMode
     from cdk_serverless_crud.authorization import CognitoAuthorization as CognitoAuthorization
     from cdk_serverless_crud.authorization import IamAuthorization as IamAuthorization
     from cdk_serverless_crud.authorization import NoAuthorization as NoAuthorization
+    from cdk_serverless_crud.authorization_binding import (
+        AuthorizationBinding as AuthorizationBinding,
+    )
     from cdk_serverless_crud.contract.collection import Collection as Collection
     from cdk_serverless_crud.contract.collection import Index as Index
     from cdk_serverless_crud.cors import CorsProps as CorsProps

@@ -3,12 +3,12 @@
 The construct composes the parts that live in their own modules: the stage
 (``stage.py``), authorization (``authorization.py``), CORS (``cors.py``), the cache-key
 check (``cache_keys.py``), API Gateway's own answers (``gateway_responses.py``) and the
-CloudWatch role (``log_groups.py``). Routes, request models and grants are here.
+CloudWatch role (``log_groups.py``), the routes and request models from the contract
+(``routes.py``) and grants (``grants.py``). API keys and the web ACL are here.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aws_cdk import Duration, Names
 from aws_cdk import aws_apigateway as apigateway
@@ -28,15 +28,15 @@ from cdk_serverless_crud import (
     gateway_responses,
     grants,
     log_groups,
-    not_allowed,
     stage,
     validation,
 )
-from cdk_serverless_crud.authorization import Authorization, acknowledge_findings
+from cdk_serverless_crud.authorization import Authorization
+from cdk_serverless_crud.authorization_binding import acknowledge_findings
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection
-from cdk_serverless_crud.contract.draft_4 import draft_4_model
 from cdk_serverless_crud.cors import CorsProps
+from cdk_serverless_crud.routes import Routes
 
 READ_METHODS = ("GET",)
 """The HTTP methods ``grant_invoke_read`` allows."""
@@ -221,9 +221,13 @@ class CachedRestApi(Construct):
         self.request_validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
-        self._keyed_headers = cache_keys.keyed_headers(binding.caller_header, props.cors)
-        self._models: dict[str, apigateway.IModel] = {}
-        self._integrated: set[str] = set()
+        keyed_headers = cache_keys.keyed_headers(binding.caller_header, props.cors)
+        self._routes = Routes(
+            self,
+            self.rest_api,
+            request_validator=self.request_validator,
+            keyed_headers=keyed_headers,
+        )
         gateway_responses.add_gateway_responses(self.rest_api, props.cors)
         self.usage_plan = self.authorization.bind_stage(self.rest_api)
         self.web_acl_association = self._associate_web_acl(props.web_acl_arn)
@@ -233,7 +237,7 @@ class CachedRestApi(Construct):
             else None
         )
         self.node.add_validation(
-            cache_keys.CachedGetsKeepAnswersApart(self.rest_api, self._keyed_headers)
+            cache_keys.CachedGetsKeepAnswersApart(self.rest_api, keyed_headers)
         )
 
     @property
@@ -277,7 +281,7 @@ class CachedRestApi(Construct):
         }
         parameters |= {f"method.request.querystring.{name}": False for name in query_params}
         parameters |= {f"method.request.header.{name}": False for name in headers}
-        return self._add_get(resource, handler, parameters)
+        return self._routes.add_get(resource, handler, parameters)
 
     def add_item_routes(self, handler: lambda_.IFunction) -> None:
         """Add the item service's routes for the schemaless ``items`` collection.
@@ -306,46 +310,7 @@ class CachedRestApi(Construct):
         gets a warning instead.
         """
         cors.configure_handler(self, self.cors, handler)
-        # The schema's other attributes too: the function answers a query by one with a
-        # 400, which the cache must keep for that request, not for the plain listing.
-        queryable = [index.attribute for index in collection.indexes]
-        queryable += collection.unindexed_attributes
-        index_parameters = {f"method.request.querystring.{name}": False for name in queryable}
-        model = self._collection_model(collection)
-        allowed: dict[str, list[str]] = {}
-        for template, verb in contract.operations():
-            allowed.setdefault(template, ["OPTIONS"] if self.cors else []).append(verb)
-            path = contract.collection_path(collection.name, template)
-            resource = self.rest_api.root.resource_for_path(path)
-            parameters = contract.request_parameters(template, verb)
-            if verb == "GET":
-                if template == contract.COLLECTION_PATH:
-                    parameters |= index_parameters
-                self._add_get(resource, handler, parameters)
-                continue
-            body = contract.request_body_schema(template, verb)
-            request_model: apigateway.IModel | None
-            if body is not None and model is not None and body[0] == contract.ITEM_DATA:
-                request_model = model  # the collection's own model stands for ItemData
-            else:
-                request_model = self._model(*body) if body else None
-            resource.add_method(
-                verb,
-                self._integration(handler),
-                request_parameters=parameters or None,
-                request_validator=self.request_validator,
-                request_models=(
-                    {contract.request_media_type(template, verb) or "": request_model}
-                    if request_model
-                    else None
-                ),
-            )
-        answer_headers = cors.gateway_response_headers(self.cors)
-        for template, verbs in allowed.items():
-            resource = self.rest_api.root.resource_for_path(
-                contract.collection_path(collection.name, template)
-            )
-            not_allowed.add_method_not_allowed(resource, verbs, answer_headers)
+        self._routes.add_collection_routes(collection, handler, self.cors)
 
     def add_api_key(self, construct_id: str) -> apigateway.IApiKey:
         """Create an API key in the usage plan; its value is generated by API Gateway.
@@ -407,62 +372,6 @@ class CachedRestApi(Construct):
             "execute-api:InvalidateCache",
             READ_METHODS,
         )
-
-    def _add_get(
-        self,
-        resource: apigateway.IResource,
-        handler: lambda_.IFunction,
-        parameters: Mapping[str, bool],
-    ) -> apigateway.Method:
-        """A GET whose cache key is every parameter, plus the headers that part answers."""
-        keyed = dict(parameters)
-        for header in self._keyed_headers:
-            keyed.setdefault(header, False)
-        return resource.add_method(
-            "GET",
-            self._integration(handler, cache_key_parameters=list(keyed)),
-            request_parameters=keyed or None,
-            request_validator=self.request_validator,
-        )
-
-    def _integration(
-        self, handler: lambda_.IFunction, *, cache_key_parameters: Sequence[str] = ()
-    ) -> apigateway.LambdaIntegration:
-        """A Lambda proxy integration: API Gateway invokes ``handler`` synchronously."""
-        if isinstance(handler, Construct) and handler.node.path not in self._integrated:
-            self._integrated.add(handler.node.path)
-            acknowledgments.acknowledge(handler, "Serverless-LambdaDLQ", acknowledgments.LAMBDA_DLQ)
-        return apigateway.LambdaIntegration(
-            handler, cache_key_parameters=list(cache_key_parameters) or None
-        )
-
-    def _collection_model(self, collection: Collection) -> apigateway.IModel | None:
-        """The body model of a collection with a schema, named ``<Name>Data``."""
-        if collection.schema is None:
-            return None
-        name = f"{collection.construct_prefix or 'Items'}Data"
-        return self._model(name, draft_4_model(collection.schema, name))
-
-    def _model(self, name: str, schema: Mapping[str, Any]) -> apigateway.IModel:
-        """The draft 4 JSON schema model ``name`` (one per name)."""
-        if name not in self._models:
-            model = apigateway.CfnModel(
-                self,
-                f"{name}Model",
-                rest_api_id=self.rest_api.rest_api_id,
-                content_type=contract.JSON_MEDIA_TYPE,
-                name=name,
-                description=f"{name}, from the OpenAPI contract",
-                schema=dict(schema),
-            )
-            # As aws-cdk-lib's Model does: a changed schema deploys the stage again.
-            deployment = self.rest_api.latest_deployment
-            if deployment is not None:
-                deployment.add_to_logical_id({"model": {"name": name, "schema": dict(schema)}})
-            self._models[name] = apigateway.Model.from_model_name(
-                self, f"{name}ModelRef", model.ref
-            )
-        return self._models[name]
 
     def _associate_web_acl(self, web_acl_arn: str | None) -> wafv2.CfnWebACLAssociation | None:
         deployed = self.rest_api.deployment_stage

@@ -6,24 +6,30 @@ Pick one with a factory: ``Authorization.iam()`` (the default), ``.cognito(...)`
 usage plan) and tells the API the method options, the header that tells callers apart in
 the cache key, and the cdk-nag findings the mode explains. ``CachedRestApi`` applies the
 binding and never asks which mode it has, as aws-cdk-lib's ``ApiDefinition.bind`` and
-``Code.bind`` do for their variants.
+``Code.bind`` do for their variants. The binding, and the aspect that acknowledges its
+findings on each method, are in ``authorization_binding.py``.
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
-import jsii
-from aws_cdk import Annotations, Aspects, IAspect
+from aws_cdk import Annotations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from cdk_serverless_crud import acknowledgments, defaults, validation
+from cdk_serverless_crud.authorization_binding import (
+    AcknowledgeAuthorizationFindings as AcknowledgeAuthorizationFindings,
+)
+from cdk_serverless_crud.authorization_binding import (
+    AuthorizationBinding as AuthorizationBinding,
+)
 from cdk_serverless_crud.user_pool import create_user_pool
 
 
@@ -43,45 +49,6 @@ class AuthorizationMode(enum.Enum):
 
 
 _ALLOWED_MFA = (cognito.Mfa.REQUIRED, cognito.Mfa.OPTIONAL)
-
-
-@dataclass(frozen=True, kw_only=True)
-class AuthorizationBinding:
-    """What an :class:`Authorization` gives the API it is bound to."""
-
-    method_options: apigateway.MethodOptions
-    """The default options of every method of the API."""
-
-    caller_header: str | None = None
-    """The header that tells callers apart, which cached answers must be keyed on.
-
-    :default: None, callers need not be told apart
-    """
-
-    acknowledgments: Mapping[str, str] = field(default_factory=dict)
-    """cdk-nag rule ids and why they do not apply, for every method that uses
-    :attr:`method_options` (the API acknowledges them on each such method).
-
-    :default: none
-    """
-
-    authorizer: apigateway.IAuthorizer | None = None
-    """The authorizer of every method, with Cognito.
-
-    :default: None
-    """
-
-    user_pool: cognito.IUserPool | None = None
-    """The user pool callers sign in to, with Cognito.
-
-    :default: None
-    """
-
-    user_pool_client: cognito.UserPoolClient | None = None
-    """The app client of a user pool the API created.
-
-    :default: None
-    """
 
 
 class Authorization(abc.ABC):
@@ -402,43 +369,3 @@ def _without_authorizer(
         caller_header=caller_header,
         acknowledgments={"AwsSolutions-APIG4": reason, "AwsSolutions-COG4": reason},
     )
-
-
-#: ``AuthorizationType`` as CloudFormation writes it on a method.
-_CFN_AUTHORIZATION_TYPES = {
-    apigateway.AuthorizationType.NONE: "NONE",
-    apigateway.AuthorizationType.IAM: "AWS_IAM",
-    apigateway.AuthorizationType.CUSTOM: "CUSTOM",
-    apigateway.AuthorizationType.COGNITO: "COGNITO_USER_POOLS",
-}
-
-
-def acknowledge_findings(rest_api: apigateway.RestApi, binding: AuthorizationBinding) -> None:
-    """Acknowledge the binding's findings on each method of ``rest_api`` that uses it."""
-    if binding.acknowledgments:
-        Aspects.of(rest_api).add(AcknowledgeAuthorizationFindings(binding))
-
-
-@jsii.implements(IAspect)
-class AcknowledgeAuthorizationFindings:
-    """Acknowledges, per method, the findings that the binding's authorization explains.
-
-    A method whose settings differ from the binding's (a route added with its own
-    authorization) is left to the checks.
-    """
-
-    def __init__(self, binding: AuthorizationBinding) -> None:
-        kind = binding.method_options.authorization_type or apigateway.AuthorizationType.NONE
-        self._authorization_type = _CFN_AUTHORIZATION_TYPES[kind]
-        self._api_key_required = binding.method_options.api_key_required is True
-        self._acknowledgments = dict(binding.acknowledgments)
-
-    def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, apigateway.CfnMethod) or node.http_method == "OPTIONS":
-            return
-        if (node.authorization_type or "NONE") != self._authorization_type:
-            return
-        if self._api_key_required and node.api_key_required is not True:
-            return
-        for rule, reason in self._acknowledgments.items():
-            acknowledgments.acknowledge(node, rule, reason)

@@ -1,7 +1,9 @@
 """ServiceMonitoring: CloudWatch alarms, and optionally a dashboard, for the service.
 
-The alarms are plain aws-cdk-lib ``cloudwatch.Alarm`` resources rather than
-cdk-monitoring-constructs': see the README's "Alarms" section for the measured reasons.
+The construct gathers the metrics it watches; the alarms on them, each with its threshold
+and the description an alarm's reader acts on, are made in ``alarms.py``. They are plain
+aws-cdk-lib ``cloudwatch.Alarm`` resources rather than cdk-monitoring-constructs': see the
+README's "Alarms" section for the measured reasons.
 """
 
 from collections.abc import Mapping, Sequence
@@ -10,7 +12,6 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_pipes as pipes_
@@ -19,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_serverless_crud import defaults, validation
+from cdk_serverless_crud.alarms import create_alarms
 
 _MAX_LATENCY_MS = 29_000  # API Gateway's integration timeout: no answer takes longer
 _ONE_DAY_SECONDS = 86_400
@@ -265,9 +267,17 @@ class ServiceMonitoring(Construct):
             )
         self._prefixes = list(pairs)
         self._pipe_prefixes = list(pipes or {})
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        if self.props.alarms:
-            self._create_alarms()
+        self.alarms: dict[str, cloudwatch.Alarm] = (
+            create_alarms(
+                self,
+                self.metrics,
+                self.props,
+                prefixes=self._prefixes,
+                pipe_prefixes=self._pipe_prefixes,
+            )
+            if self.props.alarms
+            else {}
+        )
         self.api_server_error_rate = self.alarms.get("ApiServerErrorRate")
         # Of the pair without a prefix, the collection ``items``.
         self.api_latency_p99 = self.alarms.get("ApiLatencyP99")
@@ -275,84 +285,6 @@ class ServiceMonitoring(Construct):
         self.function_throttles = self.alarms.get("FunctionThrottles")
         self.table_throttled_requests = self.alarms.get("TableThrottledRequests")
         self.dashboard = self._create_dashboard() if self.props.dashboard else None
-
-    def _create_alarms(self) -> None:
-        props = self.props
-        window = (
-            f"in {props.datapoints_to_alarm} of {props.evaluation_periods} periods of "
-            f"{props.period.to_human_string()}"
-        )
-        specs = {
-            "ApiServerErrorRate": (
-                props.api_server_error_rate,
-                f"At least {props.api_server_error_rate * 100:g} % of the stage's requests were "
-                f"answered 5XX {window}. Bad input gets a 4xx, so look for error_code in the "
-                "function's logs and for throttling or timeouts.",
-            ),
-            "ApiLatencyP99": (
-                props.api_latency_p99.to_milliseconds(),
-                f"The stage's p99 latency reached {props.api_latency_p99.to_human_string()} "
-                f"{window}. Check the function's duration and write contention (503).",
-            ),
-        }
-        for prefix in self._prefixes:
-            which = f" ({prefix})" if prefix else ""
-            specs |= {
-                f"{prefix}FunctionErrors": (
-                    props.function_errors,
-                    f"The function{which} failed at least {props.function_errors} time(s) per "
-                    f"period {window}: timeouts, crashes or out of memory, as every answer is "
-                    "handled.",
-                ),
-                f"{prefix}FunctionThrottles": (
-                    props.function_throttles,
-                    f"The function{which} was throttled at least {props.function_throttles} "
-                    f"time(s) per period {window}: raise its reserved concurrency or the "
-                    "account's limit.",
-                ),
-                f"{prefix}TableThrottledRequests": (
-                    props.table_throttled_requests,
-                    f"The table{which} throttled at least {props.table_throttled_requests} "
-                    f"request(s) per period {window}: once boto3's retries run out, callers get "
-                    "503 service_busy.",
-                ),
-            }
-        for prefix in self._pipe_prefixes:
-            which = f" ({prefix})" if prefix else ""
-            specs[f"{prefix}EventsFailed"] = (
-                props.event_failures,
-                f"The change events' pipe{which} failed at least {props.event_failures} "
-                f"execution(s) per period {window}: see its log group; records are retried, "
-                "then sent to the dead-letter queue.",
-            )
-        if "EventsDeadLettered" in self.metrics:
-            specs["EventsDeadLettered"] = (
-                props.event_failures,
-                f"At least {props.event_failures} change(s) {window} could not be delivered "
-                "as events, or refresh the cache, and wait in the dead-letter queue. A pipe's "
-                "message names the stream record by shard and sequence number: read it within "
-                "24 hours of the write (GetShardIterator AT_SEQUENCE_NUMBER, then "
-                "GetRecords). A cache refresher's message is the event itself.",
-            )
-        for name, (threshold, description) in specs.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                name,
-                metric=self.metrics[name],
-                threshold=threshold,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=props.evaluation_periods,
-                datapoints_to_alarm=props.datapoints_to_alarm,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            if props.alarm_topic is not None:
-                topic_action = cloudwatch_actions.SnsAction(props.alarm_topic)
-                alarm.add_alarm_action(topic_action)
-                alarm.add_ok_action(topic_action)
-            if props.alarm_actions:
-                alarm.add_alarm_action(*props.alarm_actions)
-            self.alarms[name] = alarm
 
     def _create_dashboard(self) -> cloudwatch.Dashboard:
         metrics = self.metrics

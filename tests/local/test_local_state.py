@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -394,3 +395,32 @@ def test_objects_deleted_together_stay_deleted(s3: Any, tmp_path: Path) -> None:
     _restart(s3, tmp_path)
     assert _contents(s3) == expected
     assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 1
+
+
+def test_a_snapshot_is_taken_once_the_journal_outgrows_it_not_after_every_write(
+    s3: Any,
+    moto: tuple[str, list[Callable[[Any], None]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A snapshot costs the whole bucket (about 1 s at 10,000 objects) under moto's lock;
+    # the journal already makes each write durable, so small writes take none.
+    monkeypatch.setattr(state, "SAVE_EVERY", 0.01)
+    monkeypatch.setattr(state, "SNAPSHOT_AFTER_BYTES", 100_000)
+    folder = tmp_path / "running"
+    folder.mkdir()
+    _, writes = moto
+    with state.saving_s3(folder, threading.Lock()) as written:
+        writes.append(written)
+        try:
+            s3.put_object(Bucket=BUCKET, Key="small", Body=b"x" * 1_000)
+            time.sleep(0.2)  # twenty looks of the saving thread
+            assert not (folder / "s3.pickle").exists()
+            s3.put_object(Bucket=BUCKET, Key="large", Body=b"y" * 200_000)
+            deadline = time.monotonic() + 10
+            while not (folder / "s3.pickle").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert (folder / "s3.pickle").exists()
+        finally:
+            writes.remove(written)
+    assert (folder / "s3.journal").stat().st_size == 0
