@@ -21,6 +21,7 @@ from cdk_serverless_crud.contract.openapi_document import (
     service_document,
     write_document,
 )
+from cdk_serverless_crud.contract.security_schemes import GENERIC_NOTE, DocumentedSecurity
 
 ADDRESS = {"type": "object", "properties": {"street": {"type": "string"}}}
 ORDER_SCHEMA: dict[str, Any] = {
@@ -156,7 +157,10 @@ def test_each_collection_has_its_own_item_schemas(document: dict[str, Any]) -> N
         "AuditLogVersionList"
     )
     template_data = contract.load()["components"]["schemas"]["ItemData"]
-    assert document["components"]["schemas"]["AuditLogData"] == template_data
+    assert document["components"]["schemas"]["AuditLogData"] == {
+        **template_data,
+        "propertyNames": {"minLength": 1, "maxLength": 65535},
+    }
     assert "ItemData" not in document["components"]["schemas"]
 
 
@@ -165,8 +169,8 @@ def test_the_listing_takes_one_query_parameter_per_index(document: dict[str, Any
     indexes = {p["name"]: p for p in listing["parameters"] if "name" in p}
 
     assert {name: p["schema"] for name, p in indexes.items()} == {
-        "status": {"type": "string", "minLength": 1},
-        "total": {"type": "number"},
+        "status": {"type": "string", "minLength": 1, "maxLength": 2048},
+        "total": {"type": "number", "exclusiveMinimum": -1e126, "exclusiveMaximum": 1e126},
     }
     assert all(p["in"] == "query" and p["required"] is False for p in indexes.values())
     assert all("At most one of status, total" in p["description"] for p in indexes.values())
@@ -315,3 +319,92 @@ def test_a_reference_openapi_cannot_carry_is_refused_naming_the_collection(
     # Collection refuses it first (schemas.check_schema); the document never sees it.
     with pytest.raises(ValueError, match=rf"Collection\('carts'\)\.schema: .*{message}"):
         document_of(Collection("carts", schema=schema))
+
+
+@pytest.mark.parametrize(
+    ("security", "schemes", "requirement"),
+    [
+        (DocumentedSecurity(), {"sigv4"}, [{"sigv4": []}]),
+        (DocumentedSecurity("AWS_IAM"), {"sigv4"}, [{"sigv4": []}]),
+        (
+            DocumentedSecurity("COGNITO_USER_POOLS", "Authorization", ("items/read",)),
+            {"cognito"},
+            [{"cognito": ["items/read"]}],
+        ),
+        (DocumentedSecurity("API_KEY", "x-api-key"), {"api_key"}, [{"api_key": []}]),
+        (DocumentedSecurity("CUSTOM", "X-Token"), {"custom"}, [{"custom": []}]),
+        (DocumentedSecurity("CUSTOM"), set(), None),
+        (DocumentedSecurity("NONE"), set(), None),
+    ],
+)
+def test_the_document_declares_the_service_s_security(
+    security: DocumentedSecurity, schemes: set[str], requirement: list[Any] | None
+) -> None:
+    document = service_document([AUDIT_LOG], title="Shop", version="2.1.0", security=security)
+
+    validate(document, cls=OpenAPIV31SpecValidator)
+    assert set(document["components"].get("securitySchemes", {})) == schemes
+    assert document.get("security") == requirement
+    assert ("security" in document) == bool(schemes)
+    description = document["info"]["description"]
+    assert GENERIC_NOTE not in description
+    assert description.endswith(security.description())
+    assert all(scope in description for scope in security.scopes)
+
+
+def test_a_custom_mode_s_scheme_is_in_its_caller_header() -> None:
+    document = service_document(
+        [AUDIT_LOG], title="Shop", version="2.1.0", security=DocumentedSecurity("CUSTOM", "X-Token")
+    )
+
+    assert document["components"]["securitySchemes"]["custom"] == {
+        "type": "apiKey",
+        "name": "X-Token",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+    }
+
+
+def test_the_generic_contract_declares_no_security_and_says_why() -> None:
+    generic = contract.load()
+
+    assert "security" not in generic
+    assert "securitySchemes" not in generic["components"]
+    assert generic["info"]["description"].endswith(GENERIC_NOTE)
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"mode=.*AWS_IAM.*got 'OAUTH'"):
+        DocumentedSecurity("OAUTH")
+
+
+@pytest.mark.parametrize(
+    ("data", "valid"),
+    [({"a": 1}, True), ({}, True), ({"": 1}, False), ({"k" * 65536: 1}, False)],
+)
+def test_a_schemaless_collection_s_data_has_no_empty_keys(
+    document: dict[str, Any], data: dict[str, Any], valid: bool
+) -> None:
+    assert validator(document, "AuditLogData").is_valid(data) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(0, True), (-5.5, True), (9.9e125, True), (1e126, False), (-1e126, False), (1e200, False)],
+)
+def test_a_number_index_parameter_is_one_dynamodb_can_store(
+    document: dict[str, Any], value: float, valid: bool
+) -> None:
+    listing = document["paths"]["/orders"]["get"]
+    (total,) = (p for p in listing["parameters"] if p.get("name") == "total")
+
+    assert Draft202012Validator(total["schema"]).is_valid(value) is valid
+    assert "38 significant digits" in total["description"]
+
+
+def test_a_merge_patch_is_an_object_of_any_members(document: dict[str, Any]) -> None:
+    merge_patch = document["components"]["schemas"]["MergePatch"]
+
+    # Without it, openapi-typescript types a patch as Record<string, never>.
+    assert merge_patch["additionalProperties"] is True
+    assert validator(document, "MergePatch").is_valid({"a": None, "b": {"c": 1}})

@@ -5,8 +5,8 @@ from the baseline apps' shared ``plain_service.py`` and the same cdk-nag checks 
 acknowledgments. Its two typed collections need what the library derives from their
 JSON Schemas, spelled out here instead:
 
-- the request models, API Gateway's draft 4 relaxation of each schema, as literal JSON
-  (``OrdersData.json``, ``CustomersData.json``);
+- the request models, which any JSON object passes, as literal JSON (``OrdersData.json``,
+  ``CustomersData.json``);
 - each function's code, the asset folder the library builds (the item service, the
   validator fastjsonschema generates from the schema, fastjsonschema itself). The
   benchmark builds the folders before it times anything and names them in

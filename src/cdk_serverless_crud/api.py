@@ -298,10 +298,11 @@ class CachedRestApi(Construct):
         collection, GET (with ``as_of``), PUT, PATCH and DELETE on ``/{id}``, GET on
         ``/{id}/versions`` and ``/{id}/versions/{timestamp}``, POST on ``/{id}/restore``. GETs key
         their cache on every path and query parameter, the collection's index attributes
-        and its schema's other top-level properties included. POST, PUT and PATCH bodies
-        must be JSON objects; with a schema, POST and PUT bodies must also match the part
-        of it that API Gateway's draft 4 models can express (the function checks the whole
-        schema, and a PATCH's result).
+        and its schema's other top-level properties included. API Gateway refuses a
+        POST, PUT or PATCH body that is not a JSON object, and the function checks the
+        rest: a restore's ``timestamp``, a PATCH's result and the schema, whose 400 names
+        every failing field by JSON pointer (API Gateway's answer to a body its model
+        refuses names none).
         Every other method of these paths (HEAD, and OPTIONS without CORS, included)
         is answered by API Gateway with 405, ``Allow`` and the error envelope, through an
         ``ANY`` method on a MOCK integration with the API's authorization.

@@ -1,6 +1,5 @@
 """The service's OpenAPI document, written into the cloud assembly beside its template."""
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -8,6 +7,8 @@ from typing import Any
 import jsii
 from aws_cdk import Stage
 from constructs import Construct, IValidation
+
+from cdk_serverless_crud.contract.openapi_document import write_document
 
 
 @jsii.implements(IValidation)
@@ -38,6 +39,5 @@ class WriteOpenApiDocument:
             return []
         outdir = Path(stage.outdir)
         outdir.mkdir(parents=True, exist_ok=True)
-        path = outdir / self._file_name
-        path.write_text(json.dumps(self._document, indent=2) + "\n", encoding="utf-8")
+        write_document(self._document, outdir / self._file_name)
         return []

@@ -3,12 +3,13 @@
 Every method is a Lambda proxy integration checked by the API's request validator. A
 GET keys its cache on every parameter it declares and on the headers that tell answers
 apart (``cache_keys.py``). A collection's routes, parameters and body models come from
-the packaged OpenAPI contract (``contract/openapi.py``), each body model a draft 4 JSON
-schema created once per name; the methods a path lacks answer 405 (``not_allowed.py``).
+the packaged OpenAPI contract (``contract/openapi.py``), each body model created once per
+name and refusing only what is not a JSON object (``contract/draft_4.py``), so that the
+function, which names every failing field, answers every other bad body; the methods a
+path lacks answer 405 (``not_allowed.py``).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
@@ -17,7 +18,7 @@ from constructs import Construct
 from cdk_serverless_crud import acknowledgments, cors, not_allowed
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection
-from cdk_serverless_crud.contract.draft_4 import draft_4_model
+from cdk_serverless_crud.contract.draft_4 import request_model
 from cdk_serverless_crud.cors import CorsProps
 
 
@@ -77,20 +78,20 @@ class Routes:
                     parameters |= index_parameters
                 self.add_get(resource, handler, parameters)
                 continue
-            body = contract.request_body_schema(template, verb)
-            request_model: apigateway.IModel | None
-            if body is not None and model is not None and body[0] == contract.ITEM_DATA:
-                request_model = model  # the collection's own model stands for ItemData
+            body = contract.request_body_name(template, verb)
+            body_model: apigateway.IModel | None
+            if body == contract.ITEM_DATA and model is not None:
+                body_model = model  # the collection's own model stands for ItemData
             else:
-                request_model = self._model(*body) if body else None
+                body_model = self._model(body) if body else None
             resource.add_method(
                 verb,
                 self._integration(handler),
                 request_parameters=parameters or None,
                 request_validator=self._request_validator,
                 request_models=(
-                    {contract.request_media_type(template, verb) or "": request_model}
-                    if request_model
+                    {contract.request_media_type(template, verb) or "": body_model}
+                    if body_model
                     else None
                 ),
             )
@@ -113,15 +114,19 @@ class Routes:
         )
 
     def _collection_model(self, collection: Collection) -> apigateway.IModel | None:
-        """The body model of a collection with a schema, named ``<Name>Data``."""
+        """The body model of a collection with a schema, named ``<Name>Data``.
+
+        Only that the body is an object: the function checks the schema, and names each
+        failing field, which API Gateway's answer to a refused body cannot.
+        """
         if collection.schema is None:
             return None
-        name = f"{collection.construct_prefix or 'Items'}Data"
-        return self._model(name, draft_4_model(collection.schema, name))
+        return self._model(f"{collection.construct_prefix or 'Items'}Data")
 
-    def _model(self, name: str, schema: Mapping[str, Any]) -> apigateway.IModel:
-        """The draft 4 JSON schema model ``name`` (one per name)."""
+    def _model(self, name: str) -> apigateway.IModel:
+        """The request model ``name`` (one per name), which any JSON object passes."""
         if name not in self._models:
+            schema = request_model(name)
             model = apigateway.CfnModel(
                 self._scope,
                 f"{name}Model",

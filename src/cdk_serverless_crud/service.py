@@ -17,6 +17,7 @@ from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.contract import openapi_document
 from cdk_serverless_crud.contract.collection import Collection, check_collections
 from cdk_serverless_crud.contract.environment import item_environment
+from cdk_serverless_crud.contract.security_schemes import DocumentedSecurity
 from cdk_serverless_crud.events import ChangeEvents, ServiceEvents, change_events_of
 from cdk_serverless_crud.events_binding import ChangeEventsBinding
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
@@ -166,7 +167,10 @@ class ServerlessCrudService(Construct):
         self.monitoring = self.create_monitoring(monitoring_props or ServiceMonitoringProps())
         self.add_outputs()
         self.openapi_document: dict[str, Any] = openapi_document.service_document(
-            chosen, title=f"{Stack.of(self).stack_name} {construct_id}", version=_VERSION
+            chosen,
+            title=f"{Stack.of(self).stack_name} {construct_id}",
+            version=_VERSION,
+            security=DocumentedSecurity.of(self.authorization),
         )
         self.node.add_validation(
             WriteOpenApiDocument(self, self.openapi_document_file, self.openapi_document)

@@ -88,8 +88,8 @@ def _typed_section() -> str:
 def test_typed_collections_example_answers_as_the_readme_shows() -> None:
     """The README's schema, its curl body and the error it shows agree with the code.
 
-    The body must get past API Gateway's draft 4 model (the README says the function
-    answers it) and fail the generated validator with exactly the details shown.
+    The body must get past API Gateway's request model (the function answers it) and fail
+    the generated validator with exactly the details shown.
     """
     import ast
 
@@ -98,6 +98,7 @@ def test_typed_collections_example_answers_as_the_readme_shows() -> None:
 
     from cdk_serverless_crud import Collection, Index
     from cdk_serverless_crud.contract import schemas
+    from cdk_serverless_crud.contract.draft_4 import request_model
     from cdk_serverless_crud.runtime.item_service.errors import InvalidBody
     from cdk_serverless_crud.runtime.item_service.schema import Schema
 
@@ -117,7 +118,7 @@ def test_typed_collections_example_answers_as_the_readme_shows() -> None:
     body = json.loads(curl)
     (shown,) = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
 
-    model = schemas.draft_4_model(collection.schema, "OrdersData")
+    model = request_model("OrdersData")
     assert jsonschema.Draft4Validator(model).is_valid(body)
     namespace: dict[str, object] = {}
     exec(schemas.validator_source(collection.schema), namespace)

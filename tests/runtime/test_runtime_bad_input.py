@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from item_service.documents import parse_body
+from item_service.errors import InvalidBody
 from item_service.http import MAX_BODY_BYTES
 
 from .helpers import Api, make_event
@@ -17,9 +19,16 @@ def _stored_records(aws: SimpleNamespace) -> int:
     return int(aws.dynamodb.scan(TableName=aws.table, Select="COUNT")["Count"])
 
 
-def _nested(depth: int) -> str:
-    """A JSON object whose containers nest ``depth`` levels (the object is level 1)."""
-    return '{"a":' + "[" * (depth - 1) + "1" + "]" * (depth - 1) + "}"
+def _nested(depth: int, opening: str = "[", inner: str = "1", closing: str = "]") -> str:
+    """A JSON object whose containers nest ``depth`` levels (the object is level 1).
+
+    ``opening`` and ``closing`` wrap ``inner`` once per level below the object.
+    """
+    return '{"a":' + opening * (depth - 1) + inner + closing * (depth - 1) + "}"
+
+
+#: Objects and arrays 32 levels deep: the pointer to the first one too deep.
+TOO_DEEP_AT = {"[": "/a" + "/0" * 30, '{"b":': "/a" + "/b" * 30}
 
 
 BAD_BODIES = {
@@ -37,7 +46,7 @@ BAD_BODIES = {
     "-Infinity": ('{"a": [-Infinity]}', "invalid_json"),
     "duplicate key": ('{"a": 1, "a": 2}', "invalid_json"),
     "byte order mark": ('\ufeff{"a": 1}', "invalid_json"),
-    "33 levels": (_nested(33), "invalid_body"),
+    "32 levels": (_nested(32), "invalid_body"),
     "100000 levels": ("[" * 100_000, "invalid_body"),
     "empty key": ('{"a": {"": 1}}', "invalid_body"),
     "lone surrogate": ('{"a": "\\ud800"}', "invalid_body"),
@@ -93,10 +102,83 @@ def test_base64_bodies_are_decoded(api: Api) -> None:
     assert response.json()["data"] == {"a": 1}
 
 
-def test_32_levels_of_nesting_are_accepted(api: Api) -> None:
-    item_id = api.create(json.loads(_nested(32))).json()["id"]
+@pytest.mark.parametrize("inner", ["[1]", "[]", "{}"])
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ('{"b":', "}")])
+def test_31_levels_of_nesting_are_accepted(
+    api: Api, opening: str, closing: str, inner: str
+) -> None:
+    # 31 levels, the innermost an array or object: DynamoDB counts empty ones too.
+    body = json.loads(_nested(30, opening, inner, closing))
+    item_id = api.create(body).json()["id"]
 
-    assert api.request("GET", f"/items/{item_id}").json()["data"] == json.loads(_nested(32))
+    assert api.request("GET", f"/items/{item_id}").json()["data"] == body
+
+
+@pytest.mark.parametrize("depth", [32, 33, 900, 1_000, 100_000])
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ('{"b":', "}")])
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_the_first_container_too_deep_is_pointed_at(
+    api: Api, aws: SimpleNamespace, method: str, opening: str, closing: str, depth: int
+) -> None:
+    # Past about 1,000 levels Python's parser gives up, and the text is read for the path.
+    item_id = api.create({"v": 1}).json()["id"]
+    path = "/items" if method == "POST" else f"/items/{item_id}"
+
+    response = api.request(method, path, body=_nested(depth, opening, "1", closing))
+
+    assert (response.status, response.error_code) == (400, "invalid_body")
+    assert response.json()["error"]["details"] == [
+        {
+            "pointer": TOO_DEEP_AT[opening],
+            "message": "level 32 of nesting; an item nests at most 31",
+        }
+    ]
+    assert _stored_records(aws) == 2
+
+
+def test_the_pointer_names_keys_and_indexes_on_the_way() -> None:
+    # Strings holding brackets and commas, escaped keys, and "/" and "~" in keys.
+    prefix = '{"s": "[{,]}", "k\\"": [0, {"x": []}], "a/b~": [[], "]", ' + '{"c":' * 28
+    parsed = prefix + "[1, [2]]" + "}" * 28 + "]}"
+    too_deep_to_parse = prefix + "[1, [" * 100_000
+    for body in (parsed, too_deep_to_parse):
+        with pytest.raises(InvalidBody) as refused:
+            parse_body(body.encode())
+        (detail,) = refused.value.details
+        assert detail.pointer == "/a~1b~0/2" + "/c" * 28 + "/1"
+
+
+def test_a_body_offloaded_to_s3_nests_as_deep_as_any(api: Api, aws: SimpleNamespace) -> None:
+    # S3 has no nesting limit, but a body is never accepted or refused by its size.
+    blob = '"' + "x" * 500_000 + '"'
+
+    assert api.request("POST", "/items", body=_nested(31, "[", blob, "]")).status == 201
+    response = api.request("POST", "/items", body=_nested(32, "[", blob, "]"))
+
+    assert (response.status, response.error_code) == (400, "invalid_body")
+    assert response.json()["error"]["details"][0]["pointer"] == TOO_DEEP_AT["["]
+    assert _stored_records(aws) == 2
+
+
+# Python 3.12 and later parse 5,000 levels, deeper than the merge may recurse.
+@pytest.mark.parametrize("depth", [2, 900, 5_000, 100_000])
+def test_a_patch_whose_merge_nests_too_deep_is_400(
+    api: Api, aws: SimpleNamespace, depth: int
+) -> None:
+    item_id = api.create(json.loads(_nested(30, '{"b":', "1", "}"))).json()["id"]
+    # The patch nests 30 + depth levels, and so does its merge into the item's 30.
+    patch = _nested(30, '{"b":', "[" * depth + "]" * depth, "}")
+
+    response = api.request(
+        "PATCH",
+        f"/items/{item_id}",
+        body=patch,
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+
+    assert (response.status, response.error_code) == (400, "invalid_body")
+    assert response.json()["error"]["details"][0]["pointer"] == "/a" + "/b" * 29 + "/0"
+    assert _stored_records(aws) == 2
 
 
 @pytest.mark.parametrize("base64_body", [False, True])

@@ -5,11 +5,14 @@ Every response in this suite is also validated against it (see conftest.py).
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from item_service.documents import MAX_DEPTH
 from item_service.ids import ID_PATTERN
 from item_service.service import DEFAULT_LIMIT, MAX_LIMIT
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from .helpers import OPENAPI, Api
@@ -56,3 +59,149 @@ def test_the_published_if_match_pattern_is_the_runtime_s(api: Api, value: str) -
     response = api.request("DELETE", f"/items/{item_id}", headers={"If-Match": value})
 
     assert (response.status != 400) == bool(re.search(pattern, value)), response.body
+
+
+def _admits(parameter: str, value: str) -> bool:
+    """Whether the document's schema of a parameter admits ``value``."""
+    schema = OPENAPI["components"]["parameters"][parameter]["schema"]
+    return OAS30Validator(schema).is_valid(value)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["0", "00", "1", "0001", "0000000000000001", "9999999999999999", "10000000000000000", "-1"],
+)
+def test_the_published_version_timestamp_is_the_runtime_s(api: Api, timestamp: str) -> None:
+    item_id = api.create({}).json()["id"]
+
+    response = api.request("GET", f"/items/{item_id}/versions/{timestamp}")
+
+    assert response.status in (400, 404), response.body
+    assert (response.status == 404) == _admits("VersionTimestamp", timestamp)
+
+
+@pytest.mark.parametrize("timestamp", [0, 1, 10**16 - 1, 10**16, -1, 1.5, "1", True])
+def test_the_published_restore_timestamp_is_the_runtime_s(api: Api, timestamp: object) -> None:
+    item_id = api.create({}).json()["id"]
+    restore_request = OAS30Validator(
+        {"$ref": "#/components/schemas/RestoreRequest", "components": OPENAPI["components"]}
+    )
+
+    response = api.request("POST", f"/items/{item_id}/restore", {"timestamp": timestamp})
+
+    assert response.status in (400, 404), response.body
+    assert (response.status == 404) == restore_request.is_valid({"timestamp": timestamp})
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "0",
+        "1772323200000",
+        "9999999999999999",
+        "10000000000000000",
+        "2026-03-01T00:00:00Z",
+        "2026-03-01t00:00:00Z",
+        "2026-03-01 00:00:00.5+01:00",
+        "2026-03-01T00:00Z",
+        "2026-03-01T00:00:00.1234567Z",
+        "2024-02-29T23:59:59-23:59",
+        "2026-04-30T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-01T00:00:00Z",
+        "2026-01-32T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01T00:60:00Z",
+        "2026-03-01T00:00:60Z",
+        "2026-03-01T00:00:00+24:00",
+        "2026-03-01T00:00:00z",
+        "2026-03-01T00:00:00",
+        "1969-12-31T23:59:59Z",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_the_published_as_of_is_the_runtime_s(api: Api, instant: str) -> None:
+    item_id = api.create({}).json()["id"]
+
+    response = api.request("GET", f"/items/{item_id}", query={"as_of": instant})
+
+    assert response.status in (200, 400, 404), response.body
+    assert (response.status != 400) == _admits("AsOf", instant)
+
+
+@pytest.mark.parametrize("instant", ["2025-02-29T00:00:00Z", "1970-01-01T00:30:00+01:00"])
+def test_an_as_of_the_pattern_cannot_refuse_is_described(api: Api, instant: str) -> None:
+    item_id = api.create({}).json()["id"]
+
+    response = api.request("GET", f"/items/{item_id}", query={"as_of": instant})
+
+    assert (response.status, response.error_code) == (400, "invalid_parameter")
+    assert _admits("AsOf", instant)
+    description = OPENAPI["components"]["parameters"]["AsOf"]["description"]
+    assert "February 29 of a year that is not a leap year" in description
+    assert "an instant before 1970 by its offset" in description
+
+
+@pytest.mark.parametrize(("if_match", "status"), [('"1"', 400), ("*", 201), (None, 201)])
+def test_if_match_with_if_none_match_is_the_documented_400(
+    api: Api, if_match: str | None, status: int
+) -> None:
+    headers = {"If-None-Match": "*", **({"If-Match": if_match} if if_match else {})}
+
+    response = api.request("PUT", "/items/both-conditions", {"a": 1}, headers=headers)
+
+    assert response.status == status, response.body
+    put = OPENAPI["paths"]["/items/{id}"]["put"]
+    bad = OPENAPI["components"]["responses"][put["responses"]["400"]["$ref"].rsplit("/", 1)[1]]
+    assert "If-Match naming ETags together with If-None-Match: *" in bad["description"]
+    # The rest of the 400 is every operation's.
+    assert bad["description"].startswith(
+        OPENAPI["components"]["responses"]["BadRequest"]["description"]
+    )
+
+
+def test_the_published_timestamp_range_is_the_runtime_s(api: Api) -> None:
+    timestamp = OPENAPI["components"]["schemas"]["Timestamp"]
+    version = OPENAPI["components"]["parameters"]["VersionTimestamp"]["schema"]
+
+    assert (timestamp["minimum"], timestamp["maximum"]) == (1, 10**16 - 1)
+    assert version["maxLength"] == len(str(timestamp["maximum"]))
+
+
+def test_a_merge_patch_admits_members(api: Api) -> None:
+    merge_patch = OPENAPI["components"]["schemas"]["MergePatch"]
+    item_id = api.create({"a": 1, "b": 2}).json()["id"]
+
+    response = api.request(
+        "PATCH",
+        f"/items/{item_id}",
+        body=json.dumps({"a": None, "c": 3}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+
+    assert (response.status, response.json()["data"]) == (200, {"b": 2, "c": 3})
+    assert merge_patch["additionalProperties"] is True
+
+
+def test_the_published_nesting_limit_is_the_runtime_s(api: Api) -> None:
+    deepest: dict[str, object] = {}
+    for _ in range(MAX_DEPTH - 1):
+        deepest = {"a": deepest}
+
+    assert api.request("POST", "/items", deepest).status == 201
+    assert api.request("POST", "/items", {"a": deepest}).status == 400
+    descriptions = (
+        OPENAPI["components"]["schemas"]["ItemData"]["description"],
+        OPENAPI["components"]["responses"]["BadRequest"]["description"],
+    )
+    assert all(f" {MAX_DEPTH} levels" in text for text in descriptions)
+
+
+def test_an_empty_key_is_refused_as_documented(api: Api) -> None:
+    response = api.request("POST", "/items", {"": 1})
+
+    assert (response.status, response.error_code) == (400, "invalid_body")
+    assert "has an empty key" in OPENAPI["components"]["responses"]["BadRequest"]["description"]

@@ -170,13 +170,26 @@ def test_restore_refuses_unknown_versions_and_tombstones(api: Api, clock: Simple
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"timestamp": "1"}, {"timestamp": 1.5}, {"timestamp": True}, {"timestamp": 1, "x": 2}, []],
+    ("body", "pointers"),
+    [
+        ({}, ["/timestamp"]),
+        ({"timestamp": "1"}, ["/timestamp"]),
+        ({"timestamp": 1.5}, ["/timestamp"]),
+        ({"timestamp": True}, ["/timestamp"]),
+        ({"timestamp": 0}, ["/timestamp"]),
+        ({"timestamp": 10**16}, ["/timestamp"]),
+        ({"timestamp": 1, "x": 2}, ["/x"]),
+        ({"x": 2}, ["/x", "/timestamp"]),
+        ([], [""]),
+    ],
 )
-def test_a_malformed_restore_body_is_400(api: Api, body: Any) -> None:
+def test_a_malformed_restore_body_is_400_naming_each_field(
+    api: Api, body: Any, pointers: list[str]
+) -> None:
     created = api.create({"a": 1}).json()
     answer = api.request("POST", f"/items/{created['id']}/restore", body)
     assert (answer.status, answer.error_code) == (400, "invalid_body")
+    assert [d["pointer"] for d in answer.json()["error"]["details"]] == pointers
 
 
 def test_offloaded_versions_read_back_and_restore_without_a_copy(

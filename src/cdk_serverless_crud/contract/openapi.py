@@ -1,9 +1,10 @@
 """The packaged OpenAPI contract, read for API Gateway's request validation.
 
 ``openapi.json`` is data shipped in this package; reading it does not import the runtime.
-API Gateway validates request bodies against JSON Schema draft 4 models and checks that
-required request parameters are present; it cannot check a parameter's format, so the
-runtime keeps its own checks for ids, ``limit``, ``cursor`` and ``If-Match``.
+API Gateway checks that required request parameters are present and that a body is a
+JSON object (the function checks the rest, naming each failing field); it cannot check a
+parameter's format, so the runtime keeps its own checks for ids, ``limit``, ``cursor``
+and ``If-Match``.
 """
 
 import functools
@@ -12,8 +13,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
 
 OPENAPI_PATH = Path(__file__).parent / "openapi.json"
 """The API contract, shared by the runtime, API Gateway's validation and local mode."""
@@ -27,10 +26,6 @@ ITEM_DATA = "ItemData"
 _PATH_PARAMETER = re.compile(r"\{([^}+]+)\+?\}")
 # Where a parameter is, in OpenAPI and in API Gateway's method request.
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
-# OpenAPI 3.0 keywords that JSON Schema draft 4 does not know.
-_OPENAPI_ONLY = frozenset(
-    {"nullable", "readOnly", "writeOnly", "example", "deprecated", "discriminator", "xml"}
-)
 
 
 def path_parameters(path: str) -> list[str]:
@@ -94,33 +89,16 @@ def request_media_type(path: str, verb: str) -> str | None:
     return str(media_type)
 
 
-def request_body_schema(path: str, verb: str) -> tuple[str, dict[str, Any]] | None:
-    """The name and draft 4 JSON schema of an operation's request body, if it has one."""
+def request_body_name(path: str, verb: str) -> str | None:
+    """The name of an operation's request body schema, such as ``ItemData``, if it has a
+    body; API Gateway's model of that name checks only that the body is a JSON object
+    (``draft_4.request_model``)."""
     media_type = request_media_type(path, verb)
     if media_type is None:
         return None
     body = load()["paths"][path][verb.lower()]["requestBody"]
     schema = _resolve(body)["content"][media_type]["schema"]
-    name = schema["$ref"].rsplit("/", 1)[1] if "$ref" in schema else f"{verb.title()}Body"
-    return name, {"$schema": DRAFT_4, "title": name, **draft_4(schema)}
-
-
-def draft_4(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """An OpenAPI 3.0 schema as JSON Schema draft 4: references inlined, nullable as a type."""
-    resolved = _resolve(schema)
-    converted = {
-        key: value
-        for key, value in map_subschemas(resolved, _draft_4_subschema, DRAFT_4).items()
-        if key not in _OPENAPI_ONLY
-    }
-    if resolved.get("nullable") is True and "type" in converted:
-        converted["type"] = [converted["type"], "null"]
-    return converted
-
-
-def _draft_4_subschema(_: tuple[str, ...], schema: Any) -> Any:
-    """A subschema as draft 4; a boolean one, such as ``additionalProperties: false``, as is."""
-    return draft_4(schema) if isinstance(schema, Mapping) else schema
+    return str(schema["$ref"].rsplit("/", 1)[1]) if "$ref" in schema else f"{verb.title()}Body"
 
 
 def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -22,6 +22,11 @@ from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
 from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
 from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
+from cdk_serverless_crud.contract.security_schemes import (
+    DEFAULT_SECURITY,
+    GENERIC_NOTE,
+    DocumentedSecurity,
+)
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -31,10 +36,20 @@ _BAD_REQUEST = "BadRequest"
 _ERROR = "Error"
 # A path the shared components mention, which each collection serves under its own name.
 _TEMPLATE_PATH_IN_TEXT = re.compile(re.escape(contract.COLLECTION_PATH) + r"\b")
+# DynamoDB's limits on a key value, as far as a schema can say them: a string key is 1 to
+# 2048 bytes in UTF-8 (so at most 2048 characters), a number one DynamoDB can store.
 _INDEX_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
-    "S": {"type": "string", "minLength": 1},
-    "N": {"type": "number"},
+    "S": {"type": "string", "minLength": 1, "maxLength": 2048},
+    "N": {"type": "number", "exclusiveMinimum": -1e126, "exclusiveMaximum": 1e126},
 }
+_INDEX_LIMITS = {
+    "S": " 1 to 2048 bytes in UTF-8.",
+    "N": " A JSON number of at most 38 significant digits, 0 or of a magnitude from 1E-130 "
+    "to below 1E+126.",
+}
+# The runtime refuses an empty key, and one over 65535 bytes in UTF-8 (so over 65535
+# characters); nested objects' keys too, which only the description can say.
+_DATA_KEYS = {"minLength": 1, "maxLength": 65535}
 _DETAILS = {
     "type": "array",
     "description": "With invalid_body, when the body fails the collection's schema: "
@@ -60,7 +75,11 @@ _SCHEMA_FAILURE = (
 
 
 def service_document(
-    collections: Sequence[Collection], *, title: str, version: str
+    collections: Sequence[Collection],
+    *,
+    title: str,
+    version: str,
+    security: DocumentedSecurity = DEFAULT_SECURITY,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of a service that serves ``collections``.
 
@@ -69,7 +88,8 @@ def service_document(
     schemas ``<Pascal>Data`` (its JSON Schema, or any JSON object), ``<Pascal>Item``,
     ``<Pascal>ItemList`` and ``<Pascal>VersionList``; the root definitions of its schema
     are the components ``<Pascal>Data.<Definition>``. Its listing takes one query
-    parameter per index.
+    parameter per index. ``security`` is how its callers authenticate (default: AWS
+    IAM, the service's default): the document declares its scheme and requires it.
     """
     checked = check_collections("collections", collections)
     for name, text in (("title", title), ("version", version)):
@@ -77,26 +97,45 @@ def service_document(
             raise ValueError(f"{name} must be a non-empty string; got {text!r}.")
     template = contract.load()
     per_collection = _depending_on(template["components"]["schemas"], _DATA)
+    components = _components(template["components"], checked, per_collection)
+    if security.schemes():
+        components["securitySchemes"] = security.schemes()
     replaced = {
         "openapi": OPENAPI_VERSION,
-        "info": {**copy.deepcopy(template["info"]), "title": title, "version": version},
+        "info": _info(template["info"], title, version, security),
         "paths": {
             path: item
             for collection in checked
             for path, item in _paths(template["paths"], collection, per_collection).items()
         },
-        "components": _components(template["components"], checked, per_collection),
+        "components": components,
     }
-    return {
-        key: replaced[key] if key in replaced else _openapi_3_1(copy.deepcopy(value))
-        for key, value in template.items()
-    }
+    document: dict[str, Any] = {}
+    for key, value in template.items():
+        document[key] = replaced[key] if key in replaced else _openapi_3_1(copy.deepcopy(value))
+        if key == "servers" and security.requirement() is not None:
+            document["security"] = security.requirement()
+    return document
 
 
 def write_document(document: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``document`` as JSON, in its own key order, indented by 2, ending in a newline."""
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def _info(
+    template: Mapping[str, Any], title: str, version: str, security: DocumentedSecurity
+) -> dict[str, Any]:
+    """The template's info with the service's title and version, and how callers
+    authenticate where the generic contract says it declares no security."""
+    description = str(template["description"]).replace(GENERIC_NOTE, security.description())
+    return {
+        **copy.deepcopy(template),
+        "title": title,
+        "version": version,
+        "description": description,
+    }
 
 
 def _depending_on(schemas: Mapping[str, Any], name: str) -> list[str]:
@@ -167,7 +206,8 @@ def _index_parameter(collection: Collection, index: Index, names: str) -> dict[s
         "in": "query",
         "required": False,
         "description": f"List only the live items whose `{index.attribute}` is this value, "
-        f"from the {index.index_name} index. At most one of {names} per request.",
+        f"from the {index.index_name} index. At most one of {names} per request."
+        + _INDEX_LIMITS[key_type],
         "schema": dict(_INDEX_SCHEMAS[key_type]),
     }
 
@@ -212,7 +252,8 @@ def _data_schemas(collection: Collection, generic: Mapping[str, Any]) -> dict[st
     """``<Pascal>Data`` and its hoisted definitions: the collection's schema, or ItemData's."""
     name = _component_name(collection, _DATA)
     if collection.schema is None:
-        return {name: _schema_3_1(generic)}
+        # OpenAPI 3.0 has no propertyNames: only 3.1 can say that keys are never empty.
+        return {name: {**_schema_3_1(generic), "propertyNames": dict(_DATA_KEYS)}}
     return component_schemas(f"Collection({collection.name!r}).schema", collection.schema, name)
 
 

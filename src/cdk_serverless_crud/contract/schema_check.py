@@ -1,11 +1,10 @@
 """A collection's JSON Schema checked at synth time, before anything reads it.
 
-A collection's schema is JSON Schema draft-07, written by the user, and it is read by API
-Gateway (as the draft-04 model of ``draft_4``) and by the Lambda function (compiled by
-``schema_compiler``). ``check_schema`` refuses, with the prop, the keyword and its JSON
-pointer in the message, any schema that would fail later in either. Every later reading
-relies on what it checked: the ``$ref``s are local and resolve, and only the root has an
-``$id``.
+A collection's schema is JSON Schema draft-07, written by the user, and it is read by the
+Lambda function (compiled by ``schema_compiler``) and the OpenAPI document.
+``check_schema`` refuses, with the prop, the keyword and its JSON pointer in the message,
+any schema that would fail later. Every later reading relies on what it checked: the
+``$ref``s are local and resolve, and only the root has an ``$id``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Where a JSON Schema holds subschemas, in one table, and the walks over them.
 
-Every reading of a schema goes through here: checking a collection's schema, relaxing it
-to API Gateway's draft-04 model, converting it to OpenAPI 3.1 components, and converting
-the packaged contract's OpenAPI 3.0 schemas. A keyword holds subschemas in some dialects
-and not in others (draft-07 ignores ``prefixItems``), so each walk names its dialect.
+Every reading of a schema goes through here: checking a collection's schema, converting
+it to OpenAPI 3.1 components, and converting the packaged contract's OpenAPI 3.0 schemas.
+A keyword holds subschemas in some dialects and not in others (draft-07 ignores
+``prefixItems``), so each walk names its dialect.
 JSON pointers (RFC 6901) and local ``$ref``s are read here too.
 """
 

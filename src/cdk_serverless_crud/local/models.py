@@ -43,9 +43,11 @@ class BodyModel:
             return True
         try:
             document = json.loads(body)
-        except ValueError:
+            return bool(self._validator.is_valid(document))
+        except (ValueError, RecursionError):
+            # Not JSON, or too deep for Python to parse or check (about 1,000 levels):
+            # refused as a body the validator cannot parse, never a crash of the stage.
             return False
-        return bool(self._validator.is_valid(document))
 
     @functools.cached_property
     def _validator(self) -> Any:

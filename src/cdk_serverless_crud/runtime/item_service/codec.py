@@ -9,7 +9,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _quote
 from typing import NoReturn, TypeAlias
 
-from .errors import InvalidBody, InvalidJson
+from .errors import InvalidJson, TooDeepToParse
 
 Json: TypeAlias = "bool | int | str | Decimal | list[Json] | dict[str, Json] | None"
 Document: TypeAlias = "dict[str, Json]"
@@ -19,6 +19,9 @@ Document: TypeAlias = "dict[str, Json]"
 _ESCAPES = re.compile(r"\\\\|(?:\\u[0-9a-fA-F]{4})+")
 # What stays escaped: ASCII (controls and DEL) and lone surrogates, which UTF-8 cannot carry.
 _KEEP_ESCAPED = re.compile("[\x00-\x7f\ud800-\udfff]")
+# What container_path reads: a string (a key, or a value it skips), a bracket or a comma.
+# The closing quote is optional so that an unclosed string ends the scan in one pass.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"?|[][{},]')
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -54,8 +57,46 @@ def loads(raw: bytes) -> Json:
             f"the body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
     except RecursionError:
-        raise InvalidBody("the body is nested too deeply") from None
+        raise TooDeepToParse() from None
     return value
+
+
+def container_path(raw: bytes, depth: int) -> list[str] | None:
+    """The path (keys, and indexes as digits) to the first object or array of JSON text
+    that nests ``depth`` levels deep, the outermost being level 1; None if none does.
+
+    It reads the text without recursing, so it reaches any depth: it is how a body too
+    deep for :func:`loads` is told where it became too deep. The text before that point
+    must be valid JSON, as it is when :func:`loads` recursed too deep there.
+    """
+    steps: list[str] = []  # per open container: the key or index being read in it
+    in_object: list[bool] = []
+    expect_key = False
+    for match in _STRUCTURE.finditer(raw.decode("utf-8")):
+        token = match[0]
+        if token in ("{", "["):
+            if len(steps) + 1 == depth:
+                return steps
+            steps.append("" if token == "{" else "0")
+            in_object.append(token == "{")
+            expect_key = token == "{"
+        elif not steps:
+            return None  # not JSON: a close or a string outside any container
+        elif token in ("}", "]"):
+            steps.pop()
+            in_object.pop()
+            expect_key = False
+        elif token == ",":
+            expect_key = in_object[-1]
+            if not expect_key:
+                steps[-1] = str(int(steps[-1]) + 1)
+        elif expect_key:
+            try:
+                steps[-1] = json.loads(token)
+            except ValueError:
+                return None  # an unclosed key: the text ended
+            expect_key = False
+    return None
 
 
 def dumps(value: Json) -> str:

@@ -74,6 +74,14 @@ class InvalidBody(ApiError):
         return {"error": error}
 
 
+class TooDeepToParse(InvalidBody):
+    """The body nests deeper than Python's JSON parser can recurse (about 1,000 levels)."""
+
+    def __init__(self) -> None:
+        """Refuse the body; the caller may know where it became too deep for an item."""
+        super().__init__("the body is nested too deeply")
+
+
 class InvalidParameter(ApiError):
     """A path, query or header parameter is malformed (id, limit, cursor, If-Match)."""
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from . import codec, cursors, patches, schema
+from . import codec, cursors, documents, patches, schema
 from .config import Settings
 from .documents import ItemBody, parse_body
-from .errors import InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
+from .errors import Detail, InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
 from .http import (
     MAX_RESPONSE_BODY_BYTES,
     MERGE_PATCH,
@@ -36,6 +36,7 @@ _LIMIT = re.compile(r"[0-9]{1,3}")
 # A version's timestamp, or an instant, in epoch milliseconds (year 2286 has 14 digits).
 _EPOCH_MS = re.compile(r"[0-9]{1,16}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RESTORE_BODY = 'the body must be {"timestamp": <a version\'s timestamp>}'
 # Room for the id, timestamp and list envelope around an item's data.
 _ENVELOPE_BYTES = 2048
 
@@ -111,7 +112,8 @@ class ItemService:
         a new version; 200. 404 if unknown, 412 on If-Match, 415 for another type."""
         item_id = check_id(params.get("id"))
         expected = if_match(request)
-        patch = patches.check_patch(codec.loads(body_bytes(request, MERGE_PATCH)))
+        patch = patches.check_patch(documents.load(body_bytes(request, MERGE_PATCH)))
+        documents.check_depth(patch)
         version = self._repository.patch(
             item_id,
             lambda current: _checked(codec.dumps(patches.merge(current, patch)).encode("ascii")),
@@ -280,18 +282,29 @@ def _version_timestamp(value: str | None) -> int:
 
 
 def _restore_timestamp(request: Request) -> int:
-    """The ``timestamp`` of a restore's body ``{"timestamp": <version>}``."""
+    """The ``timestamp`` of a restore's body ``{"timestamp": <version>}``; a body that is
+    not that names each field at fault."""
     body = codec.loads(body_bytes(request))
-    timestamp = body.get("timestamp") if isinstance(body, dict) else None
-    if (
-        not isinstance(body, dict)
-        or set(body) != {"timestamp"}
-        or not isinstance(timestamp, int | Decimal)
+    if not isinstance(body, dict):
+        raise InvalidBody(_RESTORE_BODY, [Detail.at((), "must be an object")])
+    details = [Detail.at((key,), "is not allowed") for key in body if key != "timestamp"]
+    timestamp = body.get("timestamp")
+    if "timestamp" not in body:
+        details.append(Detail.at(("timestamp",), "is required"))
+    elif (
+        not isinstance(timestamp, int | Decimal)
         or isinstance(timestamp, bool)
         or timestamp != int(timestamp)
         or not 1 <= timestamp < 10**16
     ):
-        raise InvalidBody('the body must be {"timestamp": <a version\'s timestamp>}')
+        details.append(
+            Detail.at(
+                ("timestamp",), "must be a version's timestamp: a whole number from 1 to 10^16 - 1"
+            )
+        )
+    if details:
+        raise InvalidBody(_RESTORE_BODY, details)
+    assert isinstance(timestamp, int | Decimal)
     return int(timestamp)
 
 
