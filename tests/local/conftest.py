@@ -22,7 +22,7 @@ import pytest
 from cdk_serverless_crud.local.server import RunningService, serve_local
 from cdk_serverless_crud.local.template import ApiSpec, load_api
 
-from ..conftest import built_once, synthesize
+from ..conftest import REPO, built_once, synthesize
 from . import apps
 
 
@@ -94,6 +94,16 @@ def _synthesize_local_apps(folder: Path) -> None:
 def local_apps_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The apps of ``apps.py``, one stack each, synthesized once for the whole test run."""
     return built_once(tmp_path_factory, "local-apps", _synthesize_local_apps) / "cdk.out"
+
+
+def _synthesize_shop(folder: Path) -> None:
+    synthesize(REPO / "examples" / "shop", folder)
+
+
+@pytest.fixture(scope="session")
+def shop_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop example (examples/shop), synthesized once for the whole test run."""
+    return built_once(tmp_path_factory, "shop-cdk-out", _synthesize_shop)
 
 
 @pytest.fixture(scope="module")

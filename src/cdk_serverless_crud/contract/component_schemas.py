@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from cdk_serverless_crud.contract.schema_walk import (
     DRAFT_7,
+    DRAFT_2020_12,
     SUBSCHEMA_KEYWORDS,
     Path,
     children,
@@ -58,16 +59,22 @@ _LATER = frozenset(
 _ANNOTATIONS = frozenset(
     {"title", "description", "$comment", "default", "examples", "readOnly", "writeOnly"}
 )
+# Below these, limiting numbers would admit more (not, if) or means nothing (keys).
+_NOT_LIMITED = frozenset({"not", "if", "propertyNames"})
 # What a URI fragment may hold besides letters, digits and "-._~" (RFC 3986 pchar).
 _POINTER_SAFE = "!$&'()*+,;=:@"
 
 
-def component_schemas(prop: str, schema: Mapping[str, Any], name: str) -> dict[str, Any]:
+def component_schemas(
+    prop: str, schema: Mapping[str, Any], name: str, *, number: str | None = None
+) -> dict[str, Any]:
     """``schema`` as components: ``name`` for its root, ``name.<Def>`` for each root definition.
 
-    Every ``$ref`` in the result points into ``#/components/schemas/``. Raises ValueError
-    naming ``prop`` for what an OpenAPI document cannot carry: a reference to a whole
-    ``$defs`` or ``definitions``, or one name defined in both below the root.
+    Every ``$ref`` in the result points into ``#/components/schemas/``. With ``number``,
+    a reference to a schema that limits numbers, every subschema that admits numbers is
+    intersected with it (see :func:`_numbers_limited`). Raises ValueError naming ``prop``
+    for what an OpenAPI document cannot carry: a reference to a whole ``$defs`` or
+    ``definitions``, or one name defined in both below the root.
     """
     hoisted = _definition_names(prop, schema, name)
     converter = _Converter(prop, schema, name, hoisted)
@@ -75,7 +82,36 @@ def component_schemas(prop: str, schema: Mapping[str, Any], name: str) -> dict[s
     components: dict[str, Any] = {name: converter.schema(root, ())}
     for (keyword, key), component in hoisted.items():
         components[component] = converter.schema(schema[keyword][key], (keyword, key))
-    return components
+    if number is None:
+        return components
+    return {key: _numbers_limited(value, number) for key, value in components.items()}
+
+
+def _numbers_limited(node: Any, number: str) -> Any:
+    """``node`` (2020-12) with ``{"$ref": number}`` added to the ``allOf`` of each subschema
+    whose ``type`` names number or integer. A subschema without ``type`` is left as the
+    user wrote it: it says nothing of numbers, and the runtime still refuses what
+    DynamoDB cannot store.
+
+    What is below ``not`` and ``if`` is kept as it is: a narrower schema there would
+    admit more, not less; ``propertyNames`` holds strings. Every other keyword stays as it was.
+    """
+    if not isinstance(node, Mapping):
+        return node
+    limited = map_subschemas(
+        node,
+        lambda path, sub: sub if path[0] in _NOT_LIMITED else _numbers_limited(sub, number),
+        DRAFT_2020_12,
+    )
+    if _admits_numbers(node):
+        limited["allOf"] = [*limited.get("allOf", []), {"$ref": number}]
+    return limited
+
+
+def _admits_numbers(node: Mapping[str, Any]) -> bool:
+    kind = node.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "number" in kinds or "integer" in kinds
 
 
 def _definition_names(

@@ -17,21 +17,29 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
 from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
-from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
+from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas, pointer
 from cdk_serverless_crud.contract.security_schemes import (
     DEFAULT_SECURITY,
     GENERIC_NOTE,
     DocumentedSecurity,
+)
+from cdk_serverless_crud.contract.storable import (
+    DYNAMODB_NUMBER,
+    STORABLE_VALUE,
+    storable_components,
 )
 
 OPENAPI_VERSION = "3.1.0"
 
 # The schema each collection replaces with its own.
 _DATA = contract.ITEM_DATA
+# The patch each collection describes with its own schema.
+_MERGE_PATCH = "MergePatch"
 _BAD_REQUEST = "BadRequest"
 _ERROR = "Error"
 # A path the shared components mention, which each collection serves under its own name.
@@ -47,9 +55,6 @@ _INDEX_LIMITS = {
     "N": " A JSON number of at most 38 significant digits, 0 or of a magnitude from 1E-130 "
     "to below 1E+126.",
 }
-# The runtime refuses an empty key, and one over 65535 bytes in UTF-8 (so over 65535
-# characters); nested objects' keys too, which only the description can say.
-_DATA_KEYS = {"minLength": 1, "maxLength": 65535}
 _DETAILS = {
     "type": "array",
     "description": "With invalid_body, when the body fails the collection's schema: "
@@ -69,7 +74,8 @@ _DETAILS = {
 }
 _SCHEMA_FAILURE = (
     " Also a body that does not match the collection's schema (invalid_body, with one "
-    "`details` entry per failing field), a malformed index parameter, more than one index "
+    "`details` entry per failing field; for PATCH, the item the patch makes of the stored "
+    "one), a malformed index parameter, more than one index "
     "parameter, or a query parameter the operation does not declare (invalid_parameter)."
 )
 
@@ -96,7 +102,10 @@ def service_document(
         if not isinstance(text, str) or not text:
             raise ValueError(f"{name} must be a non-empty string; got {text!r}.")
     template = contract.load()
-    per_collection = _depending_on(template["components"]["schemas"], _DATA)
+    per_collection = [
+        *_depending_on(template["components"]["schemas"], _DATA),
+        _MERGE_PATCH,
+    ]
     components = _components(template["components"], checked, per_collection)
     if security.schemes():
         components["securitySchemes"] = security.schemes()
@@ -237,11 +246,16 @@ def _schemas(
     schemas = {
         name: _schema_3_1(schema) for name, schema in template.items() if name not in per_collection
     }
+    schemas.update(storable_components())
     for collection in collections:
         renamed = _renames(collection, per_collection)
         for name in per_collection:
             if name == _DATA:
                 schemas.update(_data_schemas(collection, template[_DATA]))
+            elif name == _MERGE_PATCH:
+                schemas[_component_name(collection, name)] = _merge_patch_schema(
+                    collection, _schema_3_1(template[name])
+                )
             else:
                 converted = _renamed(_schema_3_1(template[name]), renamed)
                 schemas[_component_name(collection, name)] = converted
@@ -252,9 +266,55 @@ def _data_schemas(collection: Collection, generic: Mapping[str, Any]) -> dict[st
     """``<Pascal>Data`` and its hoisted definitions: the collection's schema, or ItemData's."""
     name = _component_name(collection, _DATA)
     if collection.schema is None:
-        # OpenAPI 3.0 has no propertyNames: only 3.1 can say that keys are never empty.
-        return {name: {**_schema_3_1(generic), "propertyNames": dict(_DATA_KEYS)}}
-    return component_schemas(f"Collection({collection.name!r}).schema", collection.schema, name)
+        # OpenAPI 3.0 has no propertyNames nor recursive references: only 3.1 can say
+        # what the runtime stores at every depth.
+        return {name: {**_schema_3_1(generic), **_storable_members()}}
+    return component_schemas(
+        f"Collection({collection.name!r}).schema",
+        collection.schema,
+        name,
+        number=COMPONENTS + DYNAMODB_NUMBER,
+    )
+
+
+def _storable_members() -> dict[str, Any]:
+    """An object's members as the runtime stores them: non-empty keys, storable values."""
+    return {
+        "propertyNames": {"minLength": 1, "maxLength": 65535},
+        "additionalProperties": {"$ref": COMPONENTS + STORABLE_VALUE},
+    }
+
+
+def _merge_patch_schema(collection: Collection, generic: Mapping[str, Any]) -> dict[str, Any]:
+    """``<Pascal>MergePatch``: the patches that can apply to an item of ``collection``.
+
+    As exact as a schema can be without knowing the item patched: each declared member
+    of the collection's schema takes its schema, or ``null`` to remove it; the others
+    what the schema's ``additionalProperties`` says. No member is required. Whether the
+    merged item matches the schema depends on the item, as a 412 does.
+    """
+    patch = {**generic, **_storable_members()}
+    schema = collection.schema
+    if schema is None or not isinstance(schema.get("properties"), Mapping):
+        return patch
+    data = COMPONENTS + _component_name(collection, _DATA)
+    patch["properties"] = {
+        name: {"anyOf": [{"$ref": data + _quoted(("properties", name))}, {"type": "null"}]}
+        for name in schema["properties"]
+    }
+    extra = schema.get("additionalProperties", True)
+    if extra is False:
+        patch["additionalProperties"] = False
+    elif extra is not True:
+        patch["additionalProperties"] = {
+            "anyOf": [{"$ref": data + "/additionalProperties"}, {"type": "null"}]
+        }
+    return patch
+
+
+def _quoted(path: tuple[str, ...]) -> str:
+    """``path`` as the fragment of a reference: a JSON pointer, percent-encoded."""
+    return quote(pointer(path), safe="/!$&'()*+,;=:@")
 
 
 def _component_name(collection: Collection, template_name: str) -> str:

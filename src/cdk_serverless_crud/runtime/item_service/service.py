@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from . import codec, cursors, documents, patches, schema
+from .codec import Document, Json
 from .config import Settings
 from .documents import ItemBody, parse_body
 from .errors import Detail, InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
@@ -36,6 +37,8 @@ _LIMIT = re.compile(r"[0-9]{1,3}")
 # A version's timestamp, or an instant, in epoch milliseconds (year 2286 has 14 digits).
 _EPOCH_MS = re.compile(r"[0-9]{1,16}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: A PATCH whose merged item the collection's schema refuses.
+MERGED_MESSAGE = "the item this patch makes does not match the collection's schema"
 _RESTORE_BODY = 'the body must be {"timestamp": <a version\'s timestamp>}'
 # Room for the id, timestamp and list envelope around an item's data.
 _ENVELOPE_BYTES = 2048
@@ -116,7 +119,7 @@ class ItemService:
         documents.check_depth(patch)
         version = self._repository.patch(
             item_id,
-            lambda current: _checked(codec.dumps(patches.merge(current, patch)).encode("ascii")),
+            lambda current: _merged(current, patch),
             expected,
             request.deadline,
             request.claim,
@@ -230,6 +233,17 @@ class ItemService:
         # Items are pre-encoded JSON, so the envelope is assembled around them.
         body = f'{{"{key}":[{",".join(texts)}],"next_cursor":{codec.dumps(next_cursor)}}}'
         return text_response(200, body)
+
+
+def _merged(current: Document, patch: Json) -> ItemBody:
+    """The item ``patch`` makes of ``current``, checked; a schema refusal says it is the
+    merged item that does not match (it depends on what is stored, as a 412 does)."""
+    try:
+        return _checked(codec.dumps(patches.merge(current, patch)).encode("ascii"))
+    except InvalidBody as error:
+        if error.message != schema.MESSAGE:
+            raise
+        raise InvalidBody(MERGED_MESSAGE, error.details) from None
 
 
 def _item_body(request: Request) -> ItemBody:
