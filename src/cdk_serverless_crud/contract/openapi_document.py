@@ -17,12 +17,11 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
 from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
-from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas, pointer
+from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
 from cdk_serverless_crud.contract.security_schemes import (
     DEFAULT_SECURITY,
     GENERIC_NOTE,
@@ -297,24 +296,21 @@ def _merge_patch_schema(collection: Collection, generic: Mapping[str, Any]) -> d
     schema = collection.schema
     if schema is None or not isinstance(schema.get("properties"), Mapping):
         return patch
-    data = COMPONENTS + _component_name(collection, _DATA)
+    data_schema = _data_schemas(collection, {})[_component_name(collection, _DATA)]
+    # Each member's schema is inlined, not referred to by a pointer into the data
+    # component: code generators resolve only references to whole components.
     patch["properties"] = {
-        name: {"anyOf": [{"$ref": data + _quoted(("properties", name))}, {"type": "null"}]}
-        for name in schema["properties"]
+        member: {"anyOf": [copy.deepcopy(converted), {"type": "null"}]}
+        for member, converted in data_schema["properties"].items()
     }
     extra = schema.get("additionalProperties", True)
     if extra is False:
         patch["additionalProperties"] = False
     elif extra is not True:
         patch["additionalProperties"] = {
-            "anyOf": [{"$ref": data + "/additionalProperties"}, {"type": "null"}]
+            "anyOf": [copy.deepcopy(data_schema["additionalProperties"]), {"type": "null"}]
         }
     return patch
-
-
-def _quoted(path: tuple[str, ...]) -> str:
-    """``path`` as the fragment of a reference: a JSON pointer, percent-encoded."""
-    return quote(pointer(path), safe="/!$&'()*+,;=:@")
 
 
 def _component_name(collection: Collection, template_name: str) -> str:

@@ -24,11 +24,16 @@ def storable_components() -> dict[str, Any]:
         DYNAMODB_NUMBER: {
             "description": "A number DynamoDB can store: 0, or of a magnitude from 1E-130 to "
             "below 1E+126, with at most 38 significant digits. Any other value is let by.",
-            "anyOf": [
-                {"const": 0},
-                {"minimum": 1e-130, "exclusiveMaximum": 1e126},
-                {"maximum": -1e-130, "exclusiveMinimum": -1e126},
-            ],
+            # The bounds apply to numbers only, and every branch says its type: code
+            # generators read an untyped branch as a type of its own.
+            "if": {"type": "number"},
+            "then": {
+                "anyOf": [
+                    {"type": "number", "const": 0},
+                    {"type": "number", "minimum": 1e-130, "exclusiveMaximum": 1e126},
+                    {"type": "number", "maximum": -1e-130, "exclusiveMinimum": -1e126},
+                ]
+            },
         },
         STORABLE_VALUE: {
             "description": "Any JSON value DynamoDB can store: object keys of 1 byte to 64 KB "
