@@ -1,7 +1,7 @@
 """Local mode's page for people: the service's OpenAPI document and an API page to try it.
 
 ``/<stage>/openapi.json`` is the document synthesis wrote beside the template
-(``<stack>.<service>.openapi.json``, ``ServerlessCrudService.openapi_document``), its
+(``<stack artifact id>.<service unique id>.openapi.json``, ``openapi_document_file``), its
 ``servers`` pointed at the local stage. ``/_docs`` is Swagger UI on that document, where
 every route can be read and tried. Its assets are Swagger UI's own build as PyPI's
 ``flask-swagger-ui`` ships it (``dist/``; its Flask blueprint is not used), served from
