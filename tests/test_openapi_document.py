@@ -15,6 +15,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from cdk_serverless_crud.contract import openapi as contract
+from cdk_serverless_crud.contract import storable
 from cdk_serverless_crud.contract.collection import Collection, Index
 from cdk_serverless_crud.contract.openapi_document import (
     _schema_3_1,
@@ -22,6 +23,7 @@ from cdk_serverless_crud.contract.openapi_document import (
     write_document,
 )
 from cdk_serverless_crud.contract.security_schemes import GENERIC_NOTE, DocumentedSecurity
+from cdk_serverless_crud.runtime.item_service import documents
 
 ADDRESS = {"type": "object", "properties": {"street": {"type": "string"}}}
 ORDER_SCHEMA: dict[str, Any] = {
@@ -282,7 +284,8 @@ def test_a_single_items_collection_has_the_contract_s_operations() -> None:
         operation, original = document["paths"][path][verb.lower()], template[path][verb.lower()]
         assert operation["operationId"] == f"items_{original['operationId']}"
         assert operation.get("parameters") == original.get("parameters")
-        assert list(operation["responses"]) == list(original["responses"])
+        # API Gateway's own answers join the function's (IAM's 403, throttling, timeout).
+        assert list(operation["responses"]) == sorted([*original["responses"], "403", "429", "504"])
         assert ("requestBody" in operation) == ("requestBody" in original)
     for path, item in template.items():
         assert document["paths"][path].get("parameters") == item.get("parameters")
@@ -354,6 +357,41 @@ def test_the_document_declares_the_service_s_security(
     assert all(scope in description for scope in security.scopes)
 
 
+@pytest.mark.parametrize(
+    ("mode", "refusals"),
+    [
+        ("AWS_IAM", {"403": "Forbidden"}),
+        ("COGNITO_USER_POOLS", {"401": "Unauthorized"}),
+        ("API_KEY", {"403": "Forbidden"}),
+        ("CUSTOM", {"401": "Unauthorized", "403": "Forbidden"}),
+        ("NONE", {}),
+    ],
+)
+def test_every_operation_lists_what_api_gateway_answers_itself(
+    mode: str, refusals: dict[str, str]
+) -> None:
+    """A generated client can read every answer a deployed stage gives: the mode's
+    refusals, throttling and the integration timeout, each in the error envelope."""
+    security = DocumentedSecurity(mode, "X-Token" if mode == "CUSTOM" else None)
+    document = service_document([AUDIT_LOG], title="Shop", version="2.1.0", security=security)
+
+    expected = {**refusals, "429": "Throttled", "504": "IntegrationTimeout"}
+    for item in document["paths"].values():
+        for verb in set(item) - {"parameters"}:
+            responses = item[verb]["responses"]
+            gateway = {
+                s: r["$ref"].rsplit("/", 1)[1] for s, r in responses.items() if s in expected
+            }
+            assert gateway == expected
+            assert list(responses) == sorted(responses)
+    for name in expected.values():
+        answer = document["components"]["responses"][name]
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
 def test_a_custom_mode_s_scheme_is_in_its_caller_header() -> None:
     document = service_document(
         [AUDIT_LOG], title="Shop", version="2.1.0", security=DocumentedSecurity("CUSTOM", "X-Token")
@@ -412,3 +450,38 @@ def test_a_merge_patch_is_an_object_of_any_members(document: dict[str, Any]) -> 
     assert validator(document, "AuditLogMergePatch").is_valid({"a": None, "b": {"c": 1}})
     assert not validator(document, "AuditLogMergePatch").is_valid({"b": {"": 1}})
     assert not validator(document, "AuditLogMergePatch").is_valid({"b": [{"c": 1e126}]})
+
+
+def _arrays(levels: int) -> dict[str, Any]:
+    """An item's data whose member nests arrays down to ``levels`` (the data is level 1)."""
+    value: Any = "leaf"
+    for _ in range(levels - 1):
+        value = [value]
+    return {"a": value}
+
+
+@pytest.mark.parametrize(("levels", "valid"), [(2, True), (31, True), (32, False)])
+def test_the_data_schema_says_how_deep_arrays_may_nest(
+    document: dict[str, Any], levels: int, valid: bool
+) -> None:
+    assert validator(document, "AuditLogData").is_valid(_arrays(levels)) is valid
+    assert validator(document, "AuditLogMergePatch").is_valid(_arrays(levels)) is valid
+    # Objects in arrays keep the limit of keys and numbers, at any depth.
+    assert not validator(document, "AuditLogData").is_valid({"a": [[{"b": [{"": 1}]}]]})
+    assert storable.MAX_DEPTH == documents.MAX_DEPTH
+
+
+def test_no_storable_array_holds_its_own_schema(document: dict[str, Any]) -> None:
+    """openapi-typescript types an array of its own schema as a type that refers to
+    itself, which tsc --strict refuses (TS2502); and a schema naming the next level
+    twice would make tools that inline references expand it 2 ** 30 times."""
+    schemas = document["components"]["schemas"]
+    storable = {name: schema for name, schema in schemas.items() if name.startswith("Storable")}
+    for name, schema in storable.items():
+        seen = name
+        while "items" in schema:
+            seen = schema["items"]["$ref"].rsplit("/", 1)[1]
+            assert seen != name, f"{name}'s arrays hold {name}"
+            schema = schemas[seen]
+        assert seen == "StorableScalar" or name == "StorableScalar"
+        assert schema.get("additionalProperties") is None

@@ -21,6 +21,7 @@ from typing import Any
 from cdk_serverless_crud.contract import openapi as contract
 from cdk_serverless_crud.contract.collection import Collection, Index, check_collections
 from cdk_serverless_crud.contract.component_schemas import COMPONENTS, component_schemas
+from cdk_serverless_crud.contract.gateway_answers import add_gateway_answers, gateway_responses
 from cdk_serverless_crud.contract.schema_walk import DRAFT_4, map_subschemas
 from cdk_serverless_crud.contract.security_schemes import (
     DEFAULT_SECURITY,
@@ -108,14 +109,19 @@ def service_document(
     components = _components(template["components"], checked, per_collection)
     if security.schemes():
         components["securitySchemes"] = security.schemes()
+    gateway = gateway_responses(security)
+    components["responses"].update(gateway.values())
+    paths = {
+        path: item
+        for collection in checked
+        for path, item in _paths(template["paths"], collection, per_collection).items()
+    }
+    for item in paths.values():
+        add_gateway_answers(item, {status: name for status, (name, _) in gateway.items()})
     replaced = {
         "openapi": OPENAPI_VERSION,
         "info": _info(template["info"], title, version, security),
-        "paths": {
-            path: item
-            for collection in checked
-            for path, item in _paths(template["paths"], collection, per_collection).items()
-        },
+        "paths": paths,
         "components": components,
     }
     document: dict[str, Any] = {}

@@ -1,0 +1,1 @@
+"""Drivers of clients generated from the synthesized OpenAPI documents (issue 27)."""
