@@ -28,6 +28,8 @@ CUSTOM = "Custom"
 UNCACHED = "Uncached"
 #: A plain service: no change events (test_cli.py).
 QUIET = "Quiet"
+#: Cognito user pool authorization (test_local_identity.py).
+COGNITO = "Cognito"
 
 SOURCE = textwrap.dedent(
     f"""
@@ -98,6 +100,9 @@ SOURCE = textwrap.dedent(
         cache_ttl=cdk.Duration.seconds(0),
     )
     ServerlessCrudService(cdk.Stack(app, "{QUIET}"), "Items", tags=TAGS)
+    ServerlessCrudService(
+        cdk.Stack(app, "{COGNITO}"), "Items", tags=TAGS, authorization=Authorization.cognito()
+    )
     app.synth()
     """
 )

@@ -30,8 +30,13 @@ def proxy_event(
     request_id: str | None = None,
     source_ip: str = "127.0.0.1",
     protocol: str = "HTTP/1.1",
+    identity: Mapping[str, Any] | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The proxy event of a request for ``path`` (below the stage) matched to ``resource``.
+
+    ``identity`` adds to the request context's ``identity`` (an IAM caller's ARN), and
+    ``authorizer`` is its ``authorizer`` (a Cognito user's claims).
 
     ``headers`` and ``query`` are (name, value) pairs in the order sent: a repeated name
     keeps its last value in the single-value map and every value in the multi-value one.
@@ -75,9 +80,10 @@ def proxy_event(
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now.timestamp() * 1000),
             "requestId": request_id,
-            "identity": {"sourceIp": source_ip, "userAgent": user_agent},
+            "identity": {"sourceIp": source_ip, "userAgent": user_agent, **(identity or {})},
             "domainName": "localhost",
             "apiId": "local",
+            **({} if authorizer is None else {"authorizer": dict(authorizer)}),
         },
     }
 

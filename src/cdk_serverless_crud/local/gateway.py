@@ -24,6 +24,7 @@ from .authorization import authorization_notice
 from .events import event_body, proxy_event
 from .handlers import Handler
 from .http_types import GatewayError, HttpRequest, HttpResponse
+from .identity import request_identity
 from .invoker import InvocationTimeout, Invoker
 from .mocks import MockSpec
 from .preflights import PreflightSpec
@@ -183,6 +184,9 @@ class Gateway:
             if cached is not None:
                 return cached.with_header("X-Cache", "Hit")
         body, is_base64 = event_body(request.body)
+        identity, authorizer = request_identity(
+            method.authorization_type, request.header("Authorization")
+        )
         event = proxy_event(
             request.method,
             request.raw_path[len(self.api.stage_name) + 1 :] or "/",
@@ -196,6 +200,8 @@ class Gateway:
             request_id=request_id,
             source_ip=request.source_ip,
             protocol=request.protocol,
+            identity=identity,
+            authorizer=authorizer,
         )
         response = self._call_lambda(method, event, request_id)
         if key is None:

@@ -51,11 +51,22 @@ class Request:
     request_id: str
     deadline: float  # time.monotonic() by which work must stop to answer in time
     caller: str = ""
-    """Who signed or authorized the request, where the authorization mode says: the
-    IAM principal's ARN (an assumed role's without the session), the Cognito user's
-    ``sub`` or the API key's id; else empty."""
+    """Who signed or authorized the request, where the authorization mode says, with the
+    mode's prefix: the IAM principal's ARN (an assumed role's without the session), the
+    Cognito user's ``sub``, a custom authorizer's ``principalId`` or the API key's id;
+    else empty."""
     claim: Claim | None = None
     """The write's Idempotency-Key, once idempotency.py has looked it up."""
+
+    @property
+    def principal(self) -> str | None:
+        """Who the caller is, as a version's ``written_by`` records it: the Cognito
+        ``sub``, the IAM principal's ARN (an assumed role's, without the session), a custom
+        authorizer's ``principalId``, or ``api-key:<id>``; None without an identity."""
+        if not self.caller:
+            return None
+        mode, _, identity = self.caller.partition(":")
+        return self.caller if mode == "api-key" else identity
 
 
 @dataclass(frozen=True)
@@ -102,11 +113,15 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str, deadline: fl
 
 
 def _caller(context: Mapping[str, Any]) -> str:
-    """The identity API Gateway vouches for: a Cognito ``sub``, an IAM ARN or an API key."""
+    """The identity API Gateway vouches for: a Cognito ``sub``, a custom authorizer's
+    ``principalId``, an IAM ARN or an API key."""
     authorizer = context.get("authorizer")
-    claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
-    if isinstance(claims, Mapping) and isinstance(claims.get("sub"), str):
+    authorizer = authorizer if isinstance(authorizer, Mapping) else {}
+    claims = authorizer.get("claims")
+    if isinstance(claims, Mapping) and isinstance(claims.get("sub"), str) and claims["sub"]:
         return f"cognito:{claims['sub']}"
+    if isinstance(authorizer.get("principalId"), str) and authorizer["principalId"]:
+        return f"custom:{authorizer['principalId']}"
     identity = context.get("identity")
     identity = identity if isinstance(identity, Mapping) else {}
     if isinstance(identity.get("userArn"), str) and identity["userArn"]:

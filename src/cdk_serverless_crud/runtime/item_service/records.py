@@ -23,7 +23,17 @@ HEAD_TIMESTAMP = 0
 LISTING = "item"
 #: The attributes a head record has of its own; index keys (indexes.py) go beside them.
 HEAD_ATTRIBUTES = frozenset(
-    {"id", "timestamp", "latest", "data", "s3_key", "s3_version", "deleted", "listing"}
+    {
+        "id",
+        "timestamp",
+        "latest",
+        "data",
+        "s3_key",
+        "s3_version",
+        "deleted",
+        "listing",
+        "written_by",
+    }
 )
 
 
@@ -46,6 +56,9 @@ class Record:
     id: str
     timestamp: int
     content: Content
+    written_by: str | None = None
+    """Who wrote the version (``Request.principal``); None if unknown or written before
+    versions recorded it."""
 
     @property
     def deleted(self) -> bool:
@@ -60,13 +73,17 @@ class Version:
     id: str
     timestamp: int
     data_json: str | None
+    written_by: str | None = None
 
     def to_json(self) -> str:
-        """``{"id", "timestamp", "data"}``, or ``{"id", "timestamp", "deleted": true}``.
+        """``{"id", "timestamp", "written_by", "data"}``, or ``"deleted": true`` in place of
+        the data; ``written_by`` only where it is known.
 
         Built from the already-encoded data so large bodies are never re-encoded.
         """
         head = f'{{"id":{json.dumps(self.id)},"timestamp":{self.timestamp}'
+        if self.written_by is not None:
+            head += f',"written_by":{json.dumps(self.written_by)}'
         if self.data_json is None:
             return head + ',"deleted":true}'
         return f'{head},"data":{self.data_json}}}'
@@ -84,11 +101,13 @@ def version_item(
     *,
     change: str = "updated",
     previous: int | None = None,
+    written_by: str | None = None,
 ) -> Item:
     """The version record; written once and never overwritten.
 
     ``change`` is one of :data:`CHANGES` and ``previous`` the version it follows (None
-    for an item's first), so a change event needs nothing but this record.
+    for an item's first), so a change event needs nothing but this record;
+    ``written_by`` is who wrote it, where the request says.
     """
     assert change in CHANGES
     item: Item = {
@@ -96,13 +115,24 @@ def version_item(
         "timestamp": {"N": str(timestamp)},
         "change": {"S": change},
         **_content_attributes(content),
+        **_writer(written_by),
     }
     if previous is not None:
         item["previous"] = {"N": str(previous)}
     return item
 
 
-def head_item(item_id: str, timestamp: int, content: Content, index_keys: Item) -> Item:
+def _writer(written_by: str | None) -> Item:
+    return {} if written_by is None else {"written_by": {"S": written_by}}
+
+
+def head_item(
+    item_id: str,
+    timestamp: int,
+    content: Content,
+    index_keys: Item,
+    written_by: str | None = None,
+) -> Item:
     """The head record pointing at version ``timestamp``; listed and indexed only while live.
 
     ``index_keys`` put the head in the collection's indexes (indexes.head_keys); a
@@ -113,6 +143,7 @@ def head_item(item_id: str, timestamp: int, content: Content, index_keys: Item) 
         "timestamp": {"N": str(HEAD_TIMESTAMP)},
         "latest": {"N": str(timestamp)},
         **_content_attributes(content),
+        **_writer(written_by),
     }
     if content is not None:
         item["listing"] = {"S": LISTING}
@@ -123,10 +154,12 @@ def head_item(item_id: str, timestamp: int, content: Content, index_keys: Item) 
 def record_from_item(item: Mapping[str, Any]) -> Record:
     """Read a version or head record (a head reads as its latest version)."""
     timestamp = item["latest"] if "latest" in item else item["timestamp"]
+    written_by = item.get("written_by")
     return Record(
         id=item["id"]["S"],
         timestamp=int(timestamp["N"]),
         content=_content(item),
+        written_by=None if written_by is None else written_by["S"],
     )
 
 

@@ -210,7 +210,7 @@ class ItemRepository:
             data_json = self._bodies.read(content)
         else:
             data_json = codec.dumps(content)
-        return Version(id=record.id, timestamp=record.timestamp, data_json=data_json)
+        return Version(record.id, record.timestamp, data_json, record.written_by)
 
     def claimed(self, claim: Claim) -> Answer | None:
         """The answer kept under ``claim``'s key, or None if there is none or it expired
@@ -229,6 +229,7 @@ class ItemRepository:
         claim: Claim | None = None,
         *,
         made_up: bool = True,
+        writer: str | None = None,
     ) -> Version:
         """Write the first version of ``item_id``, answered with 201 and ``location``.
 
@@ -244,8 +245,9 @@ class ItemRepository:
             absent=not made_up,
             claim=claim,
             reply=(201, location),
+            writer=writer,
         )
-        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+        return Version(item_id, timestamp, body.text, writer)
 
     def update(
         self,
@@ -254,12 +256,19 @@ class ItemRepository:
         if_match: frozenset[int] | None,
         deadline: float,
         claim: Claim | None = None,
+        *,
+        writer: str | None = None,
     ) -> Version:
         """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
         timestamp = self._append(
-            item_id, self._once(item_id, body), deadline, if_match=if_match, claim=claim
+            item_id,
+            self._once(item_id, body),
+            deadline,
+            if_match=if_match,
+            claim=claim,
+            writer=writer,
         )
-        return Version(id=item_id, timestamp=timestamp, data_json=body.text)
+        return Version(item_id, timestamp, body.text, writer)
 
     def patch(
         self,
@@ -268,6 +277,8 @@ class ItemRepository:
         if_match: frozenset[int] | None,
         deadline: float,
         claim: Claim | None = None,
+        *,
+        writer: str | None = None,
     ) -> Version:
         """Append ``merged(latest data)`` to a live item; 404 if none, 412 if If-Match fails.
 
@@ -287,8 +298,10 @@ class ItemRepository:
                 self._settings.indexes, bodies[-1].data
             )
 
-        timestamp = self._append(item_id, prepare, deadline, if_match=if_match, claim=claim)
-        return Version(id=item_id, timestamp=timestamp, data_json=bodies[-1].text)
+        timestamp = self._append(
+            item_id, prepare, deadline, if_match=if_match, claim=claim, writer=writer
+        )
+        return Version(item_id, timestamp, bodies[-1].text, writer)
 
     def delete(
         self,
@@ -296,6 +309,8 @@ class ItemRepository:
         if_match: frozenset[int] | None,
         deadline: float,
         claim: Claim | None = None,
+        *,
+        writer: str | None = None,
     ) -> None:
         """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
         self._append(
@@ -305,6 +320,7 @@ class ItemRepository:
             if_match=if_match,
             claim=claim,
             reply=(204, None),
+            writer=writer,
         )
 
     def restore(
@@ -315,6 +331,8 @@ class ItemRepository:
         if_match: frozenset[int] | None,
         deadline: float,
         claim: Claim | None = None,
+        *,
+        writer: str | None = None,
     ) -> Version:
         """Append a version with ``record``'s data (``restored`` is ``load(record)``, and
         ``data`` its data); a deleted item comes back.
@@ -331,8 +349,9 @@ class ItemRepository:
             revive=True,
             claim=claim,
             owned=False,  # the restored version's object: never deleted
+            writer=writer,
         )
-        return Version(id=record.id, timestamp=timestamp, data_json=restored.data_json)
+        return Version(record.id, timestamp, restored.data_json, writer)
 
     def _once(
         self, item_id: str, body: ItemBody
@@ -368,6 +387,7 @@ class ItemRepository:
         claim: Claim | None = None,
         reply: tuple[int, str | None] = (200, None),
         owned: bool = True,
+        writer: str | None = None,
     ) -> int:
         """Write a version after the latest one; retry lost races.
 
@@ -384,6 +404,7 @@ class ItemRepository:
 
         With ``owned``, S3 objects in the prepared content were uploaded by this request:
         those that no version ends up pointing at are deleted (see the module's docstring).
+        ``writer`` is recorded as the version's ``written_by``.
         """
         with self._bodies.uploads(owned) as uploads:
             ceiling = BACKOFF_BASE_SECONDS
@@ -417,6 +438,7 @@ class ItemRepository:
                     content,
                     change=_change(head, content, revive),
                     previous=seen,
+                    written_by=writer,
                 )
                 uploads.sending(content)
                 try:
@@ -466,7 +488,14 @@ class ItemRepository:
             head_put["ConditionExpression"] = "#latest = :seen"
             head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
-        head_put["Item"] = head_item(item_id, int(version["timestamp"]["N"]), content, keys)
+        writer = version.get("written_by")
+        head_put["Item"] = head_item(
+            item_id,
+            int(version["timestamp"]["N"]),
+            content,
+            keys,
+            None if writer is None else writer["S"],
+        )
         puts: list[dict[str, Any]] = [
             {
                 "TableName": table,

@@ -63,7 +63,9 @@ class ItemService:
         body = _item_body(request)
         item_id = new_id()
         location = self._location(request, item_id)
-        version = self._repository.create(item_id, body, location, request.deadline, request.claim)
+        version = self._repository.create(
+            item_id, body, location, request.deadline, request.claim, writer=request.principal
+        )
         return _item_response(201, version, {"Location": location})
 
     def _location(self, request: Request, item_id: str) -> str:
@@ -103,10 +105,18 @@ class ItemService:
         if only_if_absent:
             location = self._location(request, item_id)
             version = self._repository.create(
-                item_id, body, location, request.deadline, request.claim, made_up=False
+                item_id,
+                body,
+                location,
+                request.deadline,
+                request.claim,
+                made_up=False,
+                writer=request.principal,
             )
             return _item_response(201, version, {"Location": location})
-        version = self._repository.update(item_id, body, expected, request.deadline, request.claim)
+        version = self._repository.update(
+            item_id, body, expected, request.deadline, request.claim, writer=request.principal
+        )
         return _item_response(200, version)
 
     def patch_item(self, request: Request, params: dict[str, str]) -> Response:
@@ -123,13 +133,16 @@ class ItemService:
             expected,
             request.deadline,
             request.claim,
+            writer=request.principal,
         )
         return _item_response(200, version)
 
     def delete_item(self, request: Request, params: dict[str, str]) -> Response:
         """DELETE /items/{id}: append a tombstone; 204, or 404 if unknown/deleted."""
         item_id = check_id(params.get("id"))
-        self._repository.delete(item_id, if_match(request), request.deadline, request.claim)
+        self._repository.delete(
+            item_id, if_match(request), request.deadline, request.claim, writer=request.principal
+        )
         return Response(status=204)
 
     def get_version(self, request: Request, params: dict[str, str]) -> Response:
@@ -167,7 +180,13 @@ class ItemService:
         if collection_schema is not None:
             collection_schema.check(data)
         version = self._repository.restore(
-            record, restored, data, expected, request.deadline, request.claim
+            record,
+            restored,
+            data,
+            expected,
+            request.deadline,
+            request.claim,
+            writer=request.principal,
         )
         return _item_response(200, version)
 

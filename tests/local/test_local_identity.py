@@ -1,0 +1,73 @@
+"""Local mode gives the function the caller a deployed stage would have verified
+(issue 28): an IAM caller from the SigV4 credential's access key id, a Cognito user from
+the token's claims. It verifies neither, as its startup notice says."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cdk_serverless_crud.local.server import RunningService
+
+from . import apps
+from .conftest import Client, serve
+
+
+def _sigv4(access_key: str) -> dict[str, str]:
+    """What ``curl --aws-sigv4 ... --user <access_key>:<secret>`` sends, less a valid
+    signature: local mode reads the credential and checks nothing."""
+    return {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20261207/eu-west-1/"
+        "execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        "X-Amz-Date": "20261207T120000Z",
+    }
+
+
+def _token(claims: dict[str, object]) -> str:
+    """An unsigned JWT with ``claims``, in the shape Cognito issues."""
+
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'local'})}.{part(claims)}.c2ln"
+
+
+@pytest.fixture(scope="module")
+def cognito(local_apps_cdk_out: Path) -> Iterator[RunningService]:
+    with serve(local_apps_cdk_out, stack=apps.COGNITO) as running:
+        yield running
+
+
+def test_an_iam_caller_is_the_access_key_of_its_credential(client: Client) -> None:
+    alice = client.request("POST", "/items", {"n": 1}, headers=_sigv4("alice")).json()
+    path = f"/items/{alice['id']}"
+    client.request("PUT", path, {"n": 2}, headers=_sigv4("bob"))
+    unsigned = client.request("PATCH", path, raw=b'{"m": 3}',
+                              headers={"Content-Type": "application/merge-patch+json"})  # fmt: skip
+
+    versions = client.request("GET", f"{path}/versions").json()["versions"]
+    assert alice["written_by"] == "arn:aws:iam::123456789012:user/alice"
+    assert [v.get("written_by") for v in versions] == [
+        None,
+        "arn:aws:iam::123456789012:user/bob",
+        "arn:aws:iam::123456789012:user/alice",
+    ]
+    assert "written_by" not in unsigned.json()
+
+
+def test_a_cognito_user_is_the_sub_of_its_token(cognito: RunningService) -> None:
+    client = Client(cognito.url)
+    token = _token({"sub": "7d1c-alice", "cognito:groups": ["support", "admins"]})
+
+    bearer = client.request(
+        "POST", "/items", {"n": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
+    bare = client.request("POST", "/items", {"n": 2}, headers={"Authorization": token})
+    garbage = client.request("POST", "/items", {"n": 3}, headers={"Authorization": "Bearer x.y"})
+
+    assert bearer.json()["written_by"] == bare.json()["written_by"] == "7d1c-alice"
+    assert "written_by" not in garbage.json()
