@@ -7,8 +7,8 @@ name plus ``Props``. ``Authorization`` picks how callers authenticate (AWS IAM b
 default), ``CorsProps`` opens the API to browsers of other origins, and
 ``ServiceMonitoring`` raises CloudWatch alarms when the service fails its callers.
 ``Collection`` and ``Index`` declare the entity types it serves, each with an optional
-JSON Schema and attributes to query by. ``ChangeEvents`` publishes an EventBridge event
-for every new version of an item.
+JSON Schema, attributes to query by and ``Allow`` rules of who may do what.
+``ChangeEvents`` publishes an EventBridge event for every new version of an item.
 
 The constructs are imported on first use, so local mode (``cdk_serverless_crud.local``)
 starts without loading aws-cdk-lib and its Node.js process.
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from cdk_serverless_crud.authorization_binding import (
         AuthorizationBinding as AuthorizationBinding,
     )
+    from cdk_serverless_crud.contract.access import Allow as Allow
     from cdk_serverless_crud.contract.collection import Collection as Collection
     from cdk_serverless_crud.contract.collection import Index as Index
     from cdk_serverless_crud.cors import CorsProps as CorsProps

@@ -76,6 +76,11 @@ class Routes:
             if verb == "GET":
                 if template == contract.COLLECTION_PATH:
                     parameters |= index_parameters
+                if collection.access is not None:
+                    # The answer depends on the caller: with IAM, nothing else keys the
+                    # cache on it (a signature changes with each request, so in effect
+                    # this collection's GETs are not cached under IAM).
+                    parameters |= {"method.request.header.Authorization": False}
                 self.add_get(resource, handler, parameters)
                 continue
             body = contract.request_body_name(template, verb)

@@ -15,7 +15,13 @@ from cdk_serverless_crud import assets, defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.contract import openapi_document
-from cdk_serverless_crud.contract.collection import Collection, check_collections
+from cdk_serverless_crud.contract.access import check_access
+from cdk_serverless_crud.contract.collection import (
+    OWNED_LIST_INDEX,
+    OWNED_LIST_KEY,
+    Collection,
+    check_collections,
+)
 from cdk_serverless_crud.contract.environment import item_environment
 from cdk_serverless_crud.contract.security_schemes import DocumentedSecurity
 from cdk_serverless_crud.events import ChangeEvents, ServiceEvents, change_events_of
@@ -126,6 +132,9 @@ class ServerlessCrudService(Construct):
         change_events = change_events_of(events)
         self.authorization = authorization or Authorization.iam()
         change_events.check(self.authorization, cache_ttl)
+        for collection in chosen:
+            if collection.access is not None:
+                check_access(collection.name, collection.access, self.authorization.mode.value)
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = change_events.table_props(
             _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
@@ -213,7 +222,9 @@ class ServerlessCrudService(Construct):
         return VersionedStore(self, "Store", props=props)
 
     def create_table(self, collection: Collection, props: TimeSeriesTableProps) -> TimeSeriesTable:
-        """Build the table of ``collection``'s versions, with one index per ``Index``.
+        """Build the table of ``collection``'s versions, with one index per ``Index`` and,
+        when an ``Allow.owner()`` rule reads, the owners' listing and one owners' index per
+        ``Index``.
 
         Its construct id is ``Table``, prefixed with the collection's name in Pascal case
         for collections other than ``items`` (``OrdersTable``).
@@ -223,6 +234,11 @@ class ServerlessCrudService(Construct):
             key_type = collection.key_type(index)
             assert key_type is not None  # Collection checked it
             table.add_attribute_index(index.index_name, index.key_attribute, key_type)
+        if collection.owner_scoped:
+            # Each owner's items, and each owner's by value: keyed by digests, so strings.
+            table.add_attribute_index(OWNED_LIST_INDEX, OWNED_LIST_KEY, "S")
+            for index in collection.indexes:
+                table.add_attribute_index(index.owned_index_name, index.owned_key_attribute, "S")
         return table
 
     def create_function(
@@ -362,9 +378,9 @@ class ServerlessCrudService(Construct):
 def _check_indexes(collection: Collection, table: TimeSeriesTable) -> None:
     """Fail unless ``table`` has every index of ``collection`` (a subclass built it)."""
     missing = [
-        index.index_name
-        for index in collection.indexes
-        if index.index_name not in table.attribute_index_names
+        name
+        for name in collection.table_indexes[1:]  # the listing index is the table's own
+        if name not in table.attribute_index_names
     ]
     if missing:
         raise ValueError(

@@ -130,12 +130,19 @@ def test_each_function_knows_its_collection_and_indexes(shop: Shop) -> None:
     orders = shop.function("orders")["Environment"]["Variables"]
     assert orders["OBJECT_PREFIX"] == "orders/"
     assert json.loads(orders["INDEXES"]) == [
-        {"attribute": "status", "index": "by-status", "key": "ix_status", "type": "S"},
+        {
+            "attribute": "status",
+            "index": "by-status",
+            "key": "ix_status",
+            "type": "S",
+            "owned_key": "ox_status",
+        },
         {
             "attribute": "customer_id",
             "index": "by-customer_id",
             "key": "ix_customer_id",
             "type": "S",
+            "owned_key": "ox_customer_id",
         },
     ]
     # The schema's other top-level properties: a query by one of them is a 400.

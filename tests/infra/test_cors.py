@@ -65,6 +65,8 @@ def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: 
         "API_URL",
         "AWS_REGION",
         "REFRESH_ORIGINS",
+        "ACCESS",
+        "OWNED_LIST_INDEX",
     }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"

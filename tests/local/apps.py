@@ -28,14 +28,15 @@ CUSTOM = "Custom"
 UNCACHED = "Uncached"
 #: A plain service: no change events (test_cli.py).
 QUIET = "Quiet"
-#: Cognito user pool authorization (test_local_identity.py).
+#: Cognito user pool authorization; ``notes`` has access rules (test_local_identity.py).
 COGNITO = "Cognito"
 
 SOURCE = textwrap.dedent(
     f"""
     import aws_cdk as cdk
     from cdk_serverless_crud import (
-        Authorization, CachedRestApiProps, ChangeEvents, CorsProps, ServerlessCrudService
+        Allow, Authorization, CachedRestApiProps, ChangeEvents, Collection, CorsProps,
+        ServerlessCrudService,
     )
 
 
@@ -101,7 +102,14 @@ SOURCE = textwrap.dedent(
     )
     ServerlessCrudService(cdk.Stack(app, "{QUIET}"), "Items", tags=TAGS)
     ServerlessCrudService(
-        cdk.Stack(app, "{COGNITO}"), "Items", tags=TAGS, authorization=Authorization.cognito()
+        cdk.Stack(app, "{COGNITO}"),
+        "Items",
+        tags=TAGS,
+        authorization=Authorization.cognito(),
+        collections=[
+            Collection("items"),
+            Collection("notes", access=[Allow.owner(), Allow.group("support").to("read")]),
+        ],
     )
     app.synth()
     """

@@ -71,3 +71,42 @@ def test_a_cognito_user_is_the_sub_of_its_token(cognito: RunningService) -> None
 
     assert bearer.json()["written_by"] == bare.json()["written_by"] == "7d1c-alice"
     assert "written_by" not in garbage.json()
+
+
+def _as(token_claims: dict[str, object] | None) -> dict[str, str]:
+    return {} if token_claims is None else {"Authorization": f"Bearer {_token(token_claims)}"}
+
+
+ALICE = {"sub": "alice"}
+BOB = {"sub": "bob"}
+CAROL = {"sub": "carol", "cognito:groups": ["support"]}
+
+
+def test_access_rules_hold_over_http(cognito: RunningService) -> None:
+    """The README's notes: alice's note, bob's 404, support reading it but not changing
+    it, and a request without a token answered as a deployed stage answers it."""
+    client = Client(cognito.url)
+    fresh = {"Cache-Control": "max-age=0"}
+    note = client.request("POST", "/notes", {"title": "alice's"}, headers=_as(ALICE)).json()
+    path = f"/notes/{note['id']}"
+    client.request("POST", "/notes", {"title": "bob's"}, headers=_as(BOB))
+
+    assert note["owner"] == "alice"
+    assert client.request("GET", path, headers={**_as(BOB), **fresh}).status == 404
+    assert client.request("GET", path, headers={**_as(CAROL), **fresh}).status == 200
+    changed = client.request("PUT", path, {"title": "x"}, headers=_as(CAROL))
+    assert (changed.status, changed.json()["error"]["code"]) == (403, "forbidden")
+    refused = client.request("GET", path)
+    assert refused.gateway_error()[:2] == (401, "unauthorized")
+
+    def titles(claims: dict[str, object]) -> set[str]:
+        page = client.request("GET", "/notes", headers={**_as(claims), **fresh}).json()
+        return {item["data"]["title"] for item in page["items"]}
+
+    assert titles(ALICE) == {"alice's"}
+    assert titles(BOB) == {"bob's"}
+    assert titles(CAROL) == {"alice's", "bob's"}
+    # The stage cache keeps each caller's list apart: cached, alice still sees only hers.
+    client.request("GET", "/notes", headers=_as(BOB))
+    cached = client.request("GET", "/notes", headers=_as(ALICE))
+    assert {i["data"]["title"] for i in cached.json()["items"]} == {"alice's"}

@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from cdk_serverless_crud.contract import schemas as library_schemas
+from cdk_serverless_crud.contract.access import Allow
 from cdk_serverless_crud.contract.collection import Collection, Index
 from cdk_serverless_crud.contract.environment import item_environment
 from cdk_serverless_crud.local.aws import create_resources
@@ -111,6 +112,7 @@ class MakeCollection(Protocol):
         schema: Mapping[str, Any] | None = None,
         indexes: Mapping[str, str] | None = None,
         attributes: Sequence[str] | None = None,
+        access: Sequence[Allow] | None = None,
     ) -> CollectionUnderTest: ...
 
 
@@ -140,11 +142,13 @@ def make_collection(
         schema: Mapping[str, Any] | None = None,
         indexes: Mapping[str, str] | None = None,
         attributes: Sequence[str] | None = None,
+        access: Sequence[Allow] | None = None,
     ) -> CollectionUnderTest:
         collection = Collection(
             name,
             schema=_declared(schema, indexes or {}, attributes or ()),
             indexes=[Index(attribute) for attribute in indexes or {}],
+            access=access,
         )
         environment = item_environment(
             collection,
@@ -155,7 +159,7 @@ def make_collection(
         )
         entries = json.loads(environment.get("INDEXES", "[]"))
         table = environment["TABLE_NAME"]
-        _create_table(aws.dynamodb, table, entries)
+        _create_table(aws.dynamodb, table, entries, environment.get("OWNED_LIST_INDEX"))
         package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         shutil.copytree(
             PACKAGE / "runtime" / "item_service",
@@ -181,7 +185,7 @@ def make_collection(
 
 
 #: The item function's variables that only some collections have.
-_OPTIONAL = ("INDEXES", "ATTRIBUTES", "EVENT_DATA_LIMIT")
+_OPTIONAL = ("INDEXES", "ATTRIBUTES", "EVENT_DATA_LIMIT", "ACCESS", "OWNED_LIST_INDEX")
 
 _SCHEMA_TYPES = {"S": "string", "N": "number"}
 
@@ -203,12 +207,20 @@ def _event_data_limit(environment: Mapping[str, str]) -> int | None:
     return int(limit) if limit else None
 
 
-def _create_table(dynamodb: Any, name: str, indexes: list[dict[str, str]]) -> None:
-    """The collection's table: the docs/design.md layout, plus one GSI per index."""
+def _create_table(
+    dynamodb: Any, name: str, indexes: list[dict[str, str]], owned_list: str | None = None
+) -> None:
+    """The collection's table: the docs/design.md layout, plus one GSI per index, and
+    the owners' indexes where an owner rule reads (``owned_list``)."""
     attributes = {"id": "S", "timestamp": "N", "listing": "S"}
     attributes.update({index["key"]: index["type"] for index in indexes})
     sparse = [(os.environ["LIST_INDEX_NAME"], "listing")]
     sparse += [(index["index"], index["key"]) for index in indexes]
+    if owned_list is not None:
+        attributes["owned"] = "S"
+        attributes.update({index["owned_key"]: "S" for index in indexes})
+        sparse += [(owned_list, "owned")]
+        sparse += [(index["owned_index"], index["owned_key"]) for index in indexes]
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",

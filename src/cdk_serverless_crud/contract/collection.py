@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cdk_serverless_crud.contract.access import Allow
 from cdk_serverless_crud.contract.schema_check import check_schema, property_type
 
 #: DynamoDB's default quota of global secondary indexes per table.
@@ -26,6 +27,10 @@ _ATTRIBUTE = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 #: group, API resources, methods and their Lambda permissions, alarms); CloudFormation
 #: takes 500 per stack, and the service's shared parts need room too.
 MAX_COLLECTIONS = 12
+#: The index of each owner's live items, by id (partition key ``owned``, a digest of
+#: the owner), for collections whose ``Allow.owner()`` rule reads.
+OWNED_LIST_INDEX = "owned-items"
+OWNED_LIST_KEY = "owned"
 #: Query parameters the list route reads for itself; an index cannot take their names.
 RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor"})
 
@@ -66,6 +71,16 @@ class Index:
         """The head record's attribute that holds the indexed value, ``ix_<attribute>``."""
         return f"ix_{self.attribute}"
 
+    @property
+    def owned_index_name(self) -> str:
+        """The index of each owner's items by the value, ``owned-by-<attribute>``."""
+        return f"owned-by-{self.attribute}"
+
+    @property
+    def owned_key_attribute(self) -> str:
+        """The head's attribute keying that index: a digest of owner and value."""
+        return f"ox_{self.attribute}"
+
 
 @dataclass(frozen=True)
 class Collection:
@@ -87,9 +102,18 @@ class Collection:
     """
 
     indexes: Sequence[Index] = field(default=())
-    """Attributes to query by, at most 19 (DynamoDB's 20 indexes, less the listing one).
+    """Attributes to query by, at most 19 (DynamoDB's 20 indexes, less the listing one;
+    with an ``Allow.owner()`` rule that reads, each index takes two and the owners'
+    listing one more, so at most 9).
 
     :default: none
+    """
+
+    access: Sequence[Allow] | None = None
+    """Who may do what: a request is allowed when any rule allows it (``Allow.owner()``,
+    ``Allow.group(name)``, ``Allow.authenticated()``, each narrowed with ``.to(...)``).
+
+    :default: None, every caller the API lets in may do what its grant allows
     """
 
     def __post_init__(self) -> None:
@@ -108,11 +132,19 @@ class Collection:
                 raise ValueError(
                     f"Collection({self.name!r}).indexes must hold Index objects; got {index!r}."
                 )
-        if len(indexes) > MAX_INDEXES:
+        self._check_access()
+        if len(self.table_indexes) > MAX_TABLE_INDEXES:
+            owned = (
+                ", and with an Allow.owner() rule that reads each takes a second for the "
+                "owners' queries, plus one for the owners' listing"
+                if self.owner_scoped
+                else ""
+            )
+            limit = (MAX_TABLE_INDEXES - 2) // 2 if self.owner_scoped else MAX_INDEXES
             raise ValueError(
                 f"Collection({self.name!r}).indexes has {len(indexes)} indexes; DynamoDB "
-                f"allows {MAX_TABLE_INDEXES} per table and the listing index takes one, so "
-                f"at most {MAX_INDEXES}."
+                f"allows {MAX_TABLE_INDEXES} per table, the listing index takes one{owned}, "
+                f"so at most {limit}."
             )
         seen: set[str] = set()
         for index in indexes:
@@ -127,6 +159,42 @@ class Collection:
                     f"schema to declare the top-level property {index.attribute!r} with type "
                     '"string", "number" or "integer".'
                 )
+
+    def _check_access(self) -> None:
+        if self.access is None:
+            return
+        if isinstance(self.access, Allow | str) or not isinstance(self.access, Sequence):
+            raise ValueError(
+                f"Collection({self.name!r}).access must be a list of Allow rules; "
+                f"got {self.access!r}."
+            )
+        rules = tuple(self.access)
+        object.__setattr__(self, "access", rules)
+        if not rules:
+            raise ValueError(
+                f"Collection({self.name!r}).access=[] allows no one anything; give at least "
+                "one Allow rule, or None for the API's own grants alone."
+            )
+        for rule in rules:
+            if not isinstance(rule, Allow):
+                raise ValueError(
+                    f"Collection({self.name!r}).access must hold Allow rules; got {rule!r}."
+                )
+
+    @property
+    def owner_scoped(self) -> bool:
+        """Whether an ``Allow.owner()`` rule reads: then lists and queries of a caller who
+        may read only their own items are served by indexes of each owner's items."""
+        return any(rule.kind == "owner" and rule.allows("read") for rule in self.access or ())
+
+    @property
+    def table_indexes(self) -> tuple[str, ...]:
+        """The global secondary indexes of the collection's table, by name: the listing,
+        each ``Index``'s, and with :attr:`owner_scoped` the owners' listing and queries."""
+        names = ["latest-items", *(index.index_name for index in self.indexes)]
+        if self.owner_scoped:
+            names += [OWNED_LIST_INDEX, *(index.owned_index_name for index in self.indexes)]
+        return tuple(names)
 
     @property
     def construct_prefix(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from cdk_serverless_crud.contract.collection import Collection
+from cdk_serverless_crud.contract.collection import OWNED_LIST_INDEX, Collection
 
 
 def item_environment(
@@ -24,8 +24,9 @@ def item_environment(
 ) -> dict[str, str]:
     """The variables of the function serving ``collection``, in the order it sets them.
 
-    ``INDEXES`` only for a collection with indexes, ``ATTRIBUTES`` only for one whose
-    schema declares other top-level properties, and ``EVENT_DATA_LIMIT`` only with
+    ``INDEXES`` only for a collection with indexes, ``ACCESS`` only for one with access
+    rules (``OWNED_LIST_INDEX`` when an owner rule reads), ``ATTRIBUTES`` only for one
+    whose schema declares other top-level properties, and ``EVENT_DATA_LIMIT`` only with
     ``event_data_limit``: change events that carry data, whose larger bodies go to S3
     so that every event fits EventBridge's 256 KB.
     """
@@ -44,10 +45,23 @@ def item_environment(
                     "index": index.index_name,
                     "key": index.key_attribute,
                     "type": collection.key_type(index),
+                    # Written on every head with an owner, so that the owners' index,
+                    # once an Allow.owner() rule adds it, finds the items already there.
+                    "owned_key": index.owned_key_attribute,
+                    **({"owned_index": index.owned_index_name} if collection.owner_scoped else {}),
                 }
                 for index in collection.indexes
             ]
         )
+    if collection.access is not None:
+        environment["ACCESS"] = _compact(
+            [
+                {"kind": rule.kind, "group": rule.group_name, "operations": list(rule.operations)}
+                for rule in collection.access
+            ]
+        )
+    if collection.owner_scoped:
+        environment["OWNED_LIST_INDEX"] = OWNED_LIST_INDEX
     if event_data_limit is not None:
         environment["EVENT_DATA_LIMIT"] = str(event_data_limit)
     if collection.unindexed_attributes:

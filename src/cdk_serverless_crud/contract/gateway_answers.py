@@ -37,12 +37,22 @@ def gateway_responses(security: DocumentedSecurity) -> dict[str, tuple[str, dict
             "Idempotency-Key.",
         ),
     }
+    if "403" in answers:
+        name, description = answers["403"]
+        answers["403"] = (name, f"{description} {_ACCESS_RULES}")
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
         status: (name, {"description": description, "content": error})
         for status, (name, description) in sorted(answers.items())
     }
 
+
+#: The function's own 403, which the mode's refusal shares the status with.
+_ACCESS_RULES = (
+    "Or the collection's access rules do not let the caller do this (forbidden): create "
+    "an item, make this change to an item it may read, or list when it may read no item; "
+    "nothing was written."
+)
 
 _REFUSALS: Mapping[str, dict[str, tuple[str, str]]] = {
     "AWS_IAM": {

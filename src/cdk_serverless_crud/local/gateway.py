@@ -187,6 +187,14 @@ class Gateway:
         identity, authorizer = request_identity(
             method.authorization_type, request.header("Authorization")
         )
+        if "ACCESS" in method.function.environment and not (identity or authorizer):
+            # A collection with access rules needs a caller: answer as a deployed stage
+            # answers a request without a token (Cognito) or a signature (IAM).
+            raise GatewayError(
+                "UNAUTHORIZED"
+                if method.authorization_type == "COGNITO_USER_POOLS"
+                else "MISSING_AUTHENTICATION_TOKEN"
+            )
         event = proxy_event(
             request.method,
             request.raw_path[len(self.api.stage_name) + 1 :] or "/",

@@ -96,6 +96,7 @@ _DEFAULTS = {
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
     "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "UNAUTHORIZED": (401, "Unauthorized"),
     "INVALID_API_KEY": (403, "Forbidden"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),

@@ -59,8 +59,9 @@ def change_event(
         "previous_version": int(image["previous"]["N"]) if "previous" in image else None,
         "deleted": deleted,
     }
-    if "written_by" in image:
-        detail["written_by"] = image["written_by"]["S"]
+    for name in ("owner", "written_by"):
+        if name in image:
+            detail[name] = image[name]["S"]
     if with_data and not deleted:
         if "s3_key" in image:
             detail["data_ref"] = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .access import Access, parse_access
 from .indexes import Index, parse_attributes, parse_indexes
 
 #: The collection of a function whose ``COLLECTION`` is unset: earlier versions served it.
@@ -29,6 +30,10 @@ class Settings:
     event_data_limit: int | None = None
     """With change events that carry data: bodies larger than this (UTF-8 JSON bytes) go
     to S3 even if they would fit in DynamoDB, so every event fits EventBridge's 256 KB."""
+    access: Access = field(default_factory=Access)
+    """Who may do what (``ACCESS``); no rules: everyone the API lets in."""
+    owned_list_index: str | None = None
+    """The owners' listing index (``OWNED_LIST_INDEX``), with an owner rule that reads."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ def settings() -> Settings:
         event_data_limit=int(os.environ["EVENT_DATA_LIMIT"])
         if os.environ.get("EVENT_DATA_LIMIT")
         else None,
+        access=parse_access(os.environ.get("ACCESS", "")),
+        owned_list_index=os.environ.get("OWNED_LIST_INDEX") or None,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 
@@ -28,6 +29,12 @@ def items_cursor(last_id: str) -> str:
 def query_cursor(binding: str, last_id: str) -> str:
     """The cursor resuming an index query (``IndexQuery.binding``) after ``last_id``."""
     return _encode(["query", binding, last_id])
+
+
+def owned_binding(owner: str) -> str:
+    """What a cursor of ``owner``'s own listing carries, so that it resumes no other
+    listing and no other owner's: a digest of the owner, never the owner itself."""
+    return "owned:" + hashlib.sha256(owner.encode("utf-8")).hexdigest()[:16]
 
 
 def versions_cursor(item_id: str, last_timestamp: int) -> str:

@@ -95,6 +95,14 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class Forbidden(ApiError):
+    """The caller may read the item but not make this change (the collection's access
+    rules); nothing was written."""
+
+    status = 403
+    code = "forbidden"
+
+
 class MethodNotAllowed(ApiError):
     """The path exists but not with this method; answers with an Allow header."""
 

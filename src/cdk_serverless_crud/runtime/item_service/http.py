@@ -55,6 +55,9 @@ class Request:
     mode's prefix: the IAM principal's ARN (an assumed role's without the session), the
     Cognito user's ``sub``, a custom authorizer's ``principalId`` or the API key's id;
     else empty."""
+    groups: frozenset[str] = frozenset()
+    """The caller's groups, where the authorization says: Cognito's ``cognito:groups``
+    claim, or a custom authorizer's ``groups`` context value (comma-separated)."""
     claim: Claim | None = None
     """The write's Idempotency-Key, once idempotency.py has looked it up."""
 
@@ -109,6 +112,7 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str, deadline: fl
         request_id=str(context.get("requestId") or fallback_request_id),
         deadline=deadline,
         caller=_caller(context),
+        groups=_groups(context),
     )
 
 
@@ -129,6 +133,27 @@ def _caller(context: Mapping[str, Any]) -> str:
     if isinstance(identity.get("apiKeyId"), str) and identity["apiKeyId"]:
         return f"api-key:{identity['apiKeyId']}"
     return ""
+
+
+def _groups(context: Mapping[str, Any]) -> frozenset[str]:
+    """The groups API Gateway passes: ``cognito:groups`` of a Cognito user's claims, or a
+    custom authorizer's ``groups``. REST APIs pass a list claim as a string, comma- or
+    space-separated, sometimes in brackets (``[a b]``), so each form is read."""
+    authorizer = context.get("authorizer")
+    if not isinstance(authorizer, Mapping):
+        return frozenset()
+    claims = authorizer.get("claims")
+    value = claims.get("cognito:groups") if isinstance(claims, Mapping) else None
+    if value is None:
+        value = authorizer.get("groups")
+    if isinstance(value, list):
+        return frozenset(item for item in value if isinstance(item, str) and item)
+    if not isinstance(value, str):
+        return frozenset()
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return frozenset(part for part in re.split(r"[,\s]+", text) if part)
 
 
 def _principal(arn: str) -> str:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Literal, TypeAlias
 
+from .access import owned_key as owner_partition
+from .access import owned_value_key
 from .codec import Document
 from .documents import MAX_DIGITS, number_problem
 from .errors import Detail, InvalidBody, InvalidParameter
@@ -47,6 +49,13 @@ class Index:
     """The head record's attribute holding the value, ``ix_<attribute>``."""
     type: KeyType
     """S: the index takes string values; N: numbers."""
+    owned_index: str | None = None
+    """With an ``Allow.owner()`` rule that reads: the index of each owner's items by the
+    value, ``owned-by-<attribute>``."""
+    owned_key: str | None = None
+    """The owners' index's partition key on the head, ``ox_<attribute>``: a digest of
+    owner and value, written on every head with an owner whether the index exists yet
+    or not, so that creating it finds the items already there."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,21 @@ class IndexQuery:
     index: Index
     value: AttributeValue
     """The partition key value, ``{"S": ...}`` or ``{"N": ...}``."""
+    owner: str | None = None
+    """Only this owner's items, from the owners' index (``Index.owned_index``)."""
+
+    @property
+    def canonical(self) -> str:
+        """The value as the index compares it: numbers normalized (12.5 is 12.50)."""
+        ((kind, text),) = self.value.items()
+        return _canonical_number(Decimal(text)) if kind == "N" else str(text)
+
+    @property
+    def owned_value(self) -> AttributeValue:
+        """The owners' index's partition key of this query (``owner`` must be set)."""
+        assert self.owner is not None
+        ((kind, _),) = self.value.items()
+        return {"S": owned_value_key(self.owner, kind, self.canonical)}
 
     @property
     def binding(self) -> str:
@@ -64,14 +88,15 @@ class IndexQuery:
         A digest rather than the value itself keeps cursors short whatever the value's
         length; numbers are compared as DynamoDB does (12.5 and 12.50 are one query).
         """
-        ((kind, text),) = self.value.items()
-        canonical = _canonical_number(Decimal(text)) if kind == "N" else text
-        digest = hashlib.sha256(f"{kind}:{canonical}".encode()).hexdigest()[:16]
+        ((kind, _),) = self.value.items()
+        owner = "" if self.owner is None else owner_partition(self.owner)
+        digest = hashlib.sha256(f"{kind}:{self.canonical}\n{owner}".encode()).hexdigest()[:16]
         return f"{self.index.attribute}:{digest}"
 
 
 def parse_indexes(text: str) -> tuple[Index, ...]:
-    """``INDEXES``: a JSON list of ``{"attribute", "index", "key", "type"}``; empty: none.
+    """``INDEXES``: a JSON list of ``{"attribute", "index", "key", "type"}``, with
+    ``owned_index`` and ``owned_key`` for the owners' indexes; empty: none.
 
     Raises ValueError on anything else: a misconfigured function must not write keys
     that the table's indexes do not expect, or overwrite the head's own attributes.
@@ -89,23 +114,39 @@ def parse_indexes(text: str) -> tuple[Index, ...]:
     return indexes
 
 
+_REQUIRED = {"attribute", "index", "key", "type"}
+_OWNED = {"owned_index", "owned_key"}
+
+
 def _index(entry: object) -> Index:
-    if not isinstance(entry, dict) or set(entry) != {"attribute", "index", "key", "type"}:
-        raise ValueError(f"INDEXES entries have attribute, index, key and type; got {entry!r}")
-    attribute, name, key, kind = (entry[k] for k in ("attribute", "index", "key", "type"))
-    if not all(isinstance(value, str) and value for value in (attribute, name, key)):
-        raise ValueError(f"INDEXES: attribute, index and key must be names; got {entry!r}")
-    if key in HEAD_ATTRIBUTES:
-        raise ValueError(f"INDEXES: key {key!r} is an attribute of the head record itself")
-    if kind == "S":
-        return Index(attribute=attribute, name=name, key=key, type="S")
-    if kind == "N":
-        return Index(attribute=attribute, name=name, key=key, type="N")
-    raise ValueError(f"INDEXES: type must be S or N; got {kind!r}")
+    allowed = (_REQUIRED, _REQUIRED | {"owned_key"}, _REQUIRED | _OWNED)
+    if not isinstance(entry, dict) or set(entry) not in allowed:
+        raise ValueError(
+            "INDEXES entries have attribute, index, key and type, and may have owned_key, "
+            f"and owned_index with it; got {entry!r}"
+        )
+    names = [entry[k] for k in ("attribute", "index", "key", *sorted(_OWNED & set(entry)))]
+    if not all(isinstance(value, str) and value for value in names):
+        raise ValueError(f"INDEXES: attribute, index and keys must be names; got {entry!r}")
+    for key in (entry["key"], entry.get("owned_key")):
+        if key in HEAD_ATTRIBUTES:
+            raise ValueError(f"INDEXES: key {key!r} is an attribute of the head record itself")
+    kind = entry["type"]
+    if kind not in ("S", "N"):
+        raise ValueError(f"INDEXES: type must be S or N; got {kind!r}")
+    return Index(
+        attribute=entry["attribute"],
+        name=entry["index"],
+        key=entry["key"],
+        type=kind,
+        owned_index=entry.get("owned_index"),
+        owned_key=entry.get("owned_key"),
+    )
 
 
-def head_keys(indexes: tuple[Index, ...], data: Document) -> Item:
-    """The index keys of a head whose latest version holds ``data``.
+def head_keys(indexes: tuple[Index, ...], data: Document, owner: str | None = None) -> Item:
+    """The index keys of a head whose latest version holds ``data``, and, for an item with
+    an ``owner``, the keys of the owners' indexes (where the collection has them).
 
     An attribute that is absent or of another type (a bool is not a number) leaves the
     item out of that index. A string DynamoDB cannot take as a key is refused with a
@@ -128,6 +169,9 @@ def head_keys(indexes: tuple[Index, ...], data: Document) -> Item:
                 )
         elif index.type == "N" and isinstance(value, Decimal):
             keys[index.key] = {"N": str(value)}
+        if index.owned_key is not None and owner is not None and index.key in keys:
+            query = IndexQuery(index, keys[index.key], owner)
+            keys[index.owned_key] = query.owned_value
     if refused:
         raise InvalidBody("the body has a value that cannot be indexed", refused)
     return keys

@@ -33,6 +33,8 @@ HEAD_ATTRIBUTES = frozenset(
         "deleted",
         "listing",
         "written_by",
+        "owner",
+        "owned",
     }
 )
 
@@ -59,6 +61,9 @@ class Record:
     written_by: str | None = None
     """Who wrote the version (``Request.principal``); None if unknown or written before
     versions recorded it."""
+    owner: str | None = None
+    """Who created the item (its first version's ``written_by``), kept by every later
+    version; None for an item created without an identity."""
 
     @property
     def deleted(self) -> bool:
@@ -74,14 +79,18 @@ class Version:
     timestamp: int
     data_json: str | None
     written_by: str | None = None
+    owner: str | None = None
 
     def to_json(self) -> str:
-        """``{"id", "timestamp", "written_by", "data"}``, or ``"deleted": true`` in place of
-        the data; ``written_by`` only where it is known.
+        """``{"id", "owner", "timestamp", "written_by", "data"}``, or ``"deleted": true`` in
+        place of the data; ``owner`` and ``written_by`` only where they are known.
 
         Built from the already-encoded data so large bodies are never re-encoded.
         """
-        head = f'{{"id":{json.dumps(self.id)},"timestamp":{self.timestamp}'
+        head = f'{{"id":{json.dumps(self.id)}'
+        if self.owner is not None:
+            head += f',"owner":{json.dumps(self.owner)}'
+        head += f',"timestamp":{self.timestamp}'
         if self.written_by is not None:
             head += f',"written_by":{json.dumps(self.written_by)}'
         if self.data_json is None:
@@ -102,6 +111,7 @@ def version_item(
     change: str = "updated",
     previous: int | None = None,
     written_by: str | None = None,
+    owner: str | None = None,
 ) -> Item:
     """The version record; written once and never overwritten.
 
@@ -116,6 +126,7 @@ def version_item(
         "change": {"S": change},
         **_content_attributes(content),
         **_writer(written_by),
+        **_owner(owner),
     }
     if previous is not None:
         item["previous"] = {"N": str(previous)}
@@ -126,12 +137,17 @@ def _writer(written_by: str | None) -> Item:
     return {} if written_by is None else {"written_by": {"S": written_by}}
 
 
+def _owner(owner: str | None) -> Item:
+    return {} if owner is None else {"owner": {"S": owner}}
+
+
 def head_item(
     item_id: str,
     timestamp: int,
     content: Content,
     index_keys: Item,
     written_by: str | None = None,
+    owner: str | None = None,
 ) -> Item:
     """The head record pointing at version ``timestamp``; listed and indexed only while live.
 
@@ -144,6 +160,7 @@ def head_item(
         "latest": {"N": str(timestamp)},
         **_content_attributes(content),
         **_writer(written_by),
+        **_owner(owner),
     }
     if content is not None:
         item["listing"] = {"S": LISTING}
@@ -154,12 +171,13 @@ def head_item(
 def record_from_item(item: Mapping[str, Any]) -> Record:
     """Read a version or head record (a head reads as its latest version)."""
     timestamp = item["latest"] if "latest" in item else item["timestamp"]
-    written_by = item.get("written_by")
+    written_by, owner = item.get("written_by"), item.get("owner")
     return Record(
         id=item["id"]["S"],
         timestamp=int(timestamp["N"]),
         content=_content(item),
         written_by=None if written_by is None else written_by["S"],
+        owner=None if owner is None else owner["S"],
     )
 
 

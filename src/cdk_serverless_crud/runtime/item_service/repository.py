@@ -19,12 +19,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsUnreachable
 
 from . import codec
+from .access import owned_key
 from .bodies import BodyStore
 from .codec import Document
 from .config import Settings
@@ -61,6 +62,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
+
+#: What ``_append``'s ``prepare`` gives: the new version's content (None: a tombstone)
+#: and the data its head's index keys come from (None: a tombstone's, none).
+Prepared: TypeAlias = "tuple[Content, Document | None]"
+#: The head's key in the owners' listing (``OWNED_LIST_INDEX``): a digest of the owner.
+OWNED_LIST_KEY = "owned"
 
 # Writers that lose a race re-read the head and retry after a jittered pause.
 BACKOFF_BASE_SECONDS = 0.005
@@ -147,9 +154,26 @@ class ItemRepository:
             self._settings.list_index_name, "listing", {"S": LISTING}, limit, after_id
         )
 
+    def list_owned(self, owner: str, limit: int, after_id: str | None) -> Page:
+        """One page of ``owner``'s live heads in id order, from the owners' listing."""
+        assert self._settings.owned_list_index is not None  # an owner rule reads
+        return self._query_heads(
+            self._settings.owned_list_index,
+            OWNED_LIST_KEY,
+            {"S": owned_key(owner)},
+            limit,
+            after_id,
+        )
+
     def list_by_index(self, query: IndexQuery, limit: int, after_id: str | None) -> Page:
-        """One page, in id order, of the live heads whose indexed attribute has the value."""
+        """One page, in id order, of the live heads whose indexed attribute has the value;
+        with ``query.owner``, only that owner's, from the owners' index."""
         index = query.index
+        if query.owner is not None:
+            assert index.owned_index is not None and index.owned_key is not None
+            return self._query_heads(
+                index.owned_index, index.owned_key, query.owned_value, limit, after_id
+            )
         return self._query_heads(index.name, index.key, query.value, limit, after_id)
 
     def _query_heads(
@@ -210,7 +234,7 @@ class ItemRepository:
             data_json = self._bodies.read(content)
         else:
             data_json = codec.dumps(content)
-        return Version(record.id, record.timestamp, data_json, record.written_by)
+        return Version(record.id, record.timestamp, data_json, record.written_by, record.owner)
 
     def claimed(self, claim: Claim) -> Answer | None:
         """The answer kept under ``claim``'s key, or None if there is none or it expired
@@ -230,6 +254,7 @@ class ItemRepository:
         *,
         made_up: bool = True,
         writer: str | None = None,
+        guard: Callable[[Record], None] | None = None,
     ) -> Version:
         """Write the first version of ``item_id``, answered with 201 and ``location``.
 
@@ -237,7 +262,7 @@ class ItemRepository:
         (``made_up=False``, ``If-None-Match: *``) may have been: a deleted item comes
         back as a new version, and a live one is a 412.
         """
-        timestamp = self._append(
+        timestamp, owner = self._append(
             item_id,
             self._once(item_id, body),
             deadline,
@@ -246,8 +271,9 @@ class ItemRepository:
             claim=claim,
             reply=(201, location),
             writer=writer,
+            guard=guard,
         )
-        return Version(item_id, timestamp, body.text, writer)
+        return Version(item_id, timestamp, body.text, writer, owner)
 
     def update(
         self,
@@ -258,17 +284,19 @@ class ItemRepository:
         claim: Claim | None = None,
         *,
         writer: str | None = None,
+        guard: Callable[[Record], None] | None = None,
     ) -> Version:
         """Append a new version to a live item; 404 if none, 412 if If-Match fails."""
-        timestamp = self._append(
+        timestamp, owner = self._append(
             item_id,
             self._once(item_id, body),
             deadline,
             if_match=if_match,
             claim=claim,
             writer=writer,
+            guard=guard,
         )
-        return Version(item_id, timestamp, body.text, writer)
+        return Version(item_id, timestamp, body.text, writer, owner)
 
     def patch(
         self,
@@ -279,6 +307,7 @@ class ItemRepository:
         claim: Claim | None = None,
         *,
         writer: str | None = None,
+        guard: Callable[[Record], None] | None = None,
     ) -> Version:
         """Append ``merged(latest data)`` to a live item; 404 if none, 412 if If-Match fails.
 
@@ -287,21 +316,19 @@ class ItemRepository:
         """
         bodies: list[ItemBody] = []
 
-        def prepare(head: Record | None) -> tuple[Content, Item]:
+        def prepare(head: Record | None) -> Prepared:
             assert head is not None
             text = self.load(head).data_json
             assert text is not None  # a live head has data
             current = codec.loads(text.encode("ascii"))
             assert isinstance(current, dict)
             bodies.append(merged(current))
-            return self._bodies.content(item_id, bodies[-1]), head_keys(
-                self._settings.indexes, bodies[-1].data
-            )
+            return self._bodies.content(item_id, bodies[-1]), bodies[-1].data
 
-        timestamp = self._append(
-            item_id, prepare, deadline, if_match=if_match, claim=claim, writer=writer
+        timestamp, owner = self._append(
+            item_id, prepare, deadline, if_match=if_match, claim=claim, writer=writer, guard=guard
         )
-        return Version(item_id, timestamp, bodies[-1].text, writer)
+        return Version(item_id, timestamp, bodies[-1].text, writer, owner)
 
     def delete(
         self,
@@ -311,16 +338,18 @@ class ItemRepository:
         claim: Claim | None = None,
         *,
         writer: str | None = None,
+        guard: Callable[[Record], None] | None = None,
     ) -> None:
         """Append a tombstone to a live item; 404 if none, 412 if If-Match fails."""
         self._append(
             item_id,
-            lambda head: (None, {}),
+            lambda head: (None, None),
             deadline,
             if_match=if_match,
             claim=claim,
             reply=(204, None),
             writer=writer,
+            guard=guard,
         )
 
     def restore(
@@ -333,6 +362,7 @@ class ItemRepository:
         claim: Claim | None = None,
         *,
         writer: str | None = None,
+        guard: Callable[[Record], None] | None = None,
     ) -> Version:
         """Append a version with ``record``'s data (``restored`` is ``load(record)``, and
         ``data`` its data); a deleted item comes back.
@@ -340,44 +370,49 @@ class ItemRepository:
         An offloaded body is not copied: the new version points at the same S3 object
         version, which is never overwritten. History is only ever appended to.
         """
-        keys = head_keys(self._settings.indexes, data)
-        timestamp = self._append(
+        timestamp, owner = self._append(
             record.id,
-            lambda head: (record.content, keys),
+            lambda head: (record.content, data),
             deadline,
             if_match=if_match,
             revive=True,
             claim=claim,
             owned=False,  # the restored version's object: never deleted
             writer=writer,
+            guard=guard,
         )
-        return Version(record.id, timestamp, restored.data_json, writer)
+        return Version(record.id, timestamp, restored.data_json, writer, owner)
 
-    def _once(
-        self, item_id: str, body: ItemBody
-    ) -> Callable[[Record | None], tuple[Content, Item]]:
-        """The content and index keys of ``body``, made on the first call only.
+    def _once(self, item_id: str, body: ItemBody) -> Callable[[Record | None], Prepared]:
+        """The content of ``body`` and its data, made on the first call only.
 
         Only once the first checks pass, so a 404 or 412 leaves no object behind in S3.
         """
-        made: list[tuple[Content, Item]] = []
+        made: list[Prepared] = []
 
-        def prepare(head: Record | None) -> tuple[Content, Item]:
+        def prepare(head: Record | None) -> Prepared:
             if not made:
-                made.append(
-                    (
-                        self._bodies.content(item_id, body),
-                        head_keys(self._settings.indexes, body.data),
-                    )
-                )
+                made.append((self._bodies.content(item_id, body), body.data))
             return made[0]
 
         return prepare
 
+    def _keys(self, data: Document | None, owner: str | None) -> Item:
+        """The head's index keys for a latest version with ``data`` (None: a tombstone):
+        the attribute indexes', and the owners' indexes' for an item with an owner."""
+        if data is None:
+            return {}
+        keys = head_keys(self._settings.indexes, data, owner)
+        if owner is not None:
+            # Always, not only with an owner rule: creating the owners' listing later
+            # then finds the items already there.
+            keys[OWNED_LIST_KEY] = {"S": owned_key(owner)}
+        return keys
+
     def _append(
         self,
         item_id: str,
-        prepare: Callable[[Record | None], tuple[Content, Item]],
+        prepare: Callable[[Record | None], Prepared],
         deadline: float,
         *,
         if_match: frozenset[int] | None = None,
@@ -388,11 +423,16 @@ class ItemRepository:
         reply: tuple[int, str | None] = (200, None),
         owned: bool = True,
         writer: str | None = None,
-    ) -> int:
-        """Write a version after the latest one; retry lost races.
+        guard: Callable[[Record], None] | None = None,
+    ) -> tuple[int, str | None]:
+        """Write a version after the latest one; retry lost races. Return its timestamp
+        and the item's owner.
 
-        ``prepare(head)`` gives the new version's content (None: a tombstone) and its
-        head's index keys, after the checks against the latest version ``head`` pass.
+        ``prepare(head)`` gives the new version's content (None: a tombstone) and the data
+        its head's index keys come from, after the checks against the latest version
+        ``head`` pass. ``guard(head)``, for an item that exists, raises if the caller may
+        not make the change (access.py): before If-Match is looked at, so that a caller
+        who may not read the item learns nothing of it.
         By default the item must be live (else 404). With ``revive`` a deleted item may
         be written to (a restore); with ``absent`` the item must not be live (else 412);
         ``fresh`` skips reading the head of an id that was just made up. Retries
@@ -404,7 +444,8 @@ class ItemRepository:
 
         With ``owned``, S3 objects in the prepared content were uploaded by this request:
         those that no version ends up pointing at are deleted (see the module's docstring).
-        ``writer`` is recorded as the version's ``written_by``.
+        ``writer`` is recorded as the version's ``written_by``, and as the item's ``owner``
+        when this version creates it; later versions keep the owner.
         """
         with self._bodies.uploads(owned) as uploads:
             ceiling = BACKOFF_BASE_SECONDS
@@ -417,12 +458,16 @@ class ItemRepository:
                         )
                 elif head is None or (head.deleted and not revive):
                     raise NotFound(f"item {item_id} does not exist")
+                if guard is not None and head is not None:
+                    guard(head)
                 if if_match is not None and (head is None or head.timestamp not in if_match):
                     raise PreconditionFailed(
                         f"item {item_id} is at version {head and head.timestamp}, "
                         "not the one in If-Match"
                     )
-                content, keys = prepare(head)
+                content, data = prepare(head)
+                owner = writer if head is None else head.owner
+                keys = self._keys(data, owner)
                 # Strictly after the latest version even if the clock lags or two
                 # writes share a millisecond: versions never collide or go back.
                 timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
@@ -439,6 +484,7 @@ class ItemRepository:
                     change=_change(head, content, revive),
                     previous=seen,
                     written_by=writer,
+                    owner=owner,
                 )
                 uploads.sending(content)
                 try:
@@ -453,7 +499,7 @@ class ItemRepository:
                         raise KeyClaimed() from None
                 else:
                     uploads.kept(content)
-                    return timestamp
+                    return timestamp, owner
                 # Another writer got in first: pause, then re-read the head (and If-Match).
                 pause = random.uniform(0, ceiling)
                 if time.monotonic() + pause > deadline:
@@ -488,13 +534,9 @@ class ItemRepository:
             head_put["ConditionExpression"] = "#latest = :seen"
             head_put["ExpressionAttributeNames"] = {"#latest": "latest"}
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
-        writer = version.get("written_by")
+        record = record_from_item(version)
         head_put["Item"] = head_item(
-            item_id,
-            int(version["timestamp"]["N"]),
-            content,
-            keys,
-            None if writer is None else writer["S"],
+            item_id, record.timestamp, content, keys, record.written_by, record.owner
         )
         puts: list[dict[str, Any]] = [
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,15 @@ from . import codec, cursors, documents, patches, schema
 from .codec import Document, Json
 from .config import Settings
 from .documents import ItemBody, parse_body
-from .errors import Detail, InvalidBody, InvalidParameter, NotFound, PayloadTooLarge, VersionDeleted
+from .errors import (
+    Detail,
+    Forbidden,
+    InvalidBody,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    VersionDeleted,
+)
 from .http import (
     MAX_RESPONSE_BODY_BYTES,
     MERGE_PATCH,
@@ -57,9 +66,32 @@ class ItemService:
         self._collection = settings.collection
         self._indexes = settings.indexes
         self._attributes = settings.attributes
+        self._access = settings.access
+
+    def _readable(self, request: Request, record: Record | None, item_id: str) -> Record:
+        """``record`` if it exists and the caller may read its item; else 404, the same
+        answer as for an item that never existed."""
+        if record is None:
+            raise NotFound(f"item {item_id} does not exist")
+        self._access.check("read", request.principal, request.groups, record.owner, item_id)
+        return record
+
+    def _guard(self, request: Request, operation: str) -> Callable[[Record], None]:
+        """The check of a write to an existing item: 404 if the caller may not read it,
+        403 if it may read it but not do ``operation``."""
+
+        def guard(head: Record) -> None:
+            self._access.check(operation, request.principal, request.groups, head.owner, head.id)
+
+        return guard
+
+    def _check_create(self, request: Request) -> None:
+        if not self._access.may_create(request.principal, request.groups):
+            raise Forbidden(f"you may not create {self._collection}")
 
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
+        self._check_create(request)
         body = _item_body(request)
         item_id = new_id()
         location = self._location(request, item_id)
@@ -84,10 +116,12 @@ class ItemService:
             record = self._repository.version_as_of(item_id, _instant(as_of))
             if record is None or record.deleted:
                 raise NotFound(f"item {item_id} did not exist at {as_of}")
+            self._readable(request, record, item_id)
             return _item_response(200, self._repository.load(record))
         head = self._repository.latest(item_id)
         if head is None or head.deleted:
             raise NotFound(f"item {item_id} does not exist")
+        self._readable(request, head, item_id)
         return _item_response(200, self._repository.load(head))
 
     def replace_item(self, request: Request, params: dict[str, str]) -> Response:
@@ -103,6 +137,7 @@ class ItemService:
             raise InvalidParameter("send If-Match or If-None-Match: *, not both")
         body = _item_body(request)
         if only_if_absent:
+            self._check_create(request)
             location = self._location(request, item_id)
             version = self._repository.create(
                 item_id,
@@ -112,10 +147,17 @@ class ItemService:
                 request.claim,
                 made_up=False,
                 writer=request.principal,
+                guard=self._guard(request, "create"),
             )
             return _item_response(201, version, {"Location": location})
         version = self._repository.update(
-            item_id, body, expected, request.deadline, request.claim, writer=request.principal
+            item_id,
+            body,
+            expected,
+            request.deadline,
+            request.claim,
+            writer=request.principal,
+            guard=self._guard(request, "update"),
         )
         return _item_response(200, version)
 
@@ -134,6 +176,7 @@ class ItemService:
             request.deadline,
             request.claim,
             writer=request.principal,
+            guard=self._guard(request, "update"),
         )
         return _item_response(200, version)
 
@@ -141,7 +184,12 @@ class ItemService:
         """DELETE /items/{id}: append a tombstone; 204, or 404 if unknown/deleted."""
         item_id = check_id(params.get("id"))
         self._repository.delete(
-            item_id, if_match(request), request.deadline, request.claim, writer=request.principal
+            item_id,
+            if_match(request),
+            request.deadline,
+            request.claim,
+            writer=request.principal,
+            guard=self._guard(request, "delete"),
         )
         return Response(status=204)
 
@@ -153,6 +201,7 @@ class ItemService:
         record = self._repository.version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
+        self._readable(request, record, item_id)
         return _item_response(200, self._repository.load(record))
 
     def restore_item(self, request: Request, params: dict[str, str]) -> Response:
@@ -165,6 +214,7 @@ class ItemService:
         record = self._repository.version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
+        self._readable(request, record, item_id)
         if record.deleted:
             raise VersionDeleted(
                 f"version {timestamp} of item {item_id} is a deletion; restore a version "
@@ -187,6 +237,7 @@ class ItemService:
             request.deadline,
             request.claim,
             writer=request.principal,
+            guard=self._guard(request, "update"),
         )
         return _item_response(200, version)
 
@@ -204,10 +255,24 @@ class ItemService:
         )
         limit = _limit(request)
         cursor = request.query.get("cursor")
-        if query is None:
+        scope = self._access.list_scope(request.principal, request.groups)
+        if scope is None:
+            raise Forbidden(f"you may read no items of {self._collection}")
+        owner = request.principal if scope == "owned" else None
+        if query is None and owner is None:
             after = cursors.read_items_cursor(cursor) if cursor is not None else None
             page = self._repository.list_latest(limit, after)
             return self._page_response("items", page, lambda r: cursors.items_cursor(r.id))
+        if query is None:
+            assert owner is not None
+            # The owner's own listing, with a cursor of its own: no other owner's resumes it.
+            binding = cursors.owned_binding(owner)
+            after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
+            page = self._repository.list_owned(owner, limit, after)
+            return self._page_response(
+                "items", page, lambda record: cursors.query_cursor(binding, record.id)
+            )
+        query = replace(query, owner=owner)
         binding = query.binding
         after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
         page = self._repository.list_by_index(query, limit, after)
@@ -223,9 +288,10 @@ class ItemService:
         before = cursors.read_versions_cursor(cursor, item_id) if cursor is not None else None
         page = self._repository.list_versions(item_id, limit, before)
         # Every item has a version, so an empty first page means it never existed;
-        # only then is the extra read spent to tell that from a page past the end.
-        if not page.records and self._repository.latest(item_id) is None:
-            raise NotFound(f"item {item_id} does not exist")
+        # only then is the extra read spent to tell that from a page past the end. Every
+        # version carries the item's owner, so the newest one says who may read them.
+        newest = page.records[0] if page.records else self._repository.latest(item_id)
+        self._readable(request, newest, item_id)
         return self._page_response(
             "versions",
             page,
