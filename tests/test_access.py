@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_serverless_crud.contract.access import OPERATIONS, Allow
+from cdk_serverless_crud.contract.access import OPERATIONS, Allow, Tenancy
 from cdk_serverless_crud.contract.collection import Collection, Index
 
 
@@ -54,3 +54,14 @@ def test_an_owner_rule_that_reads_costs_an_index_per_index() -> None:
     assert Collection("notes", schema=schema, indexes=ten, access=[Allow.owner().to("update")])
     with pytest.raises(ValueError, match=r"at most 9"):
         Collection("notes", schema=schema, indexes=ten, access=[Allow.owner()])
+
+
+@pytest.mark.parametrize("name", ["", "custom org", "x" * 129, "org/unit"])
+def test_a_bad_tenancy_claim_is_a_value_error(name: str) -> None:
+    with pytest.raises(ValueError, match=r"Tenancy.claim\(name\)"):
+        Tenancy.claim(name)
+
+
+def test_tenancy_must_be_a_tenancy() -> None:
+    with pytest.raises(ValueError, match=r"Collection\('notes'\).tenancy must be a Tenancy"):
+        Collection("notes", tenancy="custom:org")  # type: ignore[arg-type]

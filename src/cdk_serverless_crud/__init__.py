@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         AuthorizationBinding as AuthorizationBinding,
     )
     from cdk_serverless_crud.contract.access import Allow as Allow
+    from cdk_serverless_crud.contract.access import Tenancy as Tenancy
     from cdk_serverless_crud.contract.collection import Collection as Collection
     from cdk_serverless_crud.contract.collection import Index as Index
     from cdk_serverless_crud.cors import CorsProps as CorsProps

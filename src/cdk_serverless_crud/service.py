@@ -15,7 +15,7 @@ from cdk_serverless_crud import assets, defaults, validation
 from cdk_serverless_crud.api import CachedRestApi, CachedRestApiProps
 from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.contract import openapi_document
-from cdk_serverless_crud.contract.access import check_access
+from cdk_serverless_crud.contract.access import check_access, check_tenancy
 from cdk_serverless_crud.contract.collection import (
     OWNED_LIST_INDEX,
     OWNED_LIST_KEY,
@@ -133,8 +133,11 @@ class ServerlessCrudService(Construct):
         self.authorization = authorization or Authorization.iam()
         change_events.check(self.authorization, cache_ttl)
         for collection in chosen:
+            mode = self.authorization.mode.value
             if collection.access is not None:
-                check_access(collection.name, collection.access, self.authorization.mode.value)
+                check_access(collection.name, collection.access, mode)
+            if collection.tenancy is not None:
+                check_tenancy(collection.name, collection.tenancy, mode)
         store = _with_key(store_props or VersionedStoreProps(), "encryption_key", encryption_key)
         table = change_events.table_props(
             _with_key(table_props or TimeSeriesTableProps(), "encryption_key", encryption_key)
@@ -233,7 +236,9 @@ class ServerlessCrudService(Construct):
         for index in collection.indexes:
             key_type = collection.key_type(index)
             assert key_type is not None  # Collection checked it
-            table.add_attribute_index(index.index_name, index.key_attribute, key_type)
+            # With tenancy, a key is the tenant's prefix and the value: a string.
+            stored = "S" if collection.tenancy is not None else key_type
+            table.add_attribute_index(index.index_name, index.key_attribute, stored)
         if collection.owner_scoped:
             # Each owner's items, and each owner's by value: keyed by digests, so strings.
             table.add_attribute_index(OWNED_LIST_INDEX, OWNED_LIST_KEY, "S")

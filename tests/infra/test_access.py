@@ -10,7 +10,14 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from cdk_serverless_crud import Allow, Authorization, Collection, Index, ServerlessCrudService
+from cdk_serverless_crud import (
+    Allow,
+    Authorization,
+    Collection,
+    Index,
+    ServerlessCrudService,
+    Tenancy,
+)
 
 from .helpers import (
     REQUIRED_TAGS,
@@ -130,3 +137,43 @@ def test_rules_the_authorization_cannot_enforce_are_refused(
     authorization: Authorization, access: list[Allow], parts: list[str]
 ) -> None:
     assert_value_error(lambda: _synth(authorization, access), parts)
+
+
+def test_tenancy_keys_every_index_by_string_and_tells_the_function_the_claim() -> None:
+    schema = {"type": "object", "properties": {"priority": {"type": "number"}}}
+    stack = Stack(App(), "Projects")
+    ServerlessCrudService(
+        stack,
+        "Projects",
+        tags=REQUIRED_TAGS,
+        authorization=Authorization.cognito(),
+        collections=[
+            Collection(
+                "projects",
+                schema=schema,
+                indexes=[Index("priority")],
+                tenancy=Tenancy.claim("custom:org"),
+            )
+        ],
+    )
+    template = Template.from_stack(stack)
+    _, table = _only(template, "AWS::DynamoDB::Table")
+    _, function = _only(template, "AWS::Lambda::Function")
+
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert types["ix_priority"] == "S"  # <tenant>/<number>
+    assert function["Environment"]["Variables"]["TENANCY"] == "custom:org"
+
+
+@pytest.mark.parametrize("authorization", [Authorization.iam(), Authorization.api_keys()])
+def test_tenancy_needs_callers_with_claims(authorization: Authorization) -> None:
+    def build() -> None:
+        ServerlessCrudService(
+            Stack(App(), "Projects"),
+            "Projects",
+            tags=REQUIRED_TAGS,
+            authorization=authorization,
+            collections=[Collection("projects", tenancy=Tenancy.claim("custom:org"))],
+        )
+
+    assert_value_error(build, ["Collection('projects').tenancy", "'custom:org'", "claims"])

@@ -67,6 +67,7 @@ def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: 
         "REFRESH_ORIGINS",
         "ACCESS",
         "OWNED_LIST_INDEX",
+        "TENANCY",
     }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"

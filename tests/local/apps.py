@@ -28,7 +28,8 @@ CUSTOM = "Custom"
 UNCACHED = "Uncached"
 #: A plain service: no change events (test_cli.py).
 QUIET = "Quiet"
-#: Cognito user pool authorization; ``notes`` has access rules (test_local_identity.py).
+#: Cognito user pool authorization; ``notes`` has access rules, ``projects`` tenants too
+#: (test_local_identity.py).
 COGNITO = "Cognito"
 
 SOURCE = textwrap.dedent(
@@ -36,7 +37,7 @@ SOURCE = textwrap.dedent(
     import aws_cdk as cdk
     from cdk_serverless_crud import (
         Allow, Authorization, CachedRestApiProps, ChangeEvents, Collection, CorsProps,
-        ServerlessCrudService,
+        ServerlessCrudService, Tenancy,
     )
 
 
@@ -109,6 +110,11 @@ SOURCE = textwrap.dedent(
         collections=[
             Collection("items"),
             Collection("notes", access=[Allow.owner(), Allow.group("support").to("read")]),
+            Collection(
+                "projects",
+                tenancy=Tenancy.claim("custom:org"),
+                access=[Allow.owner(), Allow.group("admins")],
+            ),
         ],
     )
     app.synth()

@@ -110,3 +110,20 @@ def test_access_rules_hold_over_http(cognito: RunningService) -> None:
     client.request("GET", "/notes", headers=_as(BOB))
     cached = client.request("GET", "/notes", headers=_as(ALICE))
     assert {i["data"]["title"] for i in cached.json()["items"]} == {"alice's"}
+
+
+def test_two_tenants_never_meet_over_http(cognito: RunningService) -> None:
+    client = Client(cognito.url)
+    fresh = {"Cache-Control": "max-age=0"}
+    acme = {"sub": "alice", "custom:org": "acme"}
+    acme_admin = {"sub": "ada", "custom:org": "acme", "cognito:groups": ["admins"]}
+    globex_admin = {"sub": "gus", "custom:org": "globex", "cognito:groups": ["admins"]}
+    made = client.request("POST", "/projects", {"name": "rocket"}, headers=_as(acme)).json()
+    path = f"/projects/{made['id']}"
+
+    assert client.request("GET", path, headers={**_as(acme_admin), **fresh}).status == 200
+    assert client.request("GET", path, headers={**_as(globex_admin), **fresh}).status == 404
+    listed = client.request("GET", "/projects", headers={**_as(globex_admin), **fresh})
+    assert listed.json()["items"] == []
+    no_org = client.request("GET", "/projects", headers={**_as({"sub": "x"}), **fresh})
+    assert (no_org.status, no_org.json()["error"]["code"]) == (403, "forbidden")

@@ -22,7 +22,7 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from cdk_serverless_crud.contract import schemas as library_schemas
-from cdk_serverless_crud.contract.access import Allow
+from cdk_serverless_crud.contract.access import Allow, Tenancy
 from cdk_serverless_crud.contract.collection import Collection, Index
 from cdk_serverless_crud.contract.environment import item_environment
 from cdk_serverless_crud.local.aws import create_resources
@@ -113,6 +113,7 @@ class MakeCollection(Protocol):
         indexes: Mapping[str, str] | None = None,
         attributes: Sequence[str] | None = None,
         access: Sequence[Allow] | None = None,
+        tenancy: Tenancy | None = None,
     ) -> CollectionUnderTest: ...
 
 
@@ -143,12 +144,14 @@ def make_collection(
         indexes: Mapping[str, str] | None = None,
         attributes: Sequence[str] | None = None,
         access: Sequence[Allow] | None = None,
+        tenancy: Tenancy | None = None,
     ) -> CollectionUnderTest:
         collection = Collection(
             name,
             schema=_declared(schema, indexes or {}, attributes or ()),
             indexes=[Index(attribute) for attribute in indexes or {}],
             access=access,
+            tenancy=tenancy,
         )
         environment = item_environment(
             collection,
@@ -159,6 +162,8 @@ def make_collection(
         )
         entries = json.loads(environment.get("INDEXES", "[]"))
         table = environment["TABLE_NAME"]
+        if tenancy is not None:  # the tenant's prefix makes every index key a string
+            entries = [{**entry, "type": "S"} for entry in entries]
         _create_table(aws.dynamodb, table, entries, environment.get("OWNED_LIST_INDEX"))
         package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         shutil.copytree(
@@ -185,7 +190,14 @@ def make_collection(
 
 
 #: The item function's variables that only some collections have.
-_OPTIONAL = ("INDEXES", "ATTRIBUTES", "EVENT_DATA_LIMIT", "ACCESS", "OWNED_LIST_INDEX")
+_OPTIONAL = (
+    "INDEXES",
+    "ATTRIBUTES",
+    "EVENT_DATA_LIMIT",
+    "ACCESS",
+    "OWNED_LIST_INDEX",
+    "TENANCY",
+)
 
 _SCHEMA_TYPES = {"S": "string", "N": "number"}
 

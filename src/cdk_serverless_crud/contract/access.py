@@ -1,4 +1,4 @@
-"""Who may do what to a collection's items: ``Allow`` rules.
+"""Who may do what to a collection's items: ``Allow`` rules and ``Tenancy``.
 
 Pure Python, as the rest of the contract: the props are checked when they are made,
 so a mistake is a ``ValueError`` naming the prop. The function enforces them
@@ -19,6 +19,8 @@ restore) and ``delete``."""
 
 Kind = Literal["owner", "group", "authenticated"]
 
+# A claim's name: Cognito's standard claims and custom:<attribute>, or a context key.
+_CLAIM = re.compile(r"[A-Za-z0-9_:.-]{1,128}")
 # Cognito group names: 1 to 128 characters, no whitespace (and, here, no comma, which
 # separates groups in the claim API Gateway passes).
 _GROUP = re.compile(r"[^\s,]{1,128}")
@@ -98,11 +100,47 @@ class Allow:
         return f"Allow.{self.kind}()"
 
 
+@dataclass(frozen=True)
+class Tenancy:
+    """Each item belongs to the tenant that a claim of its creator names; callers reach
+    only their own tenant's items, whatever the rules say, because every key a request
+    reads or writes is derived from the tenant.
+
+    ``Tenancy.claim("custom:org")``: the claim of a Cognito token, or the context value of
+    a custom authorizer, of that name.
+    """
+
+    claim_name: str
+    """The claim (or authorizer context key) that names the caller's tenant."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.claim_name, str) or not _CLAIM.fullmatch(self.claim_name):
+            raise ValueError(
+                "Tenancy.claim(name) needs a claim name of 1 to 128 letters, digits and "
+                f"_:.- (such as custom:org); got {self.claim_name!r}."
+            )
+
+    @classmethod
+    def claim(cls, name: str) -> Tenancy:
+        """Tenants named by the caller's claim ``name``."""
+        return cls(name)
+
+
 #: Authorization modes whose callers API Gateway names (``AuthorizationMode``'s values).
 _NAMING_MODES = ("AWS_IAM", "COGNITO_USER_POOLS", "CUSTOM")
 #: Modes whose callers can be in groups: Cognito's ``cognito:groups``, a custom
 #: authorizer's ``groups`` context value.
 _GROUP_MODES = ("COGNITO_USER_POOLS", "CUSTOM")
+
+
+def check_tenancy(collection: str, tenancy: Tenancy, mode: str) -> None:
+    """Refuse ``tenancy`` under a ``mode`` whose callers carry no claims."""
+    if mode not in _GROUP_MODES:
+        raise ValueError(
+            f"Collection({collection!r}).tenancy needs callers with claims (Authorization."
+            f"cognito(), or a custom authorizer's context); with {mode} there is no "
+            f"{tenancy.claim_name!r} claim to read."
+        )
 
 
 def check_access(collection: str, access: Sequence[Allow], mode: str) -> None:

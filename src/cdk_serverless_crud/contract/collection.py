@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cdk_serverless_crud.contract.access import Allow
+from cdk_serverless_crud.contract.access import Allow, Tenancy
 from cdk_serverless_crud.contract.schema_check import check_schema, property_type
 
 #: DynamoDB's default quota of global secondary indexes per table.
@@ -116,6 +116,13 @@ class Collection:
     :default: None, every caller the API lets in may do what its grant allows
     """
 
+    tenancy: Tenancy | None = None
+    """Each item belongs to its creator's tenant (``Tenancy.claim("custom:org")``), and
+    callers reach only their tenant's items; the ``access`` rules apply within it.
+
+    :default: None, one space for every caller
+    """
+
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(_NAME, self.name):
             raise ValueError(
@@ -161,6 +168,11 @@ class Collection:
                 )
 
     def _check_access(self) -> None:
+        if self.tenancy is not None and not isinstance(self.tenancy, Tenancy):
+            raise ValueError(
+                f"Collection({self.name!r}).tenancy must be a Tenancy, such as "
+                f"Tenancy.claim('custom:org'); got {self.tenancy!r}."
+            )
         if self.access is None:
             return
         if isinstance(self.access, Allow | str) or not isinstance(self.access, Sequence):

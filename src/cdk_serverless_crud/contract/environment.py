@@ -62,6 +62,8 @@ def item_environment(
         )
     if collection.owner_scoped:
         environment["OWNED_LIST_INDEX"] = OWNED_LIST_INDEX
+    if collection.tenancy is not None:
+        environment["TENANCY"] = collection.tenancy.claim_name
     if event_data_limit is not None:
         environment["EVENT_DATA_LIMIT"] = str(event_data_limit)
     if collection.unindexed_attributes:

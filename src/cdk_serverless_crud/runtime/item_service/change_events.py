@@ -13,9 +13,11 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from . import config
 from .records import from_attribute
+from .spaces import TENANT_PREFIX
 
 #: ``detail-type`` by the version record's ``change``.
 DETAIL_TYPES = {
@@ -52,13 +54,16 @@ def change_event(
     # Records written before versions said what they did are updates of something.
     change = image.get("change", {}).get("S", "updated")
     deleted = bool(image.get("deleted", {}).get("BOOL", False))
+    item_id, tenant = _item_id(image["id"]["S"])
     detail: dict[str, Any] = {
         "collection": collection,
-        "id": image["id"]["S"],
+        "id": item_id,
         "version": int(image["timestamp"]["N"]),
         "previous_version": int(image["previous"]["N"]) if "previous" in image else None,
         "deleted": deleted,
     }
+    if tenant is not None:
+        detail["tenant"] = tenant
     for name in ("owner", "written_by"):
         if name in image:
             detail[name] = image[name]["S"]
@@ -75,6 +80,15 @@ def change_event(
             # Else (stored inline before events were on, and too large for an event):
             # neither data nor data_ref; read the version through the API.
     return {"detail_type": DETAIL_TYPES[change], "detail": detail}
+
+
+def _item_id(key: str) -> tuple[str, str | None]:
+    """The API's id and the tenant of a record's partition key (spaces.py's layout:
+    ``tenant/<percent-encoded tenant>/<id>`` with tenancy, the id without)."""
+    if not key.startswith(TENANT_PREFIX):
+        return key, None
+    encoded, _, item_id = key[len(TENANT_PREFIX) :].partition("/")
+    return item_id, unquote(encoded)
 
 
 def plain(value: Any) -> Any:

@@ -34,6 +34,8 @@ class Settings:
     """Who may do what (``ACCESS``); no rules: everyone the API lets in."""
     owned_list_index: str | None = None
     """The owners' listing index (``OWNED_LIST_INDEX``), with an owner rule that reads."""
+    tenancy: str | None = None
+    """The claim that names each caller's tenant (``TENANCY``); None: no tenants."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def settings() -> Settings:
         else None,
         access=parse_access(os.environ.get("ACCESS", "")),
         owned_list_index=os.environ.get("OWNED_LIST_INDEX") or None,
+        tenancy=os.environ.get("TENANCY") or None,
     )
 
 

@@ -42,7 +42,7 @@ def router() -> Router:
 @functools.cache
 def idempotency() -> Idempotency:
     """Idempotency-Key handling for the writes, built once per container."""
-    return Idempotency(repository(), settings().collection)
+    return Idempotency(repository(), settings().collection, settings().tenancy)
 
 
 @functools.cache

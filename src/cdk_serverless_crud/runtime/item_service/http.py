@@ -55,6 +55,9 @@ class Request:
     mode's prefix: the IAM principal's ARN (an assumed role's without the session), the
     Cognito user's ``sub``, a custom authorizer's ``principalId`` or the API key's id;
     else empty."""
+    claims: dict[str, str] = field(default_factory=dict)
+    """The verified claims: a Cognito user's token claims, or a custom authorizer's
+    context values, each as a string; where ``Tenancy`` reads the tenant."""
     groups: frozenset[str] = frozenset()
     """The caller's groups, where the authorization says: Cognito's ``cognito:groups``
     claim, or a custom authorizer's ``groups`` context value (comma-separated)."""
@@ -112,6 +115,7 @@ def parse_event(event: Mapping[str, Any], fallback_request_id: str, deadline: fl
         request_id=str(context.get("requestId") or fallback_request_id),
         deadline=deadline,
         caller=_caller(context),
+        claims=_claims(context),
         groups=_groups(context),
     )
 
@@ -133,6 +137,16 @@ def _caller(context: Mapping[str, Any]) -> str:
     if isinstance(identity.get("apiKeyId"), str) and identity["apiKeyId"]:
         return f"api-key:{identity['apiKeyId']}"
     return ""
+
+
+def _claims(context: Mapping[str, Any]) -> dict[str, str]:
+    """A Cognito user's claims, or a custom authorizer's context values (strings only)."""
+    authorizer = context.get("authorizer")
+    if not isinstance(authorizer, Mapping):
+        return {}
+    claims = authorizer.get("claims")
+    source = claims if isinstance(claims, Mapping) else authorizer
+    return {k: v for k, v in source.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _groups(context: Mapping[str, Any]) -> frozenset[str]:

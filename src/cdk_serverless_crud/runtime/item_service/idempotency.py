@@ -31,6 +31,7 @@ from .http import Request, Response, etag, text_response
 from .records import KEY_RECORD_PREFIX, Answer, Claim
 from .repository import ItemRepository
 from .router import Match
+from .spaces import space_of
 
 HEADER = "idempotency-key"
 #: Answers repeated from a key record carry this header.
@@ -46,10 +47,14 @@ _PARAMETER = re.compile(r"\{([^}]+)\}")
 class Idempotency:
     """Runs a collection's writes so that a repeated Idempotency-Key replays."""
 
-    def __init__(self, repository: ItemRepository, collection: str) -> None:
-        """Keep the keys of ``collection`` in ``repository``'s table."""
+    def __init__(
+        self, repository: ItemRepository, collection: str, tenancy: str | None = None
+    ) -> None:
+        """Keep the keys of ``collection`` in ``repository``'s table; with ``tenancy``
+        (the claim naming the tenant), each tenant's apart."""
         self._repository = repository
         self._collection = collection
+        self._tenancy = tenancy
 
     def run(self, request: Request, match: Match) -> Response:
         """Answer ``request`` with ``match``'s handler, or with the answer kept for its key."""
@@ -57,29 +62,33 @@ class Idempotency:
         if key is None or request.method not in WRITE_METHODS:
             return match.handler(request, match.params)
         claim = self.claim(request, match, key)
-        kept = self._repository.claimed(claim)
+        repository = self._repository.in_space(space_of(self._tenancy, request.claims))
+        kept = repository.claimed(claim)
         if kept is None:
             try:
                 return match.handler(dataclasses.replace(request, claim=claim), match.params)
             except KeyClaimed:
                 # A concurrent duplicate committed first: answer as it did.
-                kept = self._repository.claimed(claim)
+                kept = repository.claimed(claim)
                 if kept is None:
                     raise RequestInProgress() from None
             except (NotFound, PreconditionFailed):
                 # The item changed since the key was looked up: perhaps by this very
                 # request's first attempt, still in flight then. If so, its answer is
                 # the one to give, not a 404 or 412 caused by its own write.
-                kept = self._repository.claimed(claim)
+                kept = repository.claimed(claim)
                 if kept is None:
                     raise
-        return self._replay(claim, kept)
+        return self._replay(repository, claim, kept)
 
     def claim(self, request: Request, match: Match, key: str) -> Claim:
         """The key's record id (collection, caller, key) and the request's fingerprint."""
         if not _KEY.fullmatch(key):
             raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters")
-        scope = "\n".join((self._collection, request.caller, key))
+        parts = [self._collection, request.caller, key]
+        if self._tenancy is not None:  # each tenant's keys apart
+            parts.append(request.claims.get(self._tenancy, ""))
+        scope = "\n".join(parts)
         path = _PARAMETER.sub(lambda m: match.params.get(m.group(1), ""), match.template)
         request_text = "\n".join(
             (request.method, path, "base64" if request.is_base64 else "text", request.body or "")
@@ -90,7 +99,7 @@ class Idempotency:
             expires_at=int(time.time()) + TTL_SECONDS,
         )
 
-    def _replay(self, claim: Claim, answer: Answer) -> Response:
+    def _replay(self, repository: ItemRepository, claim: Claim, answer: Answer) -> Response:
         if answer.fingerprint != claim.fingerprint:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request (method, path or "
@@ -99,9 +108,9 @@ class Idempotency:
         headers = {REPLAYED: "true"}
         if answer.status == 204:
             return Response(status=204, headers=headers)
-        record = self._repository.version(answer.item_id, answer.timestamp)
+        record = repository.version(answer.item_id, answer.timestamp)
         assert record is not None  # written in the key record's own transaction
-        version = self._repository.load(record)
+        version = repository.load(record)
         headers["ETag"] = etag(version.timestamp)
         if answer.location is not None:
             headers["Location"] = answer.location

@@ -67,6 +67,17 @@ class IndexQuery:
     """The partition key value, ``{"S": ...}`` or ``{"N": ...}``."""
     owner: str | None = None
     """Only this owner's items, from the owners' index (``Index.owned_index``)."""
+    prefix: str = ""
+    """The tenant's prefix of the index's keys (``KeySpace.index_prefix``); none without
+    tenancy."""
+
+    @property
+    def stored_value(self) -> AttributeValue:
+        """The index's partition key as stored: the value, or with tenancy the tenant's
+        prefix and the value as a string (numbers as the index compares them)."""
+        if not self.prefix:
+            return self.value
+        return {"S": self.prefix + self.canonical}
 
     @property
     def canonical(self) -> str:
@@ -90,7 +101,8 @@ class IndexQuery:
         """
         ((kind, _),) = self.value.items()
         owner = "" if self.owner is None else owner_partition(self.owner)
-        digest = hashlib.sha256(f"{kind}:{self.canonical}\n{owner}".encode()).hexdigest()[:16]
+        scope = f"{kind}:{self.canonical}\n{owner}\n{self.prefix}"
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
         return f"{self.index.attribute}:{digest}"
 
 
@@ -144,13 +156,16 @@ def _index(entry: object) -> Index:
     )
 
 
-def head_keys(indexes: tuple[Index, ...], data: Document, owner: str | None = None) -> Item:
+def head_keys(
+    indexes: tuple[Index, ...], data: Document, owner: str | None = None, prefix: str = ""
+) -> Item:
     """The index keys of a head whose latest version holds ``data``, and, for an item with
     an ``owner``, the keys of the owners' indexes (where the collection has them).
 
     An attribute that is absent or of another type (a bool is not a number) leaves the
     item out of that index. A string DynamoDB cannot take as a key is refused with a
-    400 rather than failing the write.
+    400 rather than failing the write. With tenancy, ``prefix`` (the tenant's) starts
+    every attribute index key, and ``owner`` is the owner within the tenant.
     """
     keys: Item = {}
     refused: list[Detail] = []
@@ -158,7 +173,7 @@ def head_keys(indexes: tuple[Index, ...], data: Document, owner: str | None = No
         value = data.get(index.attribute)
         if index.type == "S" and isinstance(value, str):
             # parse_body has refused lone surrogates, so the value encodes.
-            if 1 <= len(value.encode("utf-8")) <= MAX_KEY_BYTES:
+            if 1 <= len((prefix + value).encode("utf-8")) <= MAX_KEY_BYTES and value:
                 keys[index.key] = {"S": value}
             else:
                 refused.append(
@@ -169,9 +184,11 @@ def head_keys(indexes: tuple[Index, ...], data: Document, owner: str | None = No
                 )
         elif index.type == "N" and isinstance(value, Decimal):
             keys[index.key] = {"N": str(value)}
-        if index.owned_key is not None and owner is not None and index.key in keys:
-            query = IndexQuery(index, keys[index.key], owner)
-            keys[index.owned_key] = query.owned_value
+        if index.key in keys:
+            query = IndexQuery(index, keys[index.key], owner, prefix)
+            if index.owned_key is not None and owner is not None:
+                keys[index.owned_key] = query.owned_value
+            keys[index.key] = query.stored_value
     if refused:
         raise InvalidBody("the body has a value that cannot be indexed", refused)
     return keys

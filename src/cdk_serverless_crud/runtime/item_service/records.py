@@ -148,11 +148,13 @@ def head_item(
     index_keys: Item,
     written_by: str | None = None,
     owner: str | None = None,
+    listing: str = LISTING,
 ) -> Item:
     """The head record pointing at version ``timestamp``; listed and indexed only while live.
 
     ``index_keys`` put the head in the collection's indexes (indexes.head_keys); a
     tombstone carries none, so a deletion takes the item out of every index too.
+    ``listing`` is the listing index's partition (a tenant's, with tenancy).
     """
     item: Item = {
         "id": {"S": item_id},
@@ -163,7 +165,7 @@ def head_item(
         **_owner(owner),
     }
     if content is not None:
-        item["listing"] = {"S": LISTING}
+        item["listing"] = {"S": listing}
         item.update(index_keys)
     return item
 

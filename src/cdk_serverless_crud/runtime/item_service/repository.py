@@ -14,10 +14,12 @@ Query (at or below an instant, newest first, limit 1) for the version current th
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -42,7 +44,6 @@ from .indexes import IndexQuery, head_keys
 from .records import (
     EXPIRES_AT,
     HEAD_TIMESTAMP,
-    LISTING,
     Answer,
     AttributeValue,
     Claim,
@@ -57,6 +58,7 @@ from .records import (
     record_from_item,
     version_item,
 )
+from .spaces import KeySpace
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -101,6 +103,19 @@ class ItemRepository:
         self._settings = settings
         self._dynamodb = dynamodb
         self._bodies = BodyStore(settings, s3)
+        self._space = KeySpace()
+
+    def in_space(self, space: KeySpace) -> ItemRepository:
+        """This repository, reading and writing only the keys of ``space`` (a tenant's):
+        ids in and out are the API's, every key is the space's."""
+        scoped = copy.copy(self)
+        scoped._space = space
+        return scoped
+
+    def _record(self, item: Mapping[str, Any]) -> Record:
+        """A record read from this space, with the id the API shows."""
+        record = record_from_item(item)
+        return dataclasses.replace(record, id=self._space.item_id(record.id))
 
     def latest(self, item_id: str) -> Record | None:
         """The head (as the latest version, maybe a tombstone), or None if never created."""
@@ -114,14 +129,14 @@ class ItemRepository:
 
     def _get(self, item_id: str, timestamp: int) -> Record | None:
         """The record at ``(item_id, timestamp)``, read strongly consistent, or None."""
-        item = self._get_item(item_id, timestamp)
-        return None if item is None else record_from_item(item)
+        item = self._get_item(self._space.key(item_id), timestamp)
+        return None if item is None else self._record(item)
 
-    def _get_item(self, item_id: str, timestamp: int) -> Item | None:
-        """The raw item at ``(item_id, timestamp)``, read strongly consistent, or None."""
+    def _get_item(self, key: str, timestamp: int) -> Item | None:
+        """The raw item at ``(key, timestamp)``, read strongly consistent, or None."""
         response = self._dynamodb.get_item(
             TableName=self._settings.table_name,
-            Key={"id": {"S": item_id}, "timestamp": {"N": str(timestamp)}},
+            Key={"id": {"S": key}, "timestamp": {"N": str(timestamp)}},
             ConsistentRead=True,
         )
         item: Item | None = response.get("Item")  # type: ignore[assignment]
@@ -137,7 +152,7 @@ class ItemRepository:
                 "KeyConditionExpression": "#id = :id AND #ts BETWEEN :first AND :instant",
                 "ExpressionAttributeNames": {"#id": "id", "#ts": "timestamp"},
                 "ExpressionAttributeValues": {
-                    ":id": {"S": item_id},
+                    ":id": {"S": self._space.key(item_id)},
                     ":first": {"N": str(HEAD_TIMESTAMP + 1)},
                     ":instant": {"N": str(instant)},
                 },
@@ -151,7 +166,7 @@ class ItemRepository:
     def list_latest(self, limit: int, after_id: str | None) -> Page:
         """One page of live heads in id order, from the sparse listing index."""
         return self._query_heads(
-            self._settings.list_index_name, "listing", {"S": LISTING}, limit, after_id
+            self._settings.list_index_name, "listing", {"S": self._space.listing}, limit, after_id
         )
 
     def list_owned(self, owner: str, limit: int, after_id: str | None) -> Page:
@@ -160,7 +175,7 @@ class ItemRepository:
         return self._query_heads(
             self._settings.owned_list_index,
             OWNED_LIST_KEY,
-            {"S": owned_key(owner)},
+            {"S": owned_key(self._space.owner_scope(owner))},
             limit,
             after_id,
         )
@@ -174,7 +189,7 @@ class ItemRepository:
             return self._query_heads(
                 index.owned_index, index.owned_key, query.owned_value, limit, after_id
             )
-        return self._query_heads(index.name, index.key, query.value, limit, after_id)
+        return self._query_heads(index.name, index.key, query.stored_value, limit, after_id)
 
     def _query_heads(
         self,
@@ -198,7 +213,7 @@ class ItemRepository:
             # within this partition: never a key DynamoDB would refuse.
             query["ExclusiveStartKey"] = {
                 key: value,
-                "id": {"S": after_id},
+                "id": {"S": self._space.key(after_id)},
                 "timestamp": {"N": str(HEAD_TIMESTAMP)},
             }
         return self._query(query)
@@ -210,7 +225,7 @@ class ItemRepository:
             "KeyConditionExpression": "#id = :id AND #ts > :head",
             "ExpressionAttributeNames": {"#id": "id", "#ts": "timestamp"},
             "ExpressionAttributeValues": {
-                ":id": {"S": item_id},
+                ":id": {"S": self._space.key(item_id)},
                 ":head": {"N": str(HEAD_TIMESTAMP)},
             },
             "ScanIndexForward": False,
@@ -219,7 +234,7 @@ class ItemRepository:
         }
         if before is not None:
             query["ExclusiveStartKey"] = {
-                "id": {"S": item_id},
+                "id": {"S": self._space.key(item_id)},
                 "timestamp": {"N": str(before)},
             }
         return self._query(query)
@@ -323,7 +338,7 @@ class ItemRepository:
             current = codec.loads(text.encode("ascii"))
             assert isinstance(current, dict)
             bodies.append(merged(current))
-            return self._bodies.content(item_id, bodies[-1]), bodies[-1].data
+            return self._bodies.content(self._space.key(item_id), bodies[-1]), bodies[-1].data
 
         timestamp, owner = self._append(
             item_id, prepare, deadline, if_match=if_match, claim=claim, writer=writer, guard=guard
@@ -392,7 +407,7 @@ class ItemRepository:
 
         def prepare(head: Record | None) -> Prepared:
             if not made:
-                made.append((self._bodies.content(item_id, body), body.data))
+                made.append((self._bodies.content(self._space.key(item_id), body), body.data))
             return made[0]
 
         return prepare
@@ -402,11 +417,12 @@ class ItemRepository:
         the attribute indexes', and the owners' indexes' for an item with an owner."""
         if data is None:
             return {}
-        keys = head_keys(self._settings.indexes, data, owner)
-        if owner is not None:
+        scope = None if owner is None else self._space.owner_scope(owner)
+        keys = head_keys(self._settings.indexes, data, scope, self._space.index_prefix)
+        if scope is not None:
             # Always, not only with an owner rule: creating the owners' listing later
             # then finds the items already there.
-            keys[OWNED_LIST_KEY] = {"S": owned_key(owner)}
+            keys[OWNED_LIST_KEY] = {"S": owned_key(scope)}
         return keys
 
     def _append(
@@ -478,7 +494,7 @@ class ItemRepository:
                     key = key_record(claim, answer)
                 seen = None if head is None else head.timestamp
                 version = version_item(
-                    item_id,
+                    self._space.key(item_id),
                     timestamp,
                     content,
                     change=_change(head, content, revive),
@@ -488,7 +504,7 @@ class ItemRepository:
                 )
                 uploads.sending(content)
                 try:
-                    self._transact(item_id, version, content, keys, seen, key)
+                    self._transact(version, content, keys, seen, key)
                 except ClientError as error:
                     reasons = _cancellation_codes(error)
                     if not _LOST_RACE.intersection(reasons):
@@ -511,7 +527,6 @@ class ItemRepository:
 
     def _transact(
         self,
-        item_id: str,
         version: Item,
         content: Content,
         keys: Item,
@@ -536,7 +551,13 @@ class ItemRepository:
             head_put["ExpressionAttributeValues"] = {":seen": {"N": str(seen)}}
         record = record_from_item(version)
         head_put["Item"] = head_item(
-            item_id, record.timestamp, content, keys, record.written_by, record.owner
+            record.id,
+            record.timestamp,
+            content,
+            keys,
+            record.written_by,
+            record.owner,
+            self._space.listing,
         )
         puts: list[dict[str, Any]] = [
             {
@@ -575,7 +596,7 @@ class ItemRepository:
     def _query(self, query: dict[str, Any]) -> Page:
         response = self._dynamodb.query(**query)
         return Page(
-            records=[record_from_item(item) for item in response.get("Items", [])],
+            records=[self._record(item) for item in response.get("Items", [])],
             more="LastEvaluatedKey" in response,
         )
 

@@ -34,9 +34,10 @@ from .http import (
     text_response,
 )
 from .ids import check_id, new_id
-from .indexes import index_query
+from .indexes import MAX_KEY_BYTES, index_query
 from .records import Record, Version
 from .repository import ItemRepository, Page
+from .spaces import space_of
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -67,6 +68,17 @@ class ItemService:
         self._indexes = settings.indexes
         self._attributes = settings.attributes
         self._access = settings.access
+        self._tenancy = settings.tenancy
+
+    def _scoped(self, request: Request) -> ItemRepository:
+        """The repository in the request's tenant's key space (all of it, without
+        tenancy): no key of another tenant can be read or written through it. A caller
+        without a tenant can reach no item: 404, as for an item of another tenant."""
+        try:
+            space = space_of(self._tenancy, request.claims)
+        except Forbidden:
+            raise NotFound("no such item in your tenant") from None
+        return self._repository.in_space(space)
 
     def _readable(self, request: Request, record: Record | None, item_id: str) -> Record:
         """``record`` if it exists and the caller may read its item; else 404, the same
@@ -92,10 +104,11 @@ class ItemService:
     def create_item(self, request: Request, params: dict[str, str]) -> Response:
         """POST /items: store the first version under a new id; 201."""
         self._check_create(request)
+        space_of(self._tenancy, request.claims)  # 403 without a tenant to create in
         body = _item_body(request)
         item_id = new_id()
         location = self._location(request, item_id)
-        version = self._repository.create(
+        version = self._scoped(request).create(
             item_id, body, location, request.deadline, request.claim, writer=request.principal
         )
         return _item_response(201, version, {"Location": location})
@@ -113,12 +126,12 @@ class ItemService:
         item_id = check_id(params.get("id"))
         as_of = request.query.get("as_of")
         if as_of is not None:
-            record = self._repository.version_as_of(item_id, _instant(as_of))
+            record = self._scoped(request).version_as_of(item_id, _instant(as_of))
             if record is None or record.deleted:
                 raise NotFound(f"item {item_id} did not exist at {as_of}")
             self._readable(request, record, item_id)
             return _item_response(200, self._repository.load(record))
-        head = self._repository.latest(item_id)
+        head = self._scoped(request).latest(item_id)
         if head is None or head.deleted:
             raise NotFound(f"item {item_id} does not exist")
         self._readable(request, head, item_id)
@@ -139,7 +152,7 @@ class ItemService:
         if only_if_absent:
             self._check_create(request)
             location = self._location(request, item_id)
-            version = self._repository.create(
+            version = self._scoped(request).create(
                 item_id,
                 body,
                 location,
@@ -150,7 +163,7 @@ class ItemService:
                 guard=self._guard(request, "create"),
             )
             return _item_response(201, version, {"Location": location})
-        version = self._repository.update(
+        version = self._scoped(request).update(
             item_id,
             body,
             expected,
@@ -169,7 +182,7 @@ class ItemService:
         expected = if_match(request)
         patch = patches.check_patch(documents.load(body_bytes(request, MERGE_PATCH)))
         documents.check_depth(patch)
-        version = self._repository.patch(
+        version = self._scoped(request).patch(
             item_id,
             lambda current: _merged(current, patch),
             expected,
@@ -183,7 +196,7 @@ class ItemService:
     def delete_item(self, request: Request, params: dict[str, str]) -> Response:
         """DELETE /items/{id}: append a tombstone; 204, or 404 if unknown/deleted."""
         item_id = check_id(params.get("id"))
-        self._repository.delete(
+        self._scoped(request).delete(
             item_id,
             if_match(request),
             request.deadline,
@@ -198,7 +211,7 @@ class ItemService:
         ``"deleted": true``; 404 if it is not one of the item's versions."""
         item_id = check_id(params.get("id"))
         timestamp = _version_timestamp(params.get("timestamp"))
-        record = self._repository.version(item_id, timestamp)
+        record = self._scoped(request).version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
         self._readable(request, record, item_id)
@@ -211,7 +224,7 @@ class ItemService:
         item_id = check_id(params.get("id"))
         expected = if_match(request)
         timestamp = _restore_timestamp(request)
-        record = self._repository.version(item_id, timestamp)
+        record = self._scoped(request).version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
         self._readable(request, record, item_id)
@@ -229,7 +242,7 @@ class ItemService:
         collection_schema = schema.load()
         if collection_schema is not None:
             collection_schema.check(data)
-        version = self._repository.restore(
+        version = self._scoped(request).restore(
             record,
             restored,
             data,
@@ -258,24 +271,34 @@ class ItemService:
         scope = self._access.list_scope(request.principal, request.groups)
         if scope is None:
             raise Forbidden(f"you may read no items of {self._collection}")
-        owner = request.principal if scope == "owned" else None
-        if query is None and owner is None:
+        space = space_of(self._tenancy, request.claims)
+        repository = self._repository.in_space(space)
+        owned = scope == "owned" and request.principal is not None
+        owner = space.owner_scope(request.principal or "") if owned else None
+        if query is None and owner is None and space.tenant is None:
             after = cursors.read_items_cursor(cursor) if cursor is not None else None
-            page = self._repository.list_latest(limit, after)
+            page = repository.list_latest(limit, after)
             return self._page_response("items", page, lambda r: cursors.items_cursor(r.id))
         if query is None:
-            assert owner is not None
-            # The owner's own listing, with a cursor of its own: no other owner's resumes it.
-            binding = cursors.owned_binding(owner)
+            # A listing of one owner or one tenant, with cursors of its own: no other
+            # owner's or tenant's cursor resumes it.
+            binding = (
+                cursors.owned_binding(owner) if owner is not None else f"tenant:{space.binding}"
+            )
             after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
-            page = self._repository.list_owned(owner, limit, after)
+            if owner is not None:
+                page = repository.list_owned(request.principal or "", limit, after)
+            else:
+                page = repository.list_latest(limit, after)
             return self._page_response(
                 "items", page, lambda record: cursors.query_cursor(binding, record.id)
             )
-        query = replace(query, owner=owner)
+        query = replace(query, owner=owner, prefix=space.index_prefix)
+        if len((space.index_prefix + query.canonical).encode("utf-8")) > MAX_KEY_BYTES:
+            raise InvalidParameter(f"{query.index.attribute} is too long to look up")
         binding = query.binding
         after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
-        page = self._repository.list_by_index(query, limit, after)
+        page = repository.list_by_index(query, limit, after)
         return self._page_response(
             "items", page, lambda record: cursors.query_cursor(binding, record.id)
         )
@@ -285,17 +308,21 @@ class ItemService:
         item_id = check_id(params.get("id"))
         limit = _limit(request)
         cursor = request.query.get("cursor")
-        before = cursors.read_versions_cursor(cursor, item_id) if cursor is not None else None
-        page = self._repository.list_versions(item_id, limit, before)
+        space = space_of(self._tenancy, request.claims)
+        repository = self._repository.in_space(space)
+        # Bound to the item's key in its tenant's space: another tenant's is refused.
+        bound = space.key(item_id)
+        before = cursors.read_versions_cursor(cursor, bound) if cursor is not None else None
+        page = repository.list_versions(item_id, limit, before)
         # Every item has a version, so an empty first page means it never existed;
         # only then is the extra read spent to tell that from a page past the end. Every
         # version carries the item's owner, so the newest one says who may read them.
-        newest = page.records[0] if page.records else self._repository.latest(item_id)
+        newest = page.records[0] if page.records else repository.latest(item_id)
         self._readable(request, newest, item_id)
         return self._page_response(
             "versions",
             page,
-            lambda record: cursors.versions_cursor(item_id, record.timestamp),
+            lambda record: cursors.versions_cursor(bound, record.timestamp),
         )
 
     def _page_response(
