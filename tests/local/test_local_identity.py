@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +129,30 @@ def test_two_tenants_never_meet_over_http(cognito: RunningService) -> None:
     assert listed.json()["items"] == []
     no_org = client.request("GET", "/projects", headers={**_as({"sub": "x"}), **fresh})
     assert (no_org.status, no_org.json()["error"]["code"]) == (403, "forbidden")
+
+
+def _cli_token(*options: str) -> str:
+    """A token from ``serverless-crud token``, as a developer gets one."""
+    cli = Path(sys.executable).parent / "serverless-crud"
+    done = subprocess.run([cli, "token", *options], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_the_cli_s_tokens_act_as_several_users(cognito: RunningService) -> None:
+    client = Client(cognito.url)
+    alice = {"Authorization": f"Bearer {_cli_token('--sub', 'alice')}"}
+    support = {"Authorization": _cli_token("--sub", "sam", "--group", "support")}
+    acme = {"Authorization": _cli_token("--sub", "alice", "--claim", "custom:org=acme")}
+
+    note = client.request("POST", "/notes", {"title": "t"}, headers=alice).json()
+    project = client.request("POST", "/projects", {"name": "p"}, headers=acme)
+
+    assert (note["owner"], note["written_by"]) == ("alice", "alice")
+    assert client.request("GET", f"/notes/{note['id']}", headers=support).status == 200
+    assert project.status == 201
+    bad = subprocess.run(
+        [Path(sys.executable).parent / "serverless-crud", "token", "--sub", "a", "--claim", "x"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--claim takes NAME=VALUE" in bad.stderr

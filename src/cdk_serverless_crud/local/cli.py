@@ -1,4 +1,5 @@
-"""``serverless-crud local``: serve a synthesized app on this machine, no AWS, no Docker."""
+"""``serverless-crud local``: serve a synthesized app on this machine, no AWS, no Docker;
+``serverless-crud token``: a token local mode accepts as a Cognito user's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from .authorization import authorization_notice
 from .aws import DYNAMODB_CHOICES, DynamoDBChoice
+from .identity import local_token
 from .server import RunningService, serve_local
 from .template import TemplateError
 
@@ -65,7 +67,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="with --app: synthesize again when the app's files change, keeping the data",
     )
+    token = commands.add_parser(
+        "token",
+        help="print a token local mode accepts as a Cognito user's (unsigned: local only)",
+    )
+    token.add_argument("--sub", required=True, help="the user's id, the owner of what it creates")
+    token.add_argument(
+        "--group", action="append", default=[], help="a group of the user (repeatable)"
+    )
+    token.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another claim, such as custom:org=acme for Tenancy (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "token":
+        claims = dict(_claim(parser, text) for text in args.claim)
+        print(local_token(args.sub, args.group, claims))
+        return 0
     # Ctrl-C, `kill` and a closed terminal all stop the service the same way, with the
     # data saved (--state-dir); SIGINT too when started as a script's background job,
     # which inherits it ignored.
@@ -86,6 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Fatal as error:
         print(f"serverless-crud: error: {error}", file=sys.stderr)
         return 1
+
+
+def _claim(parser: argparse.ArgumentParser, text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        parser.error(f"--claim takes NAME=VALUE, such as custom:org=acme; got {text!r}")
+    return name, value
 
 
 def _events_notice(service: RunningService, path: Path | None) -> str | None:
