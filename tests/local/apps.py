@@ -28,16 +28,12 @@ CUSTOM = "Custom"
 UNCACHED = "Uncached"
 #: A plain service: no change events (test_cli.py).
 QUIET = "Quiet"
-#: Cognito user pool authorization; ``notes`` has access rules, ``projects`` tenants too
-#: (test_local_identity.py).
-COGNITO = "Cognito"
 
 SOURCE = textwrap.dedent(
     f"""
     import aws_cdk as cdk
     from cdk_serverless_crud import (
-        Allow, Authorization, CachedRestApiProps, ChangeEvents, Collection, CorsProps,
-        ServerlessCrudService, Tenancy,
+        Authorization, CachedRestApiProps, ChangeEvents, CorsProps, ServerlessCrudService
     )
 
 
@@ -102,21 +98,6 @@ SOURCE = textwrap.dedent(
         cache_ttl=cdk.Duration.seconds(0),
     )
     ServerlessCrudService(cdk.Stack(app, "{QUIET}"), "Items", tags=TAGS)
-    ServerlessCrudService(
-        cdk.Stack(app, "{COGNITO}"),
-        "Items",
-        tags=TAGS,
-        authorization=Authorization.cognito(),
-        collections=[
-            Collection("items"),
-            Collection("notes", access=[Allow.owner(), Allow.group("support").to("read")]),
-            Collection(
-                "projects",
-                tenancy=Tenancy.claim("custom:org"),
-                access=[Allow.owner(), Allow.group("admins")],
-            ),
-        ],
-    )
     app.synth()
     """
 )
