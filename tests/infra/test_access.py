@@ -177,3 +177,51 @@ def test_tenancy_needs_callers_with_claims(authorization: Authorization) -> None
         )
 
     assert_value_error(build, ["Collection('projects').tenancy", "'custom:org'", "claims"])
+
+
+def _tables(collection: Collection) -> dict[str, dict[str, Any]]:
+    stack = Stack(App(), "Upgrade")
+    ServerlessCrudService(
+        stack,
+        "Shop",
+        tags=REQUIRED_TAGS,
+        authorization=Authorization.cognito(),
+        collections=[collection],
+    )
+    return {
+        logical_id: table["Properties"]
+        for logical_id, table in resources(
+            Template.from_stack(stack), "AWS::DynamoDB::Table"
+        ).items()
+    }
+
+
+def test_adding_rules_or_tenancy_replaces_no_table() -> None:
+    """The table keeps its logical id and key schema (what CloudFormation would replace
+    it for): rules only add the owners' indexes, and tenancy turns a number index's key
+    into a string, which the README says to do with a new collection."""
+    schema = {"type": "object", "properties": {"total": {"type": "number"}}}
+    plain = _tables(Collection("orders", schema=schema, indexes=[Index("total")]))
+    ruled = _tables(
+        Collection("orders", schema=schema, indexes=[Index("total")], access=[Allow.owner()])
+    )
+    tenanted = _tables(
+        Collection(
+            "orders", schema=schema, indexes=[Index("total")], tenancy=Tenancy.claim("custom:org")
+        )
+    )
+
+    assert set(plain) == set(ruled) == set(tenanted)
+    (table_id,) = plain
+    for changed in (ruled, tenanted):
+        assert changed[table_id]["KeySchema"] == plain[table_id]["KeySchema"]
+    added = {g["IndexName"] for g in ruled[table_id]["GlobalSecondaryIndexes"]} - {
+        g["IndexName"] for g in plain[table_id]["GlobalSecondaryIndexes"]
+    }
+    assert added == {"owned-items", "owned-by-total"}  # two: one per deploy (see README)
+
+    def key_type(props: dict[str, Any]) -> str:
+        (found,) = [a for a in props["AttributeDefinitions"] if a["AttributeName"] == "ix_total"]
+        return str(found["AttributeType"])
+
+    assert (key_type(plain[table_id]), key_type(tenanted[table_id])) == ("N", "S")
