@@ -1,6 +1,6 @@
 """The example app as the deploy rehearsal deploys it into MiniStack (``make deploy-local``).
 
-It is ``app.build``'s stack, with two differences, both printed on every synth (with a
+It is ``app.build``'s stack, with three differences, both printed on every synth (with a
 line saying what MiniStack does not do with the change events' pipe):
 
 - Every alarm that uses metric math is left out, because MiniStack refuses
@@ -8,6 +8,9 @@ line saying what MiniStack does not do with the change events' pipe):
   ``TableThrottledRequests``; it is deployed to AWS as it is.
 - A role, ``RehearsalReader``, is added and granted ``grant_invoke_read`` only, so the
   rehearsal can check that IAM refuses it a write. Its ARN is the ``ReaderRoleArn`` output.
+- A second collection, ``notes``, with ``access=[Allow.owner()]``, and two roles granted
+  ``grant_invoke_read_write`` (outputs ``AliceRoleArn`` and ``BobRoleArn``), so the
+  rehearsal can check that one IAM caller cannot see another's notes.
 
 Context ``rehearsal:cache-ttl`` (seconds) sets the stage's cache TTL; the rehearsal's
 update deploy changes it. Context ``rehearsal:keep-metric-math=true`` keeps the alarms
@@ -21,6 +24,8 @@ from app import build
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
+
+from cdk_serverless_crud import Allow, Collection
 
 
 def leave_out_metric_math_alarms(root: IConstruct) -> list[str]:
@@ -40,7 +45,14 @@ def leave_out_metric_math_alarms(root: IConstruct) -> list[str]:
 app = cdk.App()
 cache_ttl = app.node.try_get_context("rehearsal:cache-ttl")
 service = build(
-    app, **({} if cache_ttl is None else {"cache_ttl": cdk.Duration.seconds(int(cache_ttl))})
+    app,
+    collections=[Collection("items"), Collection("notes", access=[Allow.owner()])],
+    **({} if cache_ttl is None else {"cache_ttl": cdk.Duration.seconds(int(cache_ttl))}),
+)
+print(
+    "rehearsal: adding collection notes with access=[Allow.owner()] and two writer roles, "
+    "to check that one IAM caller cannot see another's notes",
+    file=sys.stderr,
 )
 kept = app.node.try_get_context("rehearsal:keep-metric-math") in (True, "true")
 for path in [] if kept else leave_out_metric_math_alarms(service):
@@ -64,4 +76,13 @@ reader = iam.Role(
 )
 service.grant_invoke_read(reader)
 cdk.CfnOutput(cdk.Stack.of(service), "ReaderRoleArn", value=reader.role_arn)
+for name in ("Alice", "Bob"):
+    writer = iam.Role(
+        cdk.Stack.of(service),
+        f"Rehearsal{name}",
+        assumed_by=iam.AccountRootPrincipal(),
+        description="A deploy rehearsal's writer: grant_invoke_read_write, owns its notes",
+    )
+    service.grant_invoke_read_write(writer)
+    cdk.CfnOutput(cdk.Stack.of(service), f"{name}RoleArn", value=writer.role_arn)
 app.synth()

@@ -138,9 +138,14 @@ def physical_ids(deployment: Deployment) -> dict[str, str]:
 def test_bootstrap_and_deploy_leave_out_only_the_metric_math_alarm(deployment: Deployment) -> None:
     log = (deployment.workdir / "cdk-deploy.log").read_text()
     assert [line for line in log.splitlines() if line.startswith("rehearsal:")] == [
-        "rehearsal: leaving out alarm ServerlessCrudExample/Items/Monitoring/"
-        "TableThrottledRequests: MiniStack does not support metric math (Properties.Metrics); "
-        "AWS deploys it",
+        "rehearsal: adding collection notes with access=[Allow.owner()] and two writer "
+        "roles, to check that one IAM caller cannot see another's notes",
+        *(
+            f"rehearsal: leaving out alarm ServerlessCrudExample/Items/Monitoring/{prefix}"
+            "TableThrottledRequests: MiniStack does not support metric math "
+            "(Properties.Metrics); AWS deploys it"
+            for prefix in ("", "Notes")
+        ),
         "rehearsal: change events: MiniStack creates the pipe and reads the table's stream, "
         "but delivers pipes to SNS and Step Functions only, not to an event bus; local mode "
         "and the template tests check the events",
@@ -154,6 +159,9 @@ def test_bootstrap_and_deploy_leave_out_only_the_metric_math_alarm(deployment: D
         "ItemsMonitoringEventsFailed",
         "ItemsMonitoringFunctionErrors",
         "ItemsMonitoringFunctionThrottles",
+        "ItemsMonitoringNotesEventsFailed",
+        "ItemsMonitoringNotesFunctionErrors",
+        "ItemsMonitoringNotesFunctionThrottles",
     ]
     held = deployment.client("cloudformation").describe_stack_resources(
         StackName=deploy_local.STACK
@@ -169,11 +177,13 @@ def test_the_change_events_pipe_is_deployed_and_running(deployment: Deployment) 
     pipe's records to a bus (see docs/deploying.md), so no event is awaited."""
     bus = deployment.output("ItemsEventBusName")
     bus_arn = deployment.client("events").describe_event_bus(Name=bus)["Arn"]
-    (pipe,) = deployment.client("pipes").list_pipes()["Pipes"]
-    described = deployment.client("pipes").describe_pipe(Name=pipe["Name"])
-    assert described["CurrentState"] == "RUNNING"
-    assert described["Target"] == bus_arn
-    assert ":table/" in described["Source"] and "/stream/" in described["Source"]
+    pipes = deployment.client("pipes").list_pipes()["Pipes"]
+    assert len(pipes) == 2, "one pipe per collection's table: items and notes"
+    for pipe in pipes:
+        described = deployment.client("pipes").describe_pipe(Name=pipe["Name"])
+        assert described["CurrentState"] == "RUNNING"
+        assert described["Target"] == bus_arn
+        assert ":table/" in described["Source"] and "/stream/" in described["Source"]
     queues = deployment.client("sqs").list_queues().get("QueueUrls", [])
     assert [url for url in queues if "EventsDeadLetterQueue" in url]
 
@@ -317,6 +327,53 @@ def test_iam_refuses_unsigned_calls_and_writes_by_a_read_only_role(deployment: D
     assert deployment.call("GET", "/items", credentials=reader).status == 200
     refused = deployment.call("POST", "/items", {"name": "nope"}, credentials=reader)
     assert refused.status == 403
+
+
+def assume(deployment: Deployment, output: str, session: str) -> Credentials:
+    """A session of the role the stack outputs as ``output``, named ``session``."""
+    role = deployment.client("sts").assume_role(
+        RoleArn=deployment.output(output), RoleSessionName=session
+    )["Credentials"]
+    return Credentials(role["AccessKeyId"], role["SecretAccessKey"], role["SessionToken"])
+
+
+def test_one_iam_caller_cannot_see_or_change_anothers_notes(deployment: Deployment) -> None:
+    """``notes`` has ``access=[Allow.owner()]``: with MiniStack's real SigV4 identities,
+    the owner is the assumed role (without the session), and a second role's every route
+    on the note is the 404 of a note that does not exist."""
+    alice = assume(deployment, "AliceRoleArn", "alice-1")
+    bob = assume(deployment, "BobRoleArn", "bob-1")
+    created = deployment.call("POST", "/notes", {"text": "alice's"}, credentials=alice)
+    assert created.status == 201, created.body
+    role_name = deployment.output("AliceRoleArn").rsplit("/", 1)[-1]
+    assert created.body["owner"].endswith(f":assumed-role/{role_name}")
+    assert created.body["written_by"] == created.body["owner"]
+    note, etag = created.body["id"], f'"{created.body["timestamp"]}"'
+
+    later_session = assume(deployment, "AliceRoleArn", "alice-2")
+    assert deployment.call("GET", f"/notes/{note}", credentials=later_session).body == (
+        created.body
+    )
+    for method, path, body in [
+        ("GET", f"/notes/{note}", None),
+        ("GET", f"/notes/{note}/versions", None),
+        ("PUT", f"/notes/{note}", {"text": "bob's now"}),
+        ("DELETE", f"/notes/{note}", None),
+    ]:
+        refused = deployment.call(method, path, body, credentials=bob, headers={"If-Match": etag})
+        assert (refused.status, refused.body["error"]["code"]) == (404, "not_found"), method
+    assert deployment.call("GET", "/notes", credentials=bob).body["items"] == []
+
+    bobs = deployment.call("POST", "/notes", {"text": "bob's"}, credentials=bob)
+    assert bobs.status == 201, bobs.body
+    listed = {
+        name: [
+            item["id"] for item in deployment.call("GET", "/notes", credentials=who).body["items"]
+        ]
+        for name, who in (("alice", alice), ("bob", bob))
+    }
+    assert listed == {"alice": [note], "bob": [bobs.body["id"]]}
+    assert deployment.call("GET", f"/notes/{note}", credentials=alice).body == created.body
 
 
 def test_a_prop_the_library_refuses_fails_the_deploy_in_one_line(deployment: Deployment) -> None:
