@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from item_service.documents import MAX_DEPTH
 from item_service.ids import ID_PATTERN
-from item_service.service import DEFAULT_LIMIT, MAX_LIMIT
+from item_service.parameters import DEFAULT_LIMIT, MAX_LIMIT
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 

@@ -25,6 +25,7 @@ from .codec import Document
 from .documents import MAX_DIGITS, number_problem
 from .errors import Detail, InvalidBody, InvalidParameter
 from .records import HEAD_ATTRIBUTES, AttributeValue, Item
+from .spaces import KeySpace
 
 KeyType: TypeAlias = Literal["S", "N"]
 
@@ -35,6 +36,9 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 _EXACT = Context(prec=MAX_DIGITS)
 # Parameter names are echoed in messages; a long one is cut.
 _SHOWN_NAME_CHARS = 64
+
+#: The head's key in the owners' listing (``OWNED_LIST_INDEX``): a digest of the owner.
+OWNED_LIST_KEY = "owned"
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,23 @@ def head_keys(
             keys[index.key] = query.stored_value
     if refused:
         raise InvalidBody("the body has a value that cannot be indexed", refused)
+    return keys
+
+
+def item_keys(
+    indexes: tuple[Index, ...], space: KeySpace, data: Document | None, owner: str | None
+) -> Item:
+    """Every index key of a head in ``space`` whose latest version holds ``data`` (None:
+    a tombstone, which has none): the attribute indexes', and for an item with an
+    ``owner`` the owners' indexes' and the owners' listing's."""
+    if data is None:
+        return {}
+    scope = None if owner is None else space.owner_scope(owner)
+    keys = head_keys(indexes, data, scope, space.index_prefix)
+    if scope is not None:
+        # Always, not only with an owner rule: creating the owners' listing later then
+        # finds the items already there.
+        keys[OWNED_LIST_KEY] = {"S": owner_partition(scope)}
     return keys
 
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from . import codec, cursors, documents, patches, schema
-from .codec import Document, Json
 from .config import Settings
-from .documents import ItemBody, parse_body
 from .errors import (
-    Detail,
     Forbidden,
-    InvalidBody,
     InvalidParameter,
     NotFound,
-    PayloadTooLarge,
     VersionDeleted,
 )
 from .http import (
@@ -35,23 +27,21 @@ from .http import (
 )
 from .ids import check_id, new_id
 from .indexes import MAX_KEY_BYTES, index_query
+from .parameters import (
+    ENVELOPE_BYTES,
+    item_body,
+    merged_body,
+    page_limit,
+    restore_timestamp,
+    version_timestamp,
+)
+from .parameters import instant as as_of_instant
 from .records import Record, Version
 from .repository import ItemRepository, Page
 from .spaces import space_of
 
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
 #: The list route's own query parameters; any other must name an indexed attribute.
 LIST_PARAMETERS = frozenset({"limit", "cursor"})
-_LIMIT = re.compile(r"[0-9]{1,3}")
-# A version's timestamp, or an instant, in epoch milliseconds (year 2286 has 14 digits).
-_EPOCH_MS = re.compile(r"[0-9]{1,16}")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: A PATCH whose merged item the collection's schema refuses.
-MERGED_MESSAGE = "the item this patch makes does not match the collection's schema"
-_RESTORE_BODY = 'the body must be {"timestamp": <a version\'s timestamp>}'
-# Room for the id, timestamp and list envelope around an item's data.
-_ENVELOPE_BYTES = 2048
 
 
 class ItemService:
@@ -105,7 +95,7 @@ class ItemService:
         """POST /items: store the first version under a new id; 201."""
         self._check_create(request)
         space_of(self._tenancy, request.claims)  # 403 without a tenant to create in
-        body = _item_body(request)
+        body = item_body(request)
         item_id = new_id()
         location = self._location(request, item_id)
         version = self._scoped(request).create(
@@ -126,7 +116,7 @@ class ItemService:
         item_id = check_id(params.get("id"))
         as_of = request.query.get("as_of")
         if as_of is not None:
-            record = self._scoped(request).version_as_of(item_id, _instant(as_of))
+            record = self._scoped(request).version_as_of(item_id, as_of_instant(as_of))
             if record is None or record.deleted:
                 raise NotFound(f"item {item_id} did not exist at {as_of}")
             self._readable(request, record, item_id)
@@ -148,7 +138,7 @@ class ItemService:
         only_if_absent = if_none_match(request)
         if only_if_absent and expected is not None:
             raise InvalidParameter("send If-Match or If-None-Match: *, not both")
-        body = _item_body(request)
+        body = item_body(request)
         if only_if_absent:
             self._check_create(request)
             location = self._location(request, item_id)
@@ -184,7 +174,7 @@ class ItemService:
         documents.check_depth(patch)
         version = self._scoped(request).patch(
             item_id,
-            lambda current: _merged(current, patch),
+            lambda current: merged_body(current, patch),
             expected,
             request.deadline,
             request.claim,
@@ -210,7 +200,7 @@ class ItemService:
         """GET /items/{id}/versions/{timestamp}: that version, a tombstone as
         ``"deleted": true``; 404 if it is not one of the item's versions."""
         item_id = check_id(params.get("id"))
-        timestamp = _version_timestamp(params.get("timestamp"))
+        timestamp = version_timestamp(params.get("timestamp"))
         record = self._scoped(request).version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
@@ -223,7 +213,7 @@ class ItemService:
         tombstone, 412 on If-Match."""
         item_id = check_id(params.get("id"))
         expected = if_match(request)
-        timestamp = _restore_timestamp(request)
+        timestamp = restore_timestamp(request)
         record = self._scoped(request).version(item_id, timestamp)
         if record is None:
             raise NotFound(f"item {item_id} has no version {timestamp}")
@@ -266,7 +256,7 @@ class ItemService:
             {k: v for k, v in request.query.items() if k not in LIST_PARAMETERS},
             self._attributes,
         )
-        limit = _limit(request)
+        limit = page_limit(request)
         cursor = request.query.get("cursor")
         scope = self._access.list_scope(request.principal, request.groups)
         if scope is None:
@@ -306,7 +296,7 @@ class ItemService:
     def list_versions(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items/{id}/versions: a page of versions, newest first; 404 if unknown."""
         item_id = check_id(params.get("id"))
-        limit = _limit(request)
+        limit = page_limit(request)
         cursor = request.query.get("cursor")
         space = space_of(self._tenancy, request.claims)
         repository = self._repository.in_space(space)
@@ -330,7 +320,7 @@ class ItemService:
     ) -> Response:
         """The page as JSON, cut short if it would not fit in a Lambda response."""
         texts: list[str] = []
-        used = _ENVELOPE_BYTES
+        used = ENVELOPE_BYTES
         next_cursor = None
         for index, record in enumerate(page.records):
             text = codec.readable(self._repository.load(record).to_json())
@@ -347,97 +337,9 @@ class ItemService:
         return text_response(200, body)
 
 
-def _merged(current: Document, patch: Json) -> ItemBody:
-    """The item ``patch`` makes of ``current``, checked; a schema refusal says it is the
-    merged item that does not match (it depends on what is stored, as a 412 does)."""
-    try:
-        return _checked(codec.dumps(patches.merge(current, patch)).encode("ascii"))
-    except InvalidBody as error:
-        if error.message != schema.MESSAGE:
-            raise
-        raise InvalidBody(MERGED_MESSAGE, error.details) from None
-
-
-def _item_body(request: Request) -> ItemBody:
-    return _checked(body_bytes(request))
-
-
-def _checked(raw: bytes) -> ItemBody:
-    """``raw`` as an item's data: storable, returnable and valid for the schema."""
-    body = parse_body(raw)
-    # Refuse what could be stored but never read back through Lambda's 6 MB limit.
-    if response_size(codec.readable(body.text)) + _ENVELOPE_BYTES > MAX_RESPONSE_BODY_BYTES:
-        raise PayloadTooLarge("the item would be too large to return; send less data")
-    collection_schema = schema.load()
-    if collection_schema is not None:
-        collection_schema.check(body.data)
-    return body
-
-
 def _item_response(
     status: int, version: Version, headers: dict[str, str] | None = None
 ) -> Response:
     return text_response(
         status, version.to_json(), {"ETag": etag(version.timestamp), **(headers or {})}
     )
-
-
-def _instant(value: str) -> int:
-    """``as_of`` in epoch milliseconds: given so, or as an RFC 3339 date-time."""
-    if _EPOCH_MS.fullmatch(value):
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidParameter(
-            "as_of must be epoch milliseconds or an RFC 3339 date-time with an offset, "
-            "such as 2026-03-01T00:00:00Z"
-        )
-    instant = (moment - _EPOCH) // timedelta(milliseconds=1)
-    if instant < 0:
-        raise InvalidParameter("as_of must not be before 1970-01-01T00:00:00Z")
-    return instant
-
-
-def _version_timestamp(value: str | None) -> int:
-    if value is None or not _EPOCH_MS.fullmatch(value) or int(value) < 1:
-        raise InvalidParameter("a version's timestamp is a positive integer (epoch ms)")
-    return int(value)
-
-
-def _restore_timestamp(request: Request) -> int:
-    """The ``timestamp`` of a restore's body ``{"timestamp": <version>}``; a body that is
-    not that names each field at fault."""
-    body = codec.loads(body_bytes(request))
-    if not isinstance(body, dict):
-        raise InvalidBody(_RESTORE_BODY, [Detail.at((), "must be an object")])
-    details = [Detail.at((key,), "is not allowed") for key in body if key != "timestamp"]
-    timestamp = body.get("timestamp")
-    if "timestamp" not in body:
-        details.append(Detail.at(("timestamp",), "is required"))
-    elif (
-        not isinstance(timestamp, int | Decimal)
-        or isinstance(timestamp, bool)
-        or timestamp != int(timestamp)
-        or not 1 <= timestamp < 10**16
-    ):
-        details.append(
-            Detail.at(
-                ("timestamp",), "must be a version's timestamp: a whole number from 1 to 10^16 - 1"
-            )
-        )
-    if details:
-        raise InvalidBody(_RESTORE_BODY, details)
-    assert isinstance(timestamp, int | Decimal)
-    return int(timestamp)
-
-
-def _limit(request: Request) -> int:
-    value = request.query.get("limit")
-    if value is None:
-        return DEFAULT_LIMIT
-    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidParameter(f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(value)
