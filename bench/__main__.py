@@ -19,10 +19,11 @@ from .common import REPO
 from .footprint import measure_footprint
 from .latency import measure_latency
 from .machine import describe_machine
+from .ownercost import measure_owner_cost
 from .readcost import measure_read_cost
 from .report import Results, render
 from .scale import measure_scale
-from .synth import measure_synth, new_workdir
+from .synth import cdk_synth_command, measure_synth, new_workdir, timed_run
 from .throughput import measure_throughput
 from .validation import measure_validation
 
@@ -42,6 +43,7 @@ class Sizes:
     latency_iterations: int
     read_sizes: tuple[tuple[int, int, int], ...]  # (items, versions, versions of the read item)
     index_read_sizes: tuple[int, ...]  # orders in the shop's table
+    owner_read_sizes: tuple[int, ...]  # notes and projects of the notes example, 100 owners
     throughput_repetitions: int
     throughput_seconds: float
     throughput_fresh_put_servers: bool  # each PUT run on an empty table
@@ -68,6 +70,7 @@ FULL = Sizes(
         (10000, 1, 1000),
     ),
     index_read_sizes=(10, 1000, 10000),
+    owner_read_sizes=(10, 1000, 10000),
     throughput_repetitions=3,
     throughput_seconds=3.0,
     throughput_fresh_put_servers=True,
@@ -85,6 +88,7 @@ QUICK = Sizes(
     latency_iterations=10,
     read_sizes=((10, 1, 1), (10, 30, 30), (30, 1, 1), (30, 1, 30)),
     index_read_sizes=(10, 60),
+    owner_read_sizes=(10, 300),
     throughput_repetitions=1,
     throughput_seconds=0.5,
     throughput_fresh_put_servers=False,
@@ -165,6 +169,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 index_assembly=shop_assembly,
             ),
         )
+        notes_assembly = workdir / "notes.out"
+        owner_cost = _step(
+            "read cost with access rules",
+            lambda: (
+                timed_run(cdk_synth_command(notes_assembly), REPO / "examples" / "notes"),
+                measure_owner_cost(list(sizes.owner_read_sizes), assembly=notes_assembly),
+            )[1],
+        )
         capacity = _step("capacity per operation", lambda: measure_capacity(assembly))
         throughput = _step(
             "local mode throughput",
@@ -195,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             validation=validation,
             latency=latency,
             read_cost=read_cost,
+            owner_cost=owner_cost,
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,
@@ -225,6 +238,7 @@ def raw(results: Results) -> dict[str, object]:
         "validation": results.validation.to_json(),
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
+        "owner_cost": results.owner_cost.to_json(),
         "capacity": results.capacity.to_json(),
         "scale": results.scale.to_json(),
         "throughput": results.throughput.to_json(),

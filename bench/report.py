@@ -11,7 +11,16 @@ from .footprint import Footprint
 from .latency import BASELINE as RAW_GET_ITEM
 from .latency import OPERATIONS, LatencyResult
 from .machine import Machine
-from .readcost import INDEX_ATTRIBUTE, PAGE, QUERIED_STATUS, Cell, IndexCell, ReadCostResult
+from .ownercost import OWNERS, TENANTS, OwnerCell, OwnerCostResult, TenantCell
+from .readcost import (
+    INDEX_ATTRIBUTE,
+    PAGE,
+    QUERIED_STATUS,
+    Cell,
+    IndexCell,
+    ReadCostResult,
+    Reads,
+)
 from .scale import GOAL as SCALE_GOAL
 from .scale import OPERATIONS as SCALE_OPERATIONS
 from .scale import ScaleResult
@@ -37,6 +46,7 @@ class Results:
     validation: ValidationResult
     latency: LatencyResult
     read_cost: ReadCostResult
+    owner_cost: OwnerCostResult
     throughput: ThroughputResult
     footprint: Footprint
     capacity: CapacityResult
@@ -80,6 +90,7 @@ def render(results: Results) -> str:
         _validation(results.validation),
         _latency(results.latency),
         _read_cost(results.read_cost),
+        _owner_cost(results.owner_cost),
         _capacity(results.capacity),
         _throughput(results.throughput),
         _scale(results.scale),
@@ -212,6 +223,16 @@ def _summary(results: Results) -> str:
             "Flat in items",
             _index_summary(reads),
             "**Met**" if reads.index_flat else "**Not met**",
+        ],
+        [
+            "Read cost with access rules",
+            f"Items DynamoDB reads for one caller's page, GET and 404 among {OWNERS} owners "
+            f"and {TENANTS} tenants (notes example) at "
+            + "/".join(f"{cell.items:,}" for cell in results.owner_cost.owner_cells)
+            + " items",
+            "Flat in items",
+            _owner_summary(results.owner_cost),
+            "**Met**" if results.owner_cost.flat else "**Not met**",
         ],
         [
             "Capacity per operation",
@@ -704,6 +725,105 @@ Goal: flat in versions and items. {verdict}
 
 {_index_read_cost(reads).strip()}
 """
+
+
+def _owner_summary(cost: OwnerCostResult) -> str:
+    if not cost.flat:
+        return "some requests read more than they return: see the table below"
+    return (
+        "each page read exactly what it returned (at most a page, "
+        f"{PAGE}) in one Query, a GET or a 404 one item, at every size"
+    )
+
+
+def _owner_cost(cost: OwnerCostResult) -> str:
+    notes = table(
+        [
+            "Notes",
+            "The owner's",
+            "Owner's page",
+            "Owner's GET",
+            "Another's GET (404)",
+            "Support's page",
+            "POST: write units",
+            "Flat",
+        ],
+        [_owner_row(cell) for cell in cost.owner_cells],
+    )
+    projects = table(
+        [
+            "Projects",
+            "In the tenant",
+            "The member's",
+            "Member's page",
+            "Admin's page",
+            "Member's `?status=open`",
+            "Admin's `?status=open`",
+            "Flat",
+        ],
+        [_tenant_row(cell) for cell in cost.tenant_cells],
+    )
+    verdict = (
+        "**Met**: every page read exactly the items it returned, in one Query, from keys "
+        "holding only what the caller may read; no page was read and then filtered."
+        if cost.flat
+        else "**Not met**: the cells marked ✗ read more than they returned, or made more calls."
+    )
+    return f"""
+### Read cost with access rules
+
+The notes example (`examples/notes`, Cognito) under moto, items seeded as the runtime
+writes them (`seed_owned_items`: each tenant's keys, the owner, every index key the
+owner's rules need). Item `n` belongs to user `n % {OWNERS}`, and users to {TENANTS}
+organizations (`custom:org`); cells are read / returned, counted as above.
+
+`notes`, `access=[Allow.owner(), Allow.group("support").to("read")]`: the owner's list
+page comes from the owners' listing index (partition: a digest of the owner), a GET of
+another's note is the same one GetItem as any GET and answers 404, and a support member's
+page is the whole listing. The POST's write units are the version and the head in one
+transaction, the head carrying the owner's key.
+
+{notes}
+
+`projects`, `tenancy=Tenancy.claim("custom:org")`, `access=[Allow.owner(),
+Allow.group("admins")]`, `indexes=[Index("status")]`: the member's pages come from the
+owners' indexes within the tenant, the admin's from the tenant's own listing partition
+and index keys (`<tenant>/open`).
+
+{projects}
+
+Goal: flat in items. {verdict}
+"""
+
+
+def _reads_cell(reads: Reads) -> str:
+    return f"{reads.items_read} / {reads.items_returned}"
+
+
+def _owner_row(cell: OwnerCell) -> list[str]:
+    return [
+        f"{cell.items:,}",
+        f"{cell.owned:,}",
+        _reads_cell(cell.owner_page),
+        _reads_cell(cell.owner_get),
+        _reads_cell(cell.other_get),
+        _reads_cell(cell.support_page),
+        _units(cell.create.write),
+        "✓" if cell.flat else "✗",
+    ]
+
+
+def _tenant_row(cell: TenantCell) -> list[str]:
+    return [
+        f"{cell.items:,}",
+        f"{cell.in_tenant:,}",
+        f"{cell.owned:,}",
+        _reads_cell(cell.member_page),
+        _reads_cell(cell.admin_page),
+        _reads_cell(cell.member_query),
+        _reads_cell(cell.admin_query),
+        "✓" if cell.flat else "✗",
+    ]
 
 
 def _index_read_cost(reads: ReadCostResult) -> str:

@@ -51,6 +51,15 @@ def built_once(
 
 
 @pytest.fixture(scope="session")
+def notes_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The notes example (examples/notes: access rules and tenants), synthesized once,
+    for local mode's identity tests and the access-rule read-cost benchmark."""
+    return built_once(
+        tmp_path_factory, "notes-cdk-out", lambda out: synthesize(REPO / "examples" / "notes", out)
+    )
+
+
+@pytest.fixture(scope="session")
 def example_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example app, synthesized once for the whole test run."""
     return built_once(

@@ -22,6 +22,7 @@ from bench.common import EXAMPLE_APP
 from bench.footprint import Footprint, measure_footprint
 from bench.latency import BASELINE, OPERATIONS, LatencyResult, measure_latency
 from bench.machine import describe_machine
+from bench.ownercost import OwnerCostResult, measure_owner_cost
 from bench.readcost import ReadCostResult, measure_read_cost
 from bench.report import Results, render
 from bench.scale import OPERATIONS as SCALE_OPERATIONS
@@ -41,6 +42,7 @@ ISSUE_ROWS = (
     "Warm latency",
     "Read cost as data grows",
     "Read cost of an index query",
+    "Read cost with access rules",
     "Capacity per operation",
     "Local mode at size",
     "Local mode throughput",
@@ -142,6 +144,11 @@ def read_cost(assemblies: dict[Path, Path]) -> ReadCostResult:
 
 
 @pytest.fixture(scope="module")
+def owner_cost(notes_cdk_out: Path) -> OwnerCostResult:
+    return measure_owner_cost([10, 120], assembly=notes_cdk_out)
+
+
+@pytest.fixture(scope="module")
 def capacity(assemblies: dict[Path, Path]) -> CapacityResult:
     return measure_capacity(assemblies[EXAMPLE_APP])
 
@@ -239,6 +246,35 @@ def test_read_cost_is_bounded_by_the_page(read_cost: ReadCostResult) -> None:
     assert [cell.page.items_returned for cell in read_cost.index_cells] == [1, 25]
 
 
+def test_read_cost_with_access_rules_reads_only_the_callers_items(
+    owner_cost: OwnerCostResult,
+) -> None:
+    """At 120 items over 100 owners and 10 tenants: user-000 owns notes 0 and 100;
+    org-0 holds projects 0, 10, ..., 110, of which 0-90 are open."""
+    assert owner_cost.flat
+    _, large = owner_cost.owner_cells
+    assert (large.owned, large.owner_page.items_returned) == (2, 2)
+    assert large.support_page.items_returned == 25
+    assert (large.other_get.items_read, large.other_get.items_returned) == (1, 0)
+    assert large.create.calls == ["TransactWriteItems"] and large.create.write == 4
+    _, tenant = owner_cost.tenant_cells
+    assert (tenant.in_tenant, tenant.open_in_tenant, tenant.owned, tenant.owned_open) == (
+        12,
+        10,
+        2,
+        1,
+    )
+    assert [
+        cell.items_returned
+        for cell in (
+            tenant.member_page,
+            tenant.admin_page,
+            tenant.member_query,
+            tenant.admin_query,
+        )
+    ] == [2, 12, 1, 10]
+
+
 def test_item_size_follows_dynamodb_s_rules() -> None:
     # DynamoDB's documented examples: names count, a number is ~1 byte per 2 digits + 1.
     assert item_size({"id": {"S": "abc"}}) == 2 + 3
@@ -284,6 +320,7 @@ def test_report_has_every_row_of_the_issue(
     validation: ValidationResult,
     latency: LatencyResult,
     read_cost: ReadCostResult,
+    owner_cost: OwnerCostResult,
     throughput: ThroughputResult,
     footprint: Footprint,
     capacity: CapacityResult,
@@ -300,6 +337,7 @@ def test_report_has_every_row_of_the_issue(
             validation=validation,
             latency=latency,
             read_cost=read_cost,
+            owner_cost=owner_cost,
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,

@@ -106,16 +106,6 @@ def shop_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_once(tmp_path_factory, "shop-cdk-out", _synthesize_shop)
 
 
-def _synthesize_notes(folder: Path) -> None:
-    synthesize(REPO / "examples" / "notes", folder)
-
-
-@pytest.fixture(scope="session")
-def notes_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The notes example (examples/notes: access rules and tenants), synthesized once."""
-    return built_once(tmp_path_factory, "notes-cdk-out", _synthesize_notes)
-
-
 @pytest.fixture(scope="module")
 def service(example_cdk_out: Path) -> Iterator[tuple[RunningService, io.StringIO]]:
     """The example app served on a free loopback port, with its access log captured."""

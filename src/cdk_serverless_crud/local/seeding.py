@@ -12,11 +12,14 @@ fraction of going through the API.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from cdk_serverless_crud.runtime.item_service.codec import Document, Json
+from cdk_serverless_crud.runtime.item_service.indexes import Index, item_keys
 from cdk_serverless_crud.runtime.item_service.records import head_item, to_attribute, version_item
+from cdk_serverless_crud.runtime.item_service.spaces import KeySpace
 
 START_MS = 1_700_000_000_000
 """Timestamp of the first version of seeded items (epoch ms)."""
@@ -67,10 +70,53 @@ def seed_items(
             if attribute in values
         }
         records.append(head_item(item_id, START_MS + versions - 1, content, index_keys))
+    _write(dynamodb, table, records)
+    return len(records)
+
+
+@dataclass(frozen=True)
+class OwnedItem:
+    """An item to seed with the caller who created it and, with tenancy, its tenant."""
+
+    id: str
+    owner: str
+    data: Data
+    tenant: str | None = None
+
+
+def seed_owned_items(
+    dynamodb: Any, table: str, items: Sequence[OwnedItem], indexes: tuple[Index, ...]
+) -> int:
+    """Write one version of each of ``items`` to ``table``; return the records written.
+
+    Each is stored as a collection with access rules or tenancy stores it: under its
+    tenant's keys (spaces.py), with ``owner`` and ``written_by``, and a head carrying
+    every index key the runtime writes (``indexes.item_keys``: the attribute indexes',
+    the owners' indexes' and the owners' listing's). ``indexes`` is the function's own
+    (``config.settings().indexes``).
+    """
+    records: list[dict[str, Any]] = []
+    for item in items:
+        space = KeySpace(item.tenant)
+        content: Document = {key: _json(value) for key, value in item.data.items()}
+        key = space.key(item.id)
+        keys = item_keys(indexes, space, content, item.owner)
+        records.append(
+            version_item(
+                key, START_MS, content, change="created", written_by=item.owner, owner=item.owner
+            )
+        )
+        records.append(
+            head_item(key, START_MS, content, keys, item.owner, item.owner, space.listing)
+        )
+    _write(dynamodb, table, records)
+    return len(records)
+
+
+def _write(dynamodb: Any, table: str, records: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(records), _BATCH):
         batch = [{"PutRequest": {"Item": r}} for r in records[start : start + _BATCH]]
         dynamodb.batch_write_item(RequestItems={table: batch})
-    return len(records)
 
 
 def _json(value: str | int | float) -> Json:
