@@ -57,9 +57,10 @@ class OwnerCell:
     owner_get: Reads
     other_get: Reads
     support_page: Reads
-    create: Units
-    """What the probe owner's POST /notes cost DynamoDB: the version and the head, which
-    carries the owner and the owners' listing's key."""
+    capacity: dict[str, Units]
+    """What each of the probe owner's requests cost DynamoDB (capacity.py's units), by
+    route: reads as above, and writes of a version and a head that carries the owner
+    and the owners' listing's key."""
 
     def expected(self) -> dict[str, tuple[int, int, list[str]]]:
         """(items read, items returned, calls) if each reads exactly what it answers."""
@@ -125,7 +126,11 @@ class OwnerCostResult:
     def to_json(self) -> dict[str, Any]:
         def cell_json(cell: OwnerCell | TenantCell) -> dict[str, Any]:
             return {
-                key: vars(value) if isinstance(value, Reads) else value
+                key: vars(value)
+                if isinstance(value, Reads)
+                else {name: vars(units) for name, units in value.items()}
+                if isinstance(value, dict)
+                else value
                 for key, value in vars(cell).items()
             } | {"flat": cell.flat}
 
@@ -168,15 +173,26 @@ def _owner_cell(api: Any, function: FunctionSpec, items: int) -> OwnerCell:
     notes = [OwnedItem(f"note-{n:05d}", _user(n), {"title": f"note {n}"}) for n in range(items)]
     owned = [note for note in notes if note.owner == PROBE_OWNER]
     other = next(note for note in notes if note.owner != PROBE_OWNER)  # items > 1
+    mine, probe = f"/notes/{owned[0].id}", _claims(PROBE_OWNER)
+    capacity: dict[str, Units] = {}
     with _seeded(api, function, notes) as (records, call, units):
-        owner_page = call("GET", "/notes", _claims(PROBE_OWNER), "items")
-        owner_get = call("GET", f"/notes/{owned[0].id}", _claims(PROBE_OWNER), None)
-        other_get = call("GET", f"/notes/{other.id}", _claims(PROBE_OWNER), None, status=404)
+        owner_page = call("GET", "/notes", probe, "items")
+        capacity["GET /notes, the owner's page"] = units()
+        owner_get = call("GET", mine, probe, None)
+        capacity["GET /notes/{id}"] = units()
+        other_get = call("GET", f"/notes/{other.id}", probe, None, status=404)
+        capacity["GET /notes/{id}, another's (404)"] = units()
         support_page = call("GET", "/notes", _claims("user-999", "support"), "items")
-        call("POST", "/notes", _claims(PROBE_OWNER), None, body={"title": "new"}, status=201)
-        create = units()
+        capacity["GET /notes, support's page"] = units()
+        for method, path, body, status in [
+            ("POST", "/notes", {"title": "new"}, 201),
+            ("PUT", mine, {"title": "changed"}, 200),
+            ("DELETE", mine, None, 204),
+        ]:
+            call(method, path, probe, None, body=body, status=status)
+            capacity[f"{method} {'/notes' if method == 'POST' else '/notes/{id}'}"] = units()
     return OwnerCell(
-        items, len(owned), records, owner_page, owner_get, other_get, support_page, create
+        items, len(owned), records, owner_page, owner_get, other_get, support_page, capacity
     )
 
 
@@ -257,7 +273,7 @@ def _seeded(api: Any, function: FunctionSpec, items: list[OwnedItem]) -> Any:
                 answer = handler.handler(event, LambdaContext(request_id="bench-request"))
             if answer["statusCode"] != status:
                 raise RuntimeError(f"{path} answered {answer['statusCode']}: {answer['body']}")
-            answered = json.loads(answer["body"])
+            answered = json.loads(answer["body"] or "null")
             returned = (1 if status < 300 else 0) if key is None else len(answered[key])
             items_read, calls = counter.take()
             last_units[0] = meter.take()

@@ -256,7 +256,10 @@ def test_read_cost_with_access_rules_reads_only_the_callers_items(
     assert (large.owned, large.owner_page.items_returned) == (2, 2)
     assert large.support_page.items_returned == 25
     assert (large.other_get.items_read, large.other_get.items_returned) == (1, 0)
-    assert large.create.calls == ["TransactWriteItems"] and large.create.write == 4
+    writes = {name: (units.calls, units.write) for name, units in large.capacity.items()}
+    for route in ("POST /notes", "PUT /notes/{id}", "DELETE /notes/{id}"):
+        assert writes[route] == (["GetItem", "TransactWriteItems"][route == "POST /notes" :], 4)
+    assert large.capacity["GET /notes/{id}, another's (404)"].read == 1
     _, tenant = owner_cost.tenant_cells
     assert (tenant.in_tenant, tenant.open_in_tenant, tenant.owned, tenant.owned_open) == (
         12,

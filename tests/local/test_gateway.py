@@ -215,6 +215,21 @@ def test_access_log_line_is_the_stage_format(gateway: Gateway, api: ApiSpec) -> 
     assert "-" not in (line["requestId"], line["status"], line["httpMethod"])
 
 
+def test_access_log_names_an_iam_caller_as_the_stage_does(gateway: Gateway) -> None:
+    """``$context.identity.caller`` and ``.user``: the signing key's principal, or "-"."""
+    signed = request(
+        "GET",
+        "/prod/items",
+        Authorization="AWS4-HMAC-SHA256 Credential=alice/20261207/us-east-1/execute-api/"
+        "aws4_request, SignedHeaders=host, Signature=00",
+    )
+    lines = [
+        json.loads(gateway.access_log_line(gateway.handle(sent)[1]) or "")
+        for sent in (signed, request("GET", "/prod/items"))
+    ]
+    assert [(line["caller"], line["user"]) for line in lines] == [("alice", "alice"), ("-", "-")]
+
+
 def test_a_missing_required_parameter_is_answered_by_the_stage(
     api: ApiSpec, recorder: Recorder
 ) -> None:

@@ -94,11 +94,12 @@ class Gateway:
             "requestTime": datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": str(int(time.time() * 1000)),
         }
-        response, resource_path = (
-            (self.error_response(refuse, request, request_id), None)
+        response, resource_path, logged = (
+            (self.error_response(refuse, request, request_id), None, {})
             if refuse is not None
             else self._answer(request, request_id)
         )
+        variables.update(logged)
         response = response.with_header("x-amzn-RequestId", request_id)
         variables.update(
             resourcePath=resource_path or "-",
@@ -138,8 +139,14 @@ class Gateway:
             headers.append(("x-amzn-ErrorType", error_type))
         return HttpResponse(status, headers, body)
 
-    def _answer(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
+    def _answer(
+        self, request: HttpRequest, request_id: str
+    ) -> tuple[HttpResponse, str | None, dict[str, str]]:
+        """The answer, the matched resource path, and the access log's identity variables
+        (``identity.caller`` and ``identity.user`` of an IAM caller, as API Gateway logs
+        them)."""
         resource_path = None
+        logged: dict[str, str] = {}
         try:
             route = self.routes.match(request)
             if route is None:
@@ -147,13 +154,24 @@ class Gateway:
             method, params = route
             resource_path = method.resource_path
             if isinstance(method, PreflightSpec):
-                return preflight_response(method, request), resource_path
+                return preflight_response(method, request), resource_path, logged
             if isinstance(method, MockSpec):
-                return self._mock_response(method, request, request_id), resource_path
-            return self._invoke_method(method, params, request, request_id), resource_path
+                return self._mock_response(method, request, request_id), resource_path, logged
+            identity, authorizer = request_identity(
+                method.authorization_type, request.header("Authorization")
+            )
+            logged = {
+                f"identity.{name}": identity[name]
+                for name in ("caller", "user")
+                if name in identity
+            }
+            response = self._invoke_method(
+                method, params, request, request_id, identity, authorizer
+            )
+            return response, resource_path, logged
         except GatewayError as error:
             response = self.error_response(error.response_type, request, request_id, error.message)
-            return response, resource_path
+            return response, resource_path, logged
 
     def _mock_response(self, mock: MockSpec, request: HttpRequest, request_id: str) -> HttpResponse:
         """A MOCK method's answer, after the API key check a method of its own would get."""
@@ -174,6 +192,8 @@ class Gateway:
         path_params: dict[str, str],
         request: HttpRequest,
         request_id: str,
+        identity: dict[str, Any],
+        authorizer: dict[str, Any] | None,
     ) -> HttpResponse:
         query = parse_qsl(request.query, keep_blank_values=True)
         validate(method, request, query)
@@ -184,9 +204,6 @@ class Gateway:
             if cached is not None:
                 return cached.with_header("X-Cache", "Hit")
         body, is_base64 = event_body(request.body)
-        identity, authorizer = request_identity(
-            method.authorization_type, request.header("Authorization")
-        )
         if "ACCESS" in method.function.environment and not (identity or authorizer):
             # A collection with access rules needs a caller: answer as a deployed stage
             # answers a request without a token (Cognito) or a signature (IAM).
