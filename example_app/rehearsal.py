@@ -1,6 +1,6 @@
 """The example app as the deploy rehearsal deploys it into MiniStack (``make deploy-local``).
 
-It is ``app.build``'s stack, with three differences, both printed on every synth (with a
+It is ``app.build``'s stack, with three differences, each printed on every synth (with a
 line saying what MiniStack does not do with the change events' pipe):
 
 - Every alarm that uses metric math is left out, because MiniStack refuses
@@ -12,6 +12,12 @@ line saying what MiniStack does not do with the change events' pipe):
   ``grant_invoke_read_write`` (outputs ``AliceRoleArn`` and ``BobRoleArn``), so the
   rehearsal can check that one IAM caller cannot see another's notes.
 
+With context ``rehearsal:cognito=true``, the app also has a second stack,
+``ServerlessCrudCognitoRehearsal``: ``notes`` with ``access=[Allow.owner(),
+Allow.group("support").to("read")]`` behind ``Authorization.cognito(user_pool=...)``, whose
+pool's app client allows ``ADMIN_USER_PASSWORD_AUTH``, so the rehearsal can sign users in
+without SRP (the pool the library creates allows SRP only).
+
 Context ``rehearsal:cache-ttl`` (seconds) sets the stage's cache TTL; the rehearsal's
 update deploy changes it. Context ``rehearsal:keep-metric-math=true`` keeps the alarms
 in, to see MiniStack refuse them (the rehearsal's failed deploy).
@@ -22,10 +28,13 @@ import sys
 import aws_cdk as cdk
 from app import build
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from cdk_serverless_crud import Allow, Collection
+from cdk_serverless_crud import Allow, Authorization, Collection, ServerlessCrudService
+
+COGNITO_STACK = "ServerlessCrudCognitoRehearsal"
 
 
 def leave_out_metric_math_alarms(root: IConstruct) -> list[str]:
@@ -85,4 +94,33 @@ for name in ("Alice", "Bob"):
     )
     service.grant_invoke_read_write(writer)
     cdk.CfnOutput(cdk.Stack.of(service), f"{name}RoleArn", value=writer.role_arn)
+if app.node.try_get_context("rehearsal:cognito") in (True, "true"):
+    users = cdk.Stack(
+        app, COGNITO_STACK, description="The deploy rehearsal's Cognito users and their notes"
+    )
+    pool = cognito.UserPool(
+        users,
+        "RehearsalUsers",
+        self_sign_up_enabled=False,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    client = pool.add_client(
+        "RehearsalClient",
+        auth_flows=cognito.AuthFlow(admin_user_password=True),
+        generate_secret=False,
+        disable_o_auth=True,
+    )
+    cognito.CfnUserPoolGroup(users, "Support", user_pool_id=pool.user_pool_id, group_name="support")
+    notes = ServerlessCrudService(
+        users,
+        "Notes",
+        tags={"Environment": "dev", "Project": "cdk-serverless-crud-rehearsal", "Owner": "ci"},
+        authorization=Authorization.cognito(user_pool=pool),
+        collections=[
+            Collection("notes", access=[Allow.owner(), Allow.group("support").to("read")])
+        ],
+    )
+    leave_out_metric_math_alarms(notes)
+    cdk.CfnOutput(users, "UserPoolId", value=pool.user_pool_id)
+    cdk.CfnOutput(users, "UserPoolClientId", value=client.user_pool_client_id)
 app.synth()

@@ -65,16 +65,22 @@ class RehearsalError(Exception):
 
 @dataclass(frozen=True)
 class Emulator:
-    """A running MiniStack: its endpoint, its certificate and its working directory."""
+    """A running MiniStack: its endpoint, its certificate and its working directory.
+
+    ``secure`` (the rehearsal's way): IAM policies evaluated, over HTTPS. Without it,
+    plain HTTP and no IAM: MiniStack 1.5.33's Cognito authorizer fetches its pools' keys
+    over plain HTTP from its own port, so it verifies tokens only on an HTTP emulator.
+    """
 
     port: int
     workdir: Path
     certificate: Path
     process: subprocess.Popen[bytes]
+    secure: bool = True
 
     @property
     def endpoint(self) -> str:
-        return f"https://{HOST}:{self.port}"
+        return f"{'https' if self.secure else 'http'}://{HOST}:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -88,25 +94,34 @@ class Emulator:
             if not key.startswith(("AWS_", "CDK_DEFAULT_"))
         }
         bin_dirs = [Path(sys.executable).parent, CDK.parent]
-        return env | {
-            "PATH": os.pathsep.join([*map(str, bin_dirs), env.get("PATH", "")]),
-            # A proxy in the environment must not see loopback calls.
-            "NO_PROXY": LOOPBACK,
-            "no_proxy": LOOPBACK,
-            "JSII_NODE": env.get("JSII_NODE", str(CDK.parent / "node")),
-            "CDK_DISABLE_CLI_TELEMETRY": "true",
-            # The CLI caches the account per access key under ~/.cdk: a home of its own
-            # keeps another emulator's (or AWS's) answer out.
-            "HOME": str(self.workdir / "home"),
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CA_BUNDLE": str(self.certificate),
-            "NODE_EXTRA_CA_CERTS": str(self.certificate),
-        }
+        return (
+            env
+            | {
+                "PATH": os.pathsep.join([*map(str, bin_dirs), env.get("PATH", "")]),
+                # A proxy in the environment must not see loopback calls.
+                "NO_PROXY": LOOPBACK,
+                "no_proxy": LOOPBACK,
+                "JSII_NODE": env.get("JSII_NODE", str(CDK.parent / "node")),
+                "CDK_DISABLE_CLI_TELEMETRY": "true",
+                # The CLI caches the account per access key under ~/.cdk: a home of its own
+                # keeps another emulator's (or AWS's) answer out.
+                "HOME": str(self.workdir / "home"),
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+            | (
+                {
+                    "AWS_CA_BUNDLE": str(self.certificate),
+                    "NODE_EXTRA_CA_CERTS": str(self.certificate),
+                }
+                if self.secure
+                else {}
+            )
+        )
 
 
 def port_is_free(port: int) -> bool:
@@ -121,9 +136,11 @@ def free_port() -> int:
         return port
 
 
-def _ready(url: str, certificate: Path) -> bool:
+def _ready(url: str, certificate: Path | None) -> bool:
     try:
-        context = ssl.create_default_context(cafile=str(certificate))
+        context = (
+            None if certificate is None else ssl.create_default_context(cafile=str(certificate))
+        )
         opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
         )
@@ -166,8 +183,9 @@ def install_emulator() -> Path:
 
 
 @contextmanager
-def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
-    """MiniStack on ``HOST:port`` (a free port by default), stopped on exit."""
+def emulator(workdir: Path, port: int | None = None, *, secure: bool = True) -> Iterator[Emulator]:
+    """MiniStack on ``HOST:port`` (a free port by default), stopped on exit; ``secure``:
+    with IAM and HTTPS (see ``Emulator``)."""
     if port is not None and not port_is_free(port):
         raise RehearsalError(f"{HOST}:{port} is already in use: pick another EMULATOR_PORT")
     python = install_emulator()
@@ -181,8 +199,8 @@ def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
         "MINISTACK_REGION": REGION,
         "BIND_HOST": HOST,
         "GATEWAY_PORT": str(port),
-        "AUTH": "true",  # IAM policies are evaluated; it needs HTTPS (see docs/deploying.md)
-        "USE_SSL": "1",
+        # IAM policies are evaluated; it needs HTTPS (see docs/deploying.md)
+        **({"AUTH": "true", "USE_SSL": "1"} if secure else {}),
         "TMPDIR": str(workdir),  # its self-signed certificate and pid file live here
         "LOG_LEVEL": "WARNING",
     }
@@ -195,7 +213,7 @@ def emulator(workdir: Path, port: int | None = None) -> Iterator[Emulator]:
             start_new_session=True,
         )
     certificate = workdir / "ministack-tls" / "server.crt"
-    running = Emulator(port, workdir, certificate, process)
+    running = Emulator(port, workdir, certificate, process, secure)
     try:
         _wait_until_ready(running)
         yield running
@@ -210,8 +228,9 @@ def _wait_until_ready(running: Emulator) -> None:
             raise RehearsalError(
                 f"MiniStack exited with {running.process.returncode}: {_last_line(running.log)}"
             )
-        if running.certificate.exists() and _ready(
-            f"{running.endpoint}/_localstack/health", running.certificate
+        certificate = running.certificate if running.secure else None
+        if (certificate is None or certificate.exists()) and _ready(
+            f"{running.endpoint}/_localstack/health", certificate
         ):
             return
         time.sleep(0.2)
@@ -298,13 +317,14 @@ def deploy(
     *,
     assembly: Path,
     context: Mapping[str, str] | None = None,
+    stack: str = STACK,
 ) -> dict[str, str]:
-    """``cdk deploy`` of the rehearsal app; the stack's outputs."""
+    """``cdk deploy`` of ``stack`` of the rehearsal app; the stack's outputs."""
     options = [f"--context={key}={value}" for key, value in (context or {}).items()]
     cdk(
         running,
         "deploy",
-        STACK,
+        stack,
         f"--app={APP}",
         f"--output={assembly}",
         "--require-approval=never",
@@ -313,15 +333,30 @@ def deploy(
         step="deploy",
     )
     try:
-        outputs: dict[str, str] = json.loads(outputs_file.read_text())[STACK]
+        outputs: dict[str, str] = json.loads(outputs_file.read_text())[stack]
     except (OSError, ValueError, KeyError) as error:
-        raise RehearsalError(f"cdk deploy wrote no outputs for {STACK} ({error})") from None
+        raise RehearsalError(f"cdk deploy wrote no outputs for {stack} ({error})") from None
     return outputs
 
 
-def destroy(running: Emulator, *, assembly: Path) -> None:
+def destroy(
+    running: Emulator,
+    *,
+    assembly: Path,
+    stack: str = STACK,
+    context: Mapping[str, str] | None = None,
+) -> None:
+    """``cdk destroy`` of ``stack`` of the rehearsal app."""
+    options = [f"--context={key}={value}" for key, value in (context or {}).items()]
     cdk(
-        running, "destroy", STACK, f"--app={APP}", f"--output={assembly}", "--force", step="destroy"
+        running,
+        "destroy",
+        stack,
+        f"--app={APP}",
+        f"--output={assembly}",
+        "--force",
+        *options,
+        step="destroy",
     )
 
 
