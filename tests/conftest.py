@@ -71,12 +71,16 @@ def example_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: emulator: each runs whole on one pytest-xdist worker. Every other test file is a unit
 #: of its own, so its module-scoped fixtures (a served app, say) are built once.
 WHOLE_FOLDERS = ("tests/deploy/", "tests/security/")
+#: Files of those folders that run apart: the Cognito rehearsal has an emulator of its
+#: own (plain HTTP, so it never contends for port 443), and may run beside the others.
+APART = ("tests/deploy/test_deploy_cognito.py",)
 
 
 def work_unit(nodeid: str) -> str:
     """The unit of work a test belongs to: its folder in WHOLE_FOLDERS, else its file."""
+    file = nodeid.split("::", 1)[0]
     folder = next((f for f in WHOLE_FOLDERS if nodeid.startswith(f)), None)
-    return folder or nodeid.split("::", 1)[0]
+    return file if folder is None or file in APART else folder
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
