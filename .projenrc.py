@@ -57,7 +57,7 @@ project = PythonProject(
         "openapi-spec-validator@^0.9.0",
         "ruff@^0.17.6",
         "mypy@^2.4.1",
-        "boto3-stubs[dynamodb,s3]@^1.40.0",
+        "boto3-stubs[dynamodb,lambda,s3]@^1.40.0",
         "schemathesis@^4.32.5",
         "cdk-nag@^3.0.2",
         "cfn-lint@^1.58.0",

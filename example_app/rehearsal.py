@@ -18,6 +18,10 @@ Allow.group("support").to("read")]`` behind ``Authorization.cognito(user_pool=..
 pool's app client allows ``ADMIN_USER_PASSWORD_AUTH``, so the rehearsal can sign users in
 without SRP (the pool the library creates allows SRP only).
 
+Context ``rehearsal:indexes=true`` gives ``items`` a schema and two indexes, ``status``
+and ``kind``, at once: the rehearsal's update deploy adds them to a table that holds
+items, which the index backfill must find.
+
 Context ``rehearsal:cache-ttl`` (seconds) sets the stage's cache TTL; the rehearsal's
 update deploy changes it. Context ``rehearsal:keep-metric-math=true`` keeps the alarms
 in, to see MiniStack refuse them (the rehearsal's failed deploy).
@@ -32,7 +36,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from cdk_serverless_crud import Allow, Authorization, Collection, ServerlessCrudService
+from cdk_serverless_crud import Allow, Authorization, Collection, Index, ServerlessCrudService
 
 COGNITO_STACK = "ServerlessCrudCognitoRehearsal"
 
@@ -53,9 +57,24 @@ def leave_out_metric_math_alarms(root: IConstruct) -> list[str]:
 
 app = cdk.App()
 cache_ttl = app.node.try_get_context("rehearsal:cache-ttl")
+# The update deploy adds two indexes to items at once: the items written before must be
+# found by both (the index backfill). MiniStack applies one index per call itself.
+indexed = app.node.try_get_context("rehearsal:indexes") in (True, "true")
+items = (
+    Collection(
+        "items",
+        schema={
+            "type": "object",
+            "properties": {"status": {"type": "string"}, "kind": {"type": "string"}},
+        },
+        indexes=[Index("status"), Index("kind")],
+    )
+    if indexed
+    else Collection("items")
+)
 service = build(
     app,
-    collections=[Collection("items"), Collection("notes", access=[Allow.owner()])],
+    collections=[items, Collection("notes", access=[Allow.owner()])],
     **({} if cache_ttl is None else {"cache_ttl": cdk.Duration.seconds(int(cache_ttl))}),
 )
 print(

@@ -25,6 +25,7 @@ from aws_cdk import (
     ArnFormat,
     CfnOutput,
     CfnResource,
+    CustomResource,
     Duration,
     Names,
     RemovalPolicy,
@@ -142,6 +143,15 @@ def build_service(
             collection,
             events_on,
         )
+        if collection.indexes:
+            _index_backfill(
+                Construct(service, f"{collection.prefix}IndexBackfill"),
+                bucket,
+                table,
+                collection,
+                function,
+                events_on,
+            )
         parts.append((collection, table, function))
     change_events = (
         _events(Construct(service, "Events"), service, [(c, t) for c, t, _ in parts])
@@ -293,43 +303,16 @@ def _function(
     collection: PlainCollection,
     events_on: bool,
 ) -> lambda_.Function:
-    role = iam.Role(
+    function, role = _runtime_function(
         scope,
-        "ServiceRole",
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description="Execution role of one function; no AWS-managed policies",
-    )
-    log_group = logs.LogGroup(scope, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
-    object_prefix = f"{collection.name}/"
-    # The runtime's variables come from the contract's function, as the library's do:
-    # building a dict is not what the baseline measures (see bench/README.md).
-    environment = item_environment(
-        collection.contract(),
-        table_name=table.table_name,
-        bucket_name=bucket.bucket_name,
-        list_index_name=LIST_INDEX,
-        event_data_limit=EVENT_DATA_LIMIT if events_on else None,
-    )
-    function = lambda_.Function(
-        scope,
-        "Resource",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        code=lambda_.Code.from_asset(
-            str(collection.code), exclude=list(collection.excludes) or None
-        ),
+        bucket,
+        table,
+        collection,
+        events_on,
         handler="item_service.handler.handler",
-        role=role,
-        memory_size=512,
         timeout=Duration.seconds(10),
-        architecture=lambda_.Architecture.ARM_64,
-        tracing=lambda_.Tracing.ACTIVE,
-        log_group=log_group,
-        logging_format=lambda_.LoggingFormat.JSON,
-        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-        system_log_level_v2=lambda_.SystemLogLevel.INFO,
-        environment=environment,
     )
-    log_group.grant_write(role)
+    object_prefix = f"{collection.name}/"
     index_names = [LIST_INDEX, *(f"by-{name}" for name, _ in collection.indexes)]
     iam.Grant.add_to_principal(
         grantee=function,
@@ -346,8 +329,69 @@ def _function(
         actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
         resource_arns=[bucket.arn_for_objects(f"{object_prefix}*")],
     )
-    # The function needs its role's policy in place, not the role itself: the role is
-    # referenced with Fn::GetAtt already.
+    _depends_on_policy_and_acknowledge(scope, role, function, bucket, object_prefix)
+    return function
+
+
+def _runtime_function(
+    scope: Construct,
+    bucket: s3.Bucket,
+    table: dynamodb.Table,
+    collection: PlainCollection,
+    events_on: bool,
+    *,
+    handler: str,
+    timeout: Duration,
+) -> tuple[lambda_.Function, iam.Role]:
+    """A function of the collection's runtime code, with its role and log group."""
+    role = iam.Role(
+        scope,
+        "ServiceRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="Execution role of one function; no AWS-managed policies",
+    )
+    log_group = logs.LogGroup(scope, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
+    # The runtime's variables come from the contract's function, as the library's do:
+    # building a dict is not what the baseline measures (see bench/README.md).
+    environment = item_environment(
+        collection.contract(),
+        table_name=table.table_name,
+        bucket_name=bucket.bucket_name,
+        list_index_name=LIST_INDEX,
+        event_data_limit=EVENT_DATA_LIMIT if events_on else None,
+    )
+    function = lambda_.Function(
+        scope,
+        "Resource",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        code=lambda_.Code.from_asset(
+            str(collection.code), exclude=list(collection.excludes) or None
+        ),
+        handler=handler,
+        role=role,
+        memory_size=512,
+        timeout=timeout,
+        architecture=lambda_.Architecture.ARM_64,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.INFO,
+        environment=environment,
+    )
+    log_group.grant_write(role)
+    return function, role
+
+
+def _depends_on_policy_and_acknowledge(
+    scope: Construct,
+    role: iam.Role,
+    function: lambda_.Function,
+    bucket: s3.Bucket,
+    object_prefix: str,
+) -> None:
+    """The function needs its role's policy in place, not the role itself (the role is
+    referenced with Fn::GetAtt already); and the library's acknowledgments."""
     cfn_function = function.node.default_child
     policy = role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(cfn_function, CfnResource) and isinstance(policy, CfnResource)
@@ -361,7 +405,75 @@ def _function(
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{object_prefix}*]",
     )
     acknowledge(function, "Serverless-LambdaDLQ")
-    return function
+
+
+def _index_backfill(
+    scope: Construct,
+    bucket: s3.Bucket,
+    table: dynamodb.Table,
+    collection: PlainCollection,
+    served_by: lambda_.Function,
+    events_on: bool,
+) -> None:
+    """The index backfill's function and its two custom resources around ``served_by``."""
+    function_scope = Construct(scope, "Function")
+    function, role = _runtime_function(
+        function_scope,
+        bucket,
+        table,
+        collection,
+        events_on,
+        handler="item_service.backfill_resource.handler",
+        timeout=Duration.minutes(15),
+    )
+    object_prefix = f"{collection.name}/"
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["dynamodb:Scan"],
+        resource_arns=[f"{table.table_arn}/index/{LIST_INDEX}"],
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        resource_arns=[table.table_arn],
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
+        actions=["s3:GetObject", "s3:GetObjectVersion"],
+        resource_arns=[bucket.arn_for_objects(f"{object_prefix}*")],
+    )
+    _depends_on_policy_and_acknowledge(function_scope, role, function, bucket, object_prefix)
+    continue_policy = iam.Policy(
+        scope,
+        "ContinuePolicy",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[function.function_arn]
+            )
+        ],
+    )
+    names = [f"by-{name}" for name, _ in collection.indexes]
+    resources = [
+        CustomResource(
+            scope,
+            phase.capitalize(),
+            service_token=function.function_arn,
+            resource_type="Custom::IndexBackfill",
+            properties={"Phase": phase, "Indexes": names},
+        )
+        for phase in ("start", "run")
+    ]
+    start, run = (r.node.default_child for r in resources)
+    served = served_by.node.default_child
+    served_policy = served_by.role.node.find_child("DefaultPolicy").node.default_child  # type: ignore[union-attr]
+    assert isinstance(start, CfnResource) and isinstance(run, CfnResource)
+    assert isinstance(served, CfnResource) and isinstance(served_policy, CfnResource)
+    served.add_override(
+        "DependsOn",
+        sorted([served_policy.logical_id, start.logical_id], key=Stack.of(scope).resolve),
+    )
+    resources[1].node.add_dependency(served_by, continue_policy)
 
 
 def _source(service: Construct) -> str:

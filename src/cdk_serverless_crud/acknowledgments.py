@@ -55,6 +55,14 @@ REFRESHER_DLQ = (
     "function dead-letter queue of its own would only duplicate it."
 )
 
+BACKFILL_DLQ = (
+    "The index backfill invokes itself asynchronously with an event that holds no data "
+    '({"continue": true}): its progress is in the table. An invocation that fails after '
+    "Lambda's two retries is in the function's log and Errors metric, and invoking the "
+    "function again with that event resumes where it stopped; a dead-letter queue would "
+    "hold nothing to replay."
+)
+
 # API
 CLOUD_WATCH_ROLE_LOG_GROUPS = (
     "The API Gateway CloudWatch role is account-wide (AWS::ApiGateway::Account): every "

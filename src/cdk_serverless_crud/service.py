@@ -27,6 +27,7 @@ from cdk_serverless_crud.contract.security_schemes import DocumentedSecurity
 from cdk_serverless_crud.events import ChangeEvents, ServiceEvents, change_events_of
 from cdk_serverless_crud.events_binding import ChangeEventsBinding
 from cdk_serverless_crud.function import TaggedFunction, TaggedFunctionProps
+from cdk_serverless_crud.index_backfill import IndexBackfill
 from cdk_serverless_crud.monitoring import ServiceMonitoring, ServiceMonitoringProps
 from cdk_serverless_crud.openapi_file import WriteOpenApiDocument
 from cdk_serverless_crud.store import VersionedStore, VersionedStoreProps
@@ -263,20 +264,13 @@ class ServerlessCrudService(Construct):
         validator in its code, and exactly the table and bucket access the runtime needs:
         ``table.grant_item_access`` and ``self.store.grant_item_objects_read_write`` on
         the collection's own prefix. ``event_data_limit`` is the change events' (their
-        ``ChangeEvents.event_data_limit``): None without events that carry data.
+        ``ChangeEvents.event_data_limit``): None without events that carry data. A
+        collection with indexes also gets its ``IndexBackfill`` (construct id
+        ``IndexBackfill``, prefixed like the function's), which fills an index added to
+        a table that holds items, as part of the deploy.
         """
-        environment = item_environment(
-            collection,
-            table_name=table.table.table_name,
-            bucket_name=self.store.bucket.bucket_name,
-            list_index_name=TimeSeriesTable.LIST_INDEX_NAME,
-            event_data_limit=event_data_limit,
-        )
-        code = None
-        if collection.schema is not None:
-            staging_off = bool(self.node.try_get_context(_DISABLE_ASSET_STAGING))
-            folder = assets.collection_asset(collection.schema, keep=staging_off)
-            code = lambda_.Code.from_asset(str(folder))
+        environment = self._environment(collection, table, event_data_limit)
+        code = self._code(collection)
         function = TaggedFunction(
             self,
             f"{collection.construct_prefix}Function",
@@ -286,7 +280,39 @@ class ServerlessCrudService(Construct):
         )
         table.grant_item_access(function.function)
         self.store.grant_item_objects_read_write(function.function, collection.object_prefix)
+        if collection.indexes:
+            IndexBackfill(
+                self,
+                f"{collection.construct_prefix}IndexBackfill",
+                collection=collection,
+                served_by=function,
+                table=table,
+                store=self.store,
+                environment=environment,
+                code=code,
+                props=props,
+            )
         return function
+
+    def _environment(
+        self, collection: Collection, table: TimeSeriesTable, event_data_limit: int | None
+    ) -> dict[str, str]:
+        return item_environment(
+            collection,
+            table_name=table.table.table_name,
+            bucket_name=self.store.bucket.bucket_name,
+            list_index_name=TimeSeriesTable.LIST_INDEX_NAME,
+            event_data_limit=event_data_limit,
+        )
+
+    def _code(self, collection: Collection) -> lambda_.Code | None:
+        """The function's code: with a schema, the runtime and its validator; else None,
+        the runtime as the package ships it."""
+        if collection.schema is None:
+            return None
+        staging_off = bool(self.node.try_get_context(_DISABLE_ASSET_STAGING))
+        folder = assets.collection_asset(collection.schema, keep=staging_off)
+        return lambda_.Code.from_asset(str(folder))
 
     def create_api(
         self,

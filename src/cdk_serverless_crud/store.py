@@ -169,6 +169,18 @@ class VersionedStore(Construct):
             removal_policy=removal_policy,
         )
 
+    def grant_item_objects_read(
+        self, grantee: iam.IGrantable, prefix: str = defaults.OBJECT_PREFIX
+    ) -> iam.Grant:
+        """Let ``grantee`` read any version of the objects under ``prefix``, and nothing
+        more: ``s3:GetObject`` and ``s3:GetObjectVersion`` on ``<bucket arn>/<prefix>*``,
+        and with a KMS key ``kms:Decrypt`` on that key (the index backfill reads the
+        offloaded bodies of the items it gives keys).
+        """
+        return self._grant_objects(
+            grantee, prefix, ["s3:GetObject", "s3:GetObjectVersion"], ["kms:Decrypt"]
+        )
+
     def grant_item_objects_read_write(
         self, grantee: iam.IGrantable, prefix: str = defaults.OBJECT_PREFIX
     ) -> iam.Grant:
@@ -187,12 +199,26 @@ class VersionedStore(Construct):
         :param grantee: the principal, such as the item service's function.
         :param prefix: the key prefix, ending in ``/``. Default: ``items/``.
         """
+        return self._grant_objects(
+            grantee,
+            prefix,
+            ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+        )
+
+    def _grant_objects(
+        self,
+        grantee: iam.IGrantable,
+        prefix: str,
+        actions: list[str],
+        key_actions: list[str],
+    ) -> iam.Grant:
+        """``actions`` on the objects under ``prefix``, and ``key_actions`` on the
+        bucket's KMS key if it has one; the prefix's wildcard acknowledged for cdk-nag."""
         validation.check_object_prefix("prefix", prefix)
         objects = self.bucket.arn_for_objects(f"{prefix}*")
         grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"],
-            resource_arns=[objects],
+            grantee=grantee, actions=actions, resource_arns=[objects]
         )
         acknowledgments.acknowledge_on_grantee(
             grantee, [objects], acknowledgments.ITEM_OBJECTS_WILDCARD
@@ -200,4 +226,4 @@ class VersionedStore(Construct):
         key = self.bucket.encryption_key
         if key is None:
             return grant
-        return grant.combine(key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt"))
+        return grant.combine(key.grant(grantee, *key_actions))

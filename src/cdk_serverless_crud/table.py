@@ -176,6 +176,41 @@ class TimeSeriesTable(Construct):
         key = self.table.encryption_key
         return grant if key is None else grant.combine(key.grant_decrypt(grantee))
 
+    def _with_key(self, grant: iam.Grant, grantee: iam.IGrantable) -> iam.Grant:
+        """``grant``, and with a customer-managed key, what reading and writing items
+        needs of it."""
+        key = self.table.encryption_key
+        if key is None:
+            return grant
+        return grant.combine(
+            key.grant(
+                grantee, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"
+            )
+        )
+
+    def grant_index_backfill(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` backfill the attribute indexes (``IndexBackfill``), and nothing
+        more.
+
+        Grants ``dynamodb:Scan`` on the ``latest-items`` index (the live heads),
+        ``dynamodb:UpdateItem`` on the table (the keys it writes onto a head), and
+        ``dynamodb:GetItem`` and ``dynamodb:PutItem`` on the table (its ``index/...``
+        records). With a customer-managed key, ``kms:Decrypt``, ``kms:Encrypt``,
+        ``kms:GenerateDataKey`` and ``kms:DescribeKey`` on that key.
+        """
+        scan = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Scan"],
+            resource_arns=[f"{self.table.table_arn}/index/{self.LIST_INDEX_NAME}"],
+        )
+        write = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resource_arns=[self.table.table_arn],
+        )
+        grant = scan.combine(write)
+        return self._with_key(grant, grantee)
+
     def grant_item_access(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` do exactly what the item service does, and nothing more.
 
@@ -194,11 +229,4 @@ class TimeSeriesTable(Construct):
             grantee=grantee, actions=["dynamodb:Query"], resource_arns=self.index_arns
         )
         grant = table_grant.combine(index_grant)
-        key = self.table.encryption_key
-        if key is None:
-            return grant
-        return grant.combine(
-            key.grant(
-                grantee, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"
-            )
-        )
+        return self._with_key(grant, grantee)

@@ -80,8 +80,8 @@ def users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Users]:
         groups = {"alice": None, "bob": None, "sam": "support"}
         tokens = {user: _id_token(idp, pool, client, user, group) for user, group in groups.items()}
         stage = deploy_local.execute_api_url(running, deploy_local.output(outputs, "NotesApiUrl"))
+        # No destroy: the emulator, and everything in it, goes with this block.
         yield Users(stage, tokens)
-        deploy_local.destroy(running, assembly=workdir / "cdk.out", stack=STACK, context=CONTEXT)
 
 
 def _id_token(idp: Any, pool: str, client: str, user: str, group: str | None) -> str:

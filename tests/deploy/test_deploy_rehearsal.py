@@ -376,6 +376,18 @@ def test_one_iam_caller_cannot_see_or_change_anothers_notes(deployment: Deployme
     assert deployment.call("GET", f"/notes/{note}", credentials=alice).body == created.body
 
 
+def test_items_written_before_their_indexes_exist(deployment: Deployment) -> None:
+    """The update deploy below adds ``Index("status")`` and ``Index("kind")`` to items:
+    these must be found by both (the index backfill)."""
+    written = []
+    for n in range(12):
+        data = {"status": ("open", "closed", "held")[n % 3], "kind": ("a", "b")[n % 2]}
+        created = deployment.call("POST", "/items", data)
+        assert created.status == 201, created.body
+        written.append((created.body["id"], data))
+    deployment.items["indexed"] = written
+
+
 def test_a_prop_the_library_refuses_fails_the_deploy_in_one_line(deployment: Deployment) -> None:
     with pytest.raises(deploy_local.RehearsalError) as failed:
         deployment.deploy(**{"rehearsal:cache-ttl": "7200"})
@@ -401,17 +413,41 @@ def test_an_update_deploy_changes_the_stage_in_place_and_keeps_the_data(
     deployment: Deployment,
 ) -> None:
     url = deployment.url
-    deployment.deploy(**{"rehearsal:cache-ttl": "120"})
+    deployment.deploy(**{"rehearsal:cache-ttl": "120", "rehearsal:indexes": "true"})
     assert deployment.url == url
 
     stage = deployment.client("apigateway").get_stage(
         restApiId=deployment.url.split("/")[-2], stageName="prod"
     )
     assert stage["methodSettings"]["*/*"]["cacheTtlInSeconds"] == 120
-    assert physical_ids(deployment) == deployment.physical_ids
+    after = physical_ids(deployment)
+    assert {k: v for k, v in after.items() if k in deployment.physical_ids} == (
+        deployment.physical_ids
+    )
+    added = sorted(set(after) - set(deployment.physical_ids))
+    assert [name.rstrip("0123456789ABCDEF") for name in added] == [
+        "ItemsIndexBackfillFunctionLogGroup"
+    ], "the indexes' backfill adds its function's log group, and nothing is replaced"
     kept = deployment.items["kept"]
     read = deployment.call("GET", f"/items/{kept['id']}")
     assert (read.status, read.body) == (200, kept)
+
+
+def test_two_indexes_added_in_one_deploy_find_the_items_written_before(
+    deployment: Deployment,
+) -> None:
+    """The update deploy added two indexes to items, which held items already; the
+    deploy's index backfill gave them their keys (within the deploy, for a table this
+    small), so a query of either finds every old item and the new ones."""
+    written = deployment.items["indexed"]
+    new = deployment.call("POST", "/items", {"status": "open", "kind": "b"})
+    assert new.status == 201, new.body
+    written = [*written, (new.body["id"], {"status": "open", "kind": "b"})]
+    for attribute, value in (("status", "open"), ("kind", "b"), ("status", "held")):
+        answer = deployment.call("GET", f"/items?{attribute}={value}&limit=100")
+        assert answer.status == 200, answer.body
+        expected = sorted(i for i, data in written if data[attribute] == value)
+        assert [item["id"] for item in answer.body["items"]] == expected, (attribute, value)
 
 
 def test_destroy_keeps_the_retained_table_and_bucket(deployment: Deployment) -> None:

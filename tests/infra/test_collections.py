@@ -72,6 +72,7 @@ class Shop:
             logical_id
             for logical_id, function in resources(self.template, "AWS::Lambda::Function").items()
             if function["Properties"]["Environment"]["Variables"]["COLLECTION"] == collection
+            and function["Properties"]["Handler"] == "item_service.handler.handler"
         ]
         return found
 

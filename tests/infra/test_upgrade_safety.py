@@ -58,7 +58,10 @@ PINNED: dict[str, dict[str, list[str]]] = {
         "AWS::Logs::LogGroup": [
             "ShopApiAccessLogs27C2DAD5",
             "ShopCustomersFunctionLogGroup2624D974",
+            # The index backfills' (new in issue 29: added, nothing replaced).
+            "ShopCustomersIndexBackfillFunctionLogGroup3F128872",
             "ShopOrdersFunctionLogGroupA2FB8219",
+            "ShopOrdersIndexBackfillFunctionLogGroup3EC952D7",
         ],
         "AWS::ApiGateway::RestApi": ["ShopApiD86F6552"],
     },

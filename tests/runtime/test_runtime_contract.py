@@ -14,7 +14,7 @@ from .helpers import PACKAGE, Api
 RUNTIME = PACKAGE / "runtime"
 ALLOWED_PACKAGES = {"boto3", "botocore"}
 # Type stubs, imported only under TYPE_CHECKING (absent in Lambda).
-STUB_PACKAGES = {"mypy_boto3_dynamodb", "mypy_boto3_s3"}
+STUB_PACKAGES = {"mypy_boto3_dynamodb", "mypy_boto3_lambda", "mypy_boto3_s3"}
 # Vendored into the asset only with a collection's schema, so only schema.py uses it.
 SCHEMA_PACKAGES = {"fastjsonschema"}
 # docs/design.md grants these; TransactWriteItems of Puts is authorized as PutItem.
@@ -75,12 +75,16 @@ def test_every_call_is_one_the_design_grants(api: Api) -> None:
 
 
 def _environment_reads(source: str) -> set[str]:
-    """Names read as ``os.environ["X"]`` or ``os.environ.get("X", ...)``."""
+    """Names read as ``os.environ["X"]`` or ``os.environ.get("X", ...)``, or from the
+    ``environ`` mapping ``config.settings_from`` reads them from."""
     read: set[str] = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
             key = node.slice
-        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "os.environ.get":
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) in (
+            "os.environ.get",
+            "environ.get",
+        ):
             key = node.args[0]
         else:
             continue

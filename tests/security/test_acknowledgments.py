@@ -61,8 +61,9 @@ def _service(prefix: str, *, cloud_watch_role: bool = True, iam: bool = True) ->
     return acknowledged
 
 
-def _collections(prefix: str, *collections: str) -> set[str]:
-    """What a service of typed collections acknowledges: per function, its own prefix."""
+def _collections(prefix: str, *collections: str, indexed: tuple[str, ...] = ()) -> set[str]:
+    """What a service of typed collections acknowledges: per function, its own prefix;
+    the ``indexed`` ones' index backfill functions the same."""
     acknowledged = {
         _stage(prefix),
         f"{prefix}/Api/CloudWatchRole/Resource: AwsSolutions-IAM5[Resource::{LOG_GROUPS}]",
@@ -82,6 +83,14 @@ def _collections(prefix: str, *collections: str) -> set[str]:
             "AwsSolutions-COG4"
             for method in METHODS
         }
+        if name in indexed:
+            backfill = f"{prefix}/{name}IndexBackfill/Function"
+            acknowledged |= {
+                f"{backfill}/ServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]",
+                f"{backfill}/ServiceRole/DefaultPolicy/Resource: "
+                f"AwsSolutions-IAM5[Resource::<{store}Store.Arn>/{name.lower()}/*]",
+                f"{backfill}/Resource/Resource: Serverless-LambdaDLQ",
+            }
     return acknowledged
 
 
@@ -161,7 +170,7 @@ CONFIGURATIONS = {
     "Disposable": _service("Disposable/Items")
     | {_stage("Disposable/Items"), "Disposable/Items/Table/Resource/Resource: AwsSolutions-DDB3"},
     "Uncached": _service("Uncached/Items") | {_stage("Uncached/Items")},
-    "Typed": _collections("Typed/Shop", "Orders", "Customers"),
+    "Typed": _collections("Typed/Shop", "Orders", "Customers", indexed=("Orders",)),
     "Events": _service("Events/Items")
     | {_stage("Events/Items")}
     | _events("Events/Items", "")

@@ -32,6 +32,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from . import dynamodb_local, state
+from .backfill import backfill_indexes
 from .environment import (
     MASKED,
     REGION,
@@ -296,21 +297,28 @@ def _reset(endpoint: str) -> None:
 def create_resources(api: StackSpec, dynamodb: Any, s3: Any) -> list[str]:
     """Create the template's tables and buckets with these boto3 clients.
 
-    Ones that exist already (a ``--state-dir``) are kept, with their data, unless the
-    template changed a table's keys or indexes: that table is created afresh, and the
-    returned notices say so.
+    Ones that exist already (a ``--state-dir``, or a ``--watch`` reload) are kept, with
+    their data, unless the template changed a table's keys: that table is created
+    afresh, and the returned notices say so. Indexes the template added or removed are
+    created or deleted in place, one at a time as DynamoDB allows, and the items already
+    stored are backfilled into the added ones (``backfill.py``) before they are served,
+    as a deploy does.
     """
     notices = []
+    added: dict[str, set[str]] = {}
     existing = set(dynamodb.list_tables().get("TableNames", []))
     for table in api.tables:
         if table.name in existing:
             saved = dynamodb.describe_table(TableName=table.name)["Table"]
-            if _shape(saved) == _shape(table.create_args):
+            if _key_shape(saved) == _key_shape(table.create_args):
+                added[table.name] = _indexes_as_specified(
+                    dynamodb, table.name, saved, table.create_args
+                )
                 _stream_as_specified(dynamodb, table.name, saved, table.create_args)
                 continue
             dynamodb.delete_table(TableName=table.name)
             notices.append(
-                f"Table {table.name}: the template changed its keys or indexes, so it was "
+                f"Table {table.name}: the template changed its keys, so it was "
                 "created afresh and its saved items are gone."
             )
         dynamodb.create_table(**table.create_args)
@@ -324,7 +332,7 @@ def create_resources(api: StackSpec, dynamodb: Any, s3: Any) -> list[str]:
             s3.put_bucket_versioning(
                 Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"}
             )
-    return notices
+    return notices + backfill_indexes(api, dynamodb, s3, added)
 
 
 _OWN_BUCKET = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
@@ -346,16 +354,68 @@ def _stream_as_specified(
         dynamodb.update_table(TableName=name, StreamSpecification=dict(want))
 
 
-def _shape(table: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What must match for saved items to fit the template: keys, attributes, indexes."""
-    indexes = sorted(
-        (index["IndexName"], _keys(index["KeySchema"]), index["Projection"].get("ProjectionType"))
-        for index in table.get("GlobalSecondaryIndexes", [])
+def _indexes_as_specified(
+    dynamodb: Any, name: str, saved: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> set[str]:
+    """Delete the saved table's indexes the template no longer has and create the ones
+    it added (a changed one is both), one per UpdateTable; the names created."""
+    have = {index["IndexName"]: index for index in saved.get("GlobalSecondaryIndexes", [])}
+    want = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}
+
+    def shape(index: Mapping[str, Any]) -> tuple[Any, ...]:
+        return _keys(index["KeySchema"]), index["Projection"].get("ProjectionType")
+
+    changed = {n for n in have.keys() & want.keys() if shape(have[n]) != shape(want[n])}
+    for index_name in sorted((have.keys() - want.keys()) | changed):
+        dynamodb.update_table(
+            TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
+        )
+        _wait_for_indexes(dynamodb, name)
+    created = (want.keys() - have.keys()) | changed
+    for index_name in sorted(created):
+        index = want[index_name]
+        keys = {key["AttributeName"] for key in index["KeySchema"]}
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=[
+                a for a in wanted["AttributeDefinitions"] if a["AttributeName"] in keys
+            ],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index_name,
+                        "KeySchema": index["KeySchema"],
+                        "Projection": index["Projection"],
+                    }
+                }
+            ],
+        )
+        _wait_for_indexes(dynamodb, name)
+    return created
+
+
+def _wait_for_indexes(dynamodb: Any, name: str, timeout: float = 60.0) -> None:
+    """Until every index of the table is ACTIVE (DynamoDB Local takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        states = [i.get("IndexStatus", "ACTIVE") for i in table.get("GlobalSecondaryIndexes", [])]
+        if all(state == "ACTIVE" for state in states):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the indexes of table {name} were not ACTIVE after {timeout:g} s")
+
+
+def _key_shape(table: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The table's own keys and their types: what saved items must have to be kept."""
+    keys = _keys(table["KeySchema"])
+    names = {name for name, _ in keys}
+    types = sorted(
+        (a["AttributeName"], a["AttributeType"])
+        for a in table["AttributeDefinitions"]
+        if a["AttributeName"] in names
     )
-    attributes = sorted(
-        (a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]
-    )
-    return _keys(table["KeySchema"]), tuple(attributes), tuple(indexes)
+    return keys, tuple(types)
 
 
 def _keys(schema: Iterable[Mapping[str, str]]) -> tuple[tuple[str, str], ...]:

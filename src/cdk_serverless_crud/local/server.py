@@ -224,8 +224,9 @@ class RunningService:
 
         Routes, functions and their settings are read afresh and the handlers imported
         anew; requests in flight finish on the old ones. The tables and buckets are
-        kept, with their items, unless the template changed a table's keys or indexes
-        (see ``create_resources``); returns the notices that say so. The pipes start
+        kept, with their items, unless the template changed a table's keys; an index it
+        added is created and backfilled before it is served (see ``create_resources``);
+        returns the notices that say so. The pipes start
         again from the streams' newest records. Raises ``TemplateError`` and keeps
         serving the old assembly when the new one cannot be served.
         """

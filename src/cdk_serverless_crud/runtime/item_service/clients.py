@@ -11,6 +11,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
 
 # Fail fast rather than let API Gateway's 29 s timeout answer for us.
@@ -39,3 +40,10 @@ def s3() -> S3Client:
     """The S3 client; only offloaded items need it, so it is created on first use."""
     with _CREATING:
         return boto3.client("s3", config=_CONFIG)
+
+
+@functools.cache
+def lambda_() -> LambdaClient:
+    """The Lambda client; only the index backfill needs it, to continue itself."""
+    with _CREATING:
+        return boto3.client("lambda", config=_CONFIG)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .access import Access, parse_access
@@ -49,20 +50,25 @@ class CorsPolicy:
 @functools.cache
 def settings() -> Settings:
     """Read the settings once per container, on the first request."""
+    return settings_from(os.environ)
+
+
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """The settings a function with the environment ``environ`` reads."""
     return Settings(
-        table_name=os.environ["TABLE_NAME"],
-        list_index_name=os.environ["LIST_INDEX_NAME"],
-        bucket_name=os.environ["BUCKET_NAME"],
-        object_prefix=os.environ["OBJECT_PREFIX"],
-        collection=os.environ.get("COLLECTION") or DEFAULT_COLLECTION,
-        indexes=parse_indexes(os.environ.get("INDEXES", "")),
-        attributes=parse_attributes(os.environ.get("ATTRIBUTES", "")),
-        event_data_limit=int(os.environ["EVENT_DATA_LIMIT"])
-        if os.environ.get("EVENT_DATA_LIMIT")
+        table_name=environ["TABLE_NAME"],
+        list_index_name=environ["LIST_INDEX_NAME"],
+        bucket_name=environ["BUCKET_NAME"],
+        object_prefix=environ["OBJECT_PREFIX"],
+        collection=environ.get("COLLECTION") or DEFAULT_COLLECTION,
+        indexes=parse_indexes(environ.get("INDEXES", "")),
+        attributes=parse_attributes(environ.get("ATTRIBUTES", "")),
+        event_data_limit=int(environ["EVENT_DATA_LIMIT"])
+        if environ.get("EVENT_DATA_LIMIT")
         else None,
-        access=parse_access(os.environ.get("ACCESS", "")),
-        owned_list_index=os.environ.get("OWNED_LIST_INDEX") or None,
-        tenancy=os.environ.get("TENANCY") or None,
+        access=parse_access(environ.get("ACCESS", "")),
+        owned_list_index=environ.get("OWNED_LIST_INDEX") or None,
+        tenancy=environ.get("TENANCY") or None,
     )
 
 

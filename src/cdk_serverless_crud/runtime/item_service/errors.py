@@ -181,6 +181,25 @@ class TooMuchContention(ApiError):
         super().__init__(message, {"Retry-After": "1"})
 
 
+class IndexBuilding(ApiError):
+    """The index a query needs is still being filled with the items already stored
+    (backfill.py); the client should retry."""
+
+    status = 503
+    code = "index_building"
+    #: The stage cache's default TTL: API Gateway may serve this answer from its cache
+    #: that long.
+    retry_after_seconds = 60
+
+    def __init__(self, attribute: str) -> None:
+        """Ask the client to come back once the backfill has had time to run."""
+        super().__init__(
+            f"the index on {attribute} is being built for the items already stored; "
+            f"retry in {self.retry_after_seconds} seconds",
+            {"Retry-After": str(self.retry_after_seconds)},
+        )
+
+
 class ServiceBusy(ApiError):
     """AWS throttled a call after boto3's own retries; the client should retry."""
 

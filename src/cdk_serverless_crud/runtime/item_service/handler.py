@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from . import clients, logs
+from .backfill import Readiness
 from .config import cors_policy, settings
 from .cors import cors_headers
 from .errors import as_api_error, internal_error_payload
@@ -36,7 +37,8 @@ class LambdaContext(Protocol):
 def router() -> Router:
     """The routes, built once per container on the first request."""
     served = settings()
-    return item_routes(ItemService(repository(), served), served.collection)
+    service = ItemService(repository(), served, Readiness(served, clients.dynamodb()))
+    return item_routes(service, served.collection)
 
 
 @functools.cache

@@ -73,3 +73,16 @@ def log_unexpected(request_id: str, error: BaseException) -> None:
     if isinstance(error, ClientError):
         fields["aws_error_code"] = error.response.get("Error", {}).get("Code")
     _logger.error("unexpected error", extra={"fields": fields})
+
+
+def log_event(message: str, **fields: object) -> None:
+    """Log one event of a job (the index backfill), with fields chosen by the caller."""
+    _logger.info(message, extra={"fields": fields})
+
+
+def error_summary(error: BaseException) -> str:
+    """What may be said of a failure: its type and AWS error code, never its message
+    (which can quote data)."""
+    if isinstance(error, ClientError):
+        return f"{type(error).__name__} {error.response.get('Error', {}).get('Code')}"
+    return type(error).__name__

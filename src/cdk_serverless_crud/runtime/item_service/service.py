@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from . import codec, cursors, documents, patches, schema
+from .backfill import Readiness
 from .config import Settings
 from .errors import (
     Forbidden,
@@ -51,9 +52,13 @@ class ItemService:
     ``/{collection}/{id}/versions``; ``/items`` below stands for them.
     """
 
-    def __init__(self, repository: ItemRepository, settings: Settings) -> None:
-        """Serve the collection of ``settings``, stored by ``repository``."""
+    def __init__(
+        self, repository: ItemRepository, settings: Settings, readiness: Readiness
+    ) -> None:
+        """Serve the collection of ``settings``, stored by ``repository``; query an index
+        only once ``readiness`` says its backfill is done."""
         self._repository = repository
+        self._readiness = readiness
         self._collection = settings.collection
         self._indexes = settings.indexes
         self._attributes = settings.attributes
@@ -288,6 +293,7 @@ class ItemService:
             raise InvalidParameter(f"{query.index.attribute} is too long to look up")
         binding = query.binding
         after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
+        self._readiness.check(query.index)
         page = repository.list_by_index(query, limit, after)
         return self._page_response(
             "items", page, lambda record: cursors.query_cursor(binding, record.id)

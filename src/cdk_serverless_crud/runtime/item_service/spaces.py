@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .errors import Forbidden
 from .records import LISTING
@@ -86,3 +86,12 @@ def space_of(tenancy: str | None, claims: dict[str, str]) -> KeySpace:
             f"the caller has no {tenancy} of 1 to {MAX_TENANT_BYTES} bytes"
         )
     return KeySpace(tenant)
+
+
+def space_of_key(key: str) -> KeySpace:
+    """The space a stored partition key ``key`` belongs to: its tenant's, for a key that
+    starts with ``tenant/<tenant>/``; else the space without tenants."""
+    if not key.startswith(TENANT_PREFIX):
+        return KeySpace()
+    encoded, _, _ = key[len(TENANT_PREFIX) :].partition("/")
+    return KeySpace(unquote(encoded))

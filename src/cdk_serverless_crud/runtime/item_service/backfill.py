@@ -1,0 +1,252 @@
+"""Index backfill: the keys of an index added to a collection that already holds items.
+
+A head carries the keys of the collection's indexes from the version that wrote it
+(indexes.item_keys), so an index added later holds only the items written since. The
+backfill writes the missing keys onto every live head, and until it has, the index is
+not queried: the list route answers 503 ``index_building``.
+
+State lives in the table, beside the items, in records no item id can name (ids never
+hold a ``/``):
+
+- ``index/<index name>``, for an index that was added to a table holding items:
+  ``state`` is ``building``, then ``ready``. The deploy writes it before the function
+  that serves the index is in place (the collection's ``IndexBackfill`` custom
+  resource), so no container of that function ever sees the index without it; an index
+  without one was there from the table's start, or before backfills were recorded, and
+  is ready.
+- ``index/-job``: the backfill in progress: the indexes it builds, and where the scan of
+  the listing index stopped (``resume``), saved after every page, so an interrupted
+  backfill resumes there and never redoes a page it finished.
+
+Each key is written with UpdateItem, only while the head still points at the version it
+was computed from (``latest = :seen``): a write that got in first wrote its own keys
+(the function was updated before the backfill started), and wins. Writing a key the
+head already has is skipped, so running the backfill twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from . import codec
+from .bodies import BodyStore
+from .codec import Document
+from .config import Settings
+from .errors import IndexBuilding, InvalidBody
+from .indexes import Index, item_keys
+from .records import HEAD_TIMESTAMP, Item, StoredObject, record_from_item
+from .spaces import space_of_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+MARKER_PREFIX = "index/"
+JOB_ID = MARKER_PREFIX + "-job"
+BUILDING = "building"
+READY = "ready"
+#: Heads read per Scan page; progress is saved after each.
+PAGE_SIZE = 100
+
+
+def marker_key(index_name: str) -> Item:
+    return {"id": {"S": MARKER_PREFIX + index_name}, "timestamp": {"N": str(HEAD_TIMESTAMP)}}
+
+
+class Readiness:
+    """Which indexes may be queried: those without a marker, or whose marker says
+    ``ready``.
+
+    A ready index stays ready (a new backfill of it comes with a deploy that adds it,
+    whose function starts new containers), so the answer is kept for the container's
+    life; one that is not is read again (one strongly consistent GetItem) at every query.
+    """
+
+    def __init__(self, settings: Settings, dynamodb: DynamoDBClient) -> None:
+        self._settings = settings
+        self._dynamodb = dynamodb
+        self._ready: set[str] = set()
+
+    def check(self, index: Index) -> None:
+        """Raise IndexBuilding unless ``index`` may be queried."""
+        if index.name in self._ready:
+            return
+        marker = self._dynamodb.get_item(
+            TableName=self._settings.table_name, Key=marker_key(index.name), ConsistentRead=True
+        ).get("Item")
+        if marker is not None and marker.get("state", {}).get("S") == BUILDING:
+            raise IndexBuilding(index.attribute)
+        self._ready.add(index.name)
+
+
+@dataclass
+class Progress:
+    """What one run of the backfill did."""
+
+    scanned: int = 0
+    written: int = 0
+    """Heads given keys they lacked."""
+    lost_races: int = 0
+    """Heads a newer write moved on before the keys were written: it wrote its own."""
+    refused: int = 0
+    """Heads whose value DynamoDB cannot take as a key (a write of it is a 400 now)."""
+    done: bool = False
+
+
+class Backfill:
+    """The backfill of one collection's table (the function's own settings)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dynamodb: DynamoDBClient,
+        s3: Callable[[], S3Client],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._dynamodb = dynamodb
+        self._bodies = BodyStore(settings, s3)
+        self._clock = clock
+
+    # ------------------------------------------------------------------ the job
+
+    def start(self, added: Iterable[str], removed: Iterable[str] = ()) -> list[str]:
+        """Mark the indexes named ``added`` as building and (re)start the job from the
+        first head; mark ``removed`` ones as removed. Returns the indexes the job builds.
+
+        Called by the deploy (and local mode) after the function that writes the new
+        keys is in place, so that every head the scan has not reached yet is either
+        reached or rewritten by that function.
+        """
+        added = sorted(set(added))
+        for name in removed:
+            self._put_marker(name, "removed")
+        job = self._job()
+        building = sorted(set(job.get("indexes", [])) | set(added))
+        for name in added:
+            self._put_marker(name, BUILDING)
+        if building:
+            self._put_job({"indexes": building, "resume": None})
+        return building
+
+    def holds_items(self) -> bool:
+        """Whether the table has a live item: an index added to it needs a backfill."""
+        page = self._dynamodb.scan(
+            TableName=self._settings.table_name,
+            IndexName=self._settings.list_index_name,
+            Limit=1,
+        )
+        return bool(page.get("Items"))
+
+    def run(self, deadline: float) -> Progress:
+        """Scan and write until the job is done or ``deadline`` (this clock) is near."""
+        progress = Progress()
+        job = self._job()
+        building = set(job.get("indexes", []))
+        if not building:
+            progress.done = True
+            return progress
+        indexes = tuple(index for index in self._settings.indexes if index.name in building)
+        resume = job.get("resume")
+        while self._clock() < deadline:
+            query: dict[str, Any] = {
+                "TableName": self._settings.table_name,
+                "IndexName": self._settings.list_index_name,
+                "Limit": PAGE_SIZE,
+            }
+            if resume is not None:
+                query["ExclusiveStartKey"] = resume
+            page = self._dynamodb.scan(**query)
+            for head in page.get("Items", []):
+                self._fill(head, indexes, progress)  # type: ignore[arg-type]
+            progress.scanned += len(page.get("Items", []))
+            resume = page.get("LastEvaluatedKey")
+            if resume is None:
+                for name in sorted(building):
+                    self._put_marker(name, READY)
+                self._put_job({"indexes": [], "resume": None})
+                progress.done = True
+                return progress
+            self._put_job({"indexes": sorted(building), "resume": resume})
+        return progress
+
+    # ------------------------------------------------------------------ one head
+
+    def _fill(self, head: Item, indexes: tuple[Index, ...], progress: Progress) -> None:
+        record = record_from_item(head)
+        if record.content is None:
+            return  # a tombstone is in no index
+        try:
+            data = self._data(record.content)
+            wanted = item_keys(indexes, space_of_key(record.id), data, record.owner)
+        except InvalidBody:
+            progress.refused += 1
+            return
+        missing = {name: value for name, value in wanted.items() if head.get(name) != value}
+        if not missing:
+            return
+        names = {f"#k{n}": name for n, name in enumerate(missing)}
+        values = {f":k{n}": value for n, value in enumerate(missing.values())}
+        try:
+            self._dynamodb.update_item(
+                TableName=self._settings.table_name,
+                Key={"id": head["id"], "timestamp": head["timestamp"]},
+                UpdateExpression="SET " + ", ".join(f"#k{n} = :k{n}" for n in range(len(names))),
+                ConditionExpression="#latest = :seen",
+                ExpressionAttributeNames={**names, "#latest": "latest"},
+                ExpressionAttributeValues={**values, ":seen": head["latest"]},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            progress.lost_races += 1
+            return
+        progress.written += 1
+
+    def _data(self, content: Document | StoredObject) -> Document:
+        """An item's data: inline, or its offloaded body's exact S3 version."""
+        if not isinstance(content, StoredObject):
+            return content
+        loaded = codec.loads(self._bodies.read(content).encode("ascii"))
+        assert isinstance(loaded, dict)
+        return loaded
+
+    # ------------------------------------------------------------------ records
+
+    def _put_marker(self, name: str, state: str) -> None:
+        self._dynamodb.put_item(
+            TableName=self._settings.table_name,
+            Item={
+                **marker_key(name),
+                "state": {"S": state},
+                "updated_at": {"N": str(int(time.time() * 1000))},
+            },
+        )
+
+    def _job(self) -> dict[str, Any]:
+        item = self._dynamodb.get_item(
+            TableName=self._settings.table_name,
+            Key={"id": {"S": JOB_ID}, "timestamp": {"N": str(HEAD_TIMESTAMP)}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return {}
+        job: dict[str, Any] = json.loads(item["job"]["S"])
+        return job
+
+    def _put_job(self, job: Mapping[str, Any]) -> None:
+        self._dynamodb.put_item(
+            TableName=self._settings.table_name,
+            Item={
+                "id": {"S": JOB_ID},
+                "timestamp": {"N": str(HEAD_TIMESTAMP)},
+                "job": {"S": json.dumps(job, sort_keys=True)},
+                "updated_at": {"N": str(int(time.time() * 1000))},
+            },
+        )
