@@ -129,10 +129,11 @@ class Backfill:
             self._put_marker(name, "removed")
         job = self._job()
         building = sorted(set(job.get("indexes", [])) | set(added))
+        if not added:
+            return building  # a job in progress goes on from where it is
         for name in added:
             self._put_marker(name, BUILDING)
-        if building:
-            self._put_job({"indexes": building, "resume": None})
+        self._put_job({"indexes": building, "resume": None})
         return building
 
     def holds_items(self) -> bool:
