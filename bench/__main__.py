@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from .backfill import measure_backfill
 from .capacity import measure_capacity
 from .coldstart import measure_cold_start, measure_typed_cold_start
 from .common import REPO
@@ -44,6 +45,7 @@ class Sizes:
     read_sizes: tuple[tuple[int, int, int], ...]  # (items, versions, versions of the read item)
     index_read_sizes: tuple[int, ...]  # orders in the shop's table
     owner_read_sizes: tuple[int, ...]  # notes and projects of the notes example, 100 owners
+    backfill_sizes: tuple[int, ...]  # orders backfilled into two new indexes, local mode
     throughput_repetitions: int
     throughput_seconds: float
     throughput_fresh_put_servers: bool  # each PUT run on an empty table
@@ -71,6 +73,7 @@ FULL = Sizes(
     ),
     index_read_sizes=(10, 1000, 10000),
     owner_read_sizes=(10, 1000, 10000),
+    backfill_sizes=(10, 1000, 10000),
     throughput_repetitions=3,
     throughput_seconds=3.0,
     throughput_fresh_put_servers=True,
@@ -89,6 +92,7 @@ QUICK = Sizes(
     read_sizes=((10, 1, 1), (10, 30, 30), (30, 1, 1), (30, 1, 30)),
     index_read_sizes=(10, 60),
     owner_read_sizes=(10, 300),
+    backfill_sizes=(10, 60),
     throughput_repetitions=1,
     throughput_seconds=0.5,
     throughput_fresh_put_servers=False,
@@ -178,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )[1],
         )
         capacity = _step("capacity per operation", lambda: measure_capacity(assembly))
+        backfill = _step(
+            "index backfill", lambda: measure_backfill(shop_assembly, sizes.backfill_sizes)
+        )
         throughput = _step(
             "local mode throughput",
             lambda: measure_throughput(
@@ -211,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,
+            backfill=backfill,
             scale=scale,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +247,7 @@ def raw(results: Results) -> dict[str, object]:
         "latency": results.latency.to_json(),
         "read_cost": results.read_cost.to_json(),
         "owner_cost": results.owner_cost.to_json(),
+        "backfill": results.backfill.to_json(),
         "capacity": results.capacity.to_json(),
         "scale": results.scale.to_json(),
         "throughput": results.throughput.to_json(),

@@ -206,7 +206,8 @@ def emulator(workdir: Path, port: int | None = None, *, secure: bool = True) -> 
     }
     with (workdir / "ministack.log").open("wb") as log:
         process = subprocess.Popen(
-            [str(python), "-m", "ministack"],
+            # MiniStack, with one fix of its CloudFormation (see ministack_run.py)
+            [str(python), str(Path(__file__).parent / "emulator" / "ministack_run.py")],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -263,9 +263,6 @@ def _bucket(scope: Construct) -> s3.Bucket:
     return bucket
 
 
-_KEY_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
-
-
 def _table(scope: Construct, collection: PlainCollection, events_on: bool) -> dynamodb.Table:
     table = dynamodb.Table(
         scope,
@@ -282,18 +279,33 @@ def _table(scope: Construct, collection: PlainCollection, events_on: bool) -> dy
         time_to_live_attribute="expires_at",
         stream=dynamodb.StreamViewType.NEW_IMAGE if events_on else None,
     )
-    indexes = [(LIST_INDEX, "listing", "S")] + [
-        (f"by-{attribute}", f"ix_{attribute}", key_type)
+    # The attribute indexes are created by the index backfill's job (_staged_indexes).
+    table.add_global_secondary_index(
+        index_name=LIST_INDEX,
+        partition_key=dynamodb.Attribute(name="listing", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+        projection_type=dynamodb.ProjectionType.ALL,
+    )
+    return table
+
+
+def _staged_indexes(collection: PlainCollection) -> list[dict[str, Any]]:
+    """The attribute indexes, as the index job creates them after the deploy."""
+    return [
+        {
+            "IndexName": f"by-{attribute}",
+            "KeySchema": [
+                {"AttributeName": f"ix_{attribute}", "KeyType": "HASH"},
+                {"AttributeName": "id", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+            "AttributeDefinitions": [
+                {"AttributeName": f"ix_{attribute}", "AttributeType": key_type},
+                {"AttributeName": "id", "AttributeType": "S"},
+            ],
+        }
         for attribute, key_type in collection.indexes
     ]
-    for index_name, key, key_type in indexes:
-        table.add_global_secondary_index(
-            index_name=index_name,
-            partition_key=dynamodb.Attribute(name=key, type=_KEY_TYPES[key_type]),
-            sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
-    return table
 
 
 def _function(
@@ -439,6 +451,11 @@ def _index_backfill(
     )
     iam.Grant.add_to_principal(
         grantee=function,
+        actions=["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
+        resource_arns=[table.table_arn],
+    )
+    iam.Grant.add_to_principal(
+        grantee=function,
         actions=["s3:GetObject", "s3:GetObjectVersion"],
         resource_arns=[bucket.arn_for_objects(f"{object_prefix}*")],
     )
@@ -460,7 +477,12 @@ def _index_backfill(
             phase.capitalize(),
             service_token=function.function_arn,
             resource_type="Custom::IndexBackfill",
-            properties={"Phase": phase, "Indexes": names},
+            properties={
+                "Phase": phase,
+                "Indexes": names,
+                "TableName": table.table_name,
+                "TableIndexes": _staged_indexes(collection),
+            },
         )
         for phase in ("start", "run")
     ]

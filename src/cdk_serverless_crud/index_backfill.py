@@ -6,9 +6,12 @@ runtime's backfill (``runtime/item_service/backfill.py``) as part of each deploy
 adds an index, through two custom resources on a function of its own (the collection's
 code and environment, handler ``item_service.backfill_resource.handler``):
 
-- ``Start`` runs before the collection's function is updated: it marks the added
-  indexes as building, if the table holds items;
-- ``Run`` runs after it: it backfills for up to two minutes, then goes on in the
+- ``Start`` runs before the collection's function is updated: it marks the indexes the
+  job will create (the table's ``staged_indexes``, which the template leaves out, so
+  that any set of index changes deploys) and the added ones, if the table holds items,
+  as building;
+- ``Run`` runs after it: it creates and deletes the staged indexes, one ``UpdateTable``
+  at a time, and backfills, for up to two minutes, then goes on in the
   background (the function invokes itself), and the deploy completes. Until the backfill
   is done, a query of the new index answers 503 ``index_building`` with ``Retry-After``.
 
@@ -71,6 +74,8 @@ class IndexBackfill(Construct):
             self.function.function, "Serverless-LambdaDLQ", acknowledgments.BACKFILL_DLQ
         )
         table.grant_index_backfill(self.function.function)
+        if table.staged_indexes:
+            table.grant_index_changes(self.function.function)
         store.grant_item_objects_read(self.function.function, collection.object_prefix)
         # A policy of its own, not the role's default policy: the function depends on
         # that one, and this one names the function.
@@ -92,7 +97,12 @@ class IndexBackfill(Construct):
                 phase.capitalize(),
                 service_token=self.function.function.function_arn,
                 resource_type=RESOURCE_TYPE,
-                properties={"Phase": phase, "Indexes": names},
+                properties={
+                    "Phase": phase,
+                    "Indexes": names,
+                    "TableName": table.table.table_name,
+                    "TableIndexes": list(table.staged_indexes),
+                },
             )
             for phase in ("start", "run")
         )

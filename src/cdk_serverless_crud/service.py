@@ -228,7 +228,9 @@ class ServerlessCrudService(Construct):
     def create_table(self, collection: Collection, props: TimeSeriesTableProps) -> TimeSeriesTable:
         """Build the table of ``collection``'s versions, with one index per ``Index`` and,
         when an ``Allow.owner()`` rule reads, the owners' listing and one owners' index per
-        ``Index``.
+        ``Index``. These are staged (``add_attribute_index(..., staged=True)``): the
+        collection's ``IndexBackfill`` creates and deletes them after the deploy, one at
+        a time, so that any change of a collection's indexes deploys.
 
         Its construct id is ``Table``, prefixed with the collection's name in Pascal case
         for collections other than ``items`` (``OrdersTable``).
@@ -239,12 +241,14 @@ class ServerlessCrudService(Construct):
             assert key_type is not None  # Collection checked it
             # With tenancy, a key is the tenant's prefix and the value: a string.
             stored = "S" if collection.tenancy is not None else key_type
-            table.add_attribute_index(index.index_name, index.key_attribute, stored)
+            table.add_attribute_index(index.index_name, index.key_attribute, stored, staged=True)
         if collection.owner_scoped:
             # Each owner's items, and each owner's by value: keyed by digests, so strings.
-            table.add_attribute_index(OWNED_LIST_INDEX, OWNED_LIST_KEY, "S")
+            table.add_attribute_index(OWNED_LIST_INDEX, OWNED_LIST_KEY, "S", staged=True)
             for index in collection.indexes:
-                table.add_attribute_index(index.owned_index_name, index.owned_key_attribute, "S")
+                table.add_attribute_index(
+                    index.owned_index_name, index.owned_key_attribute, "S", staged=True
+                )
         return table
 
     def create_function(
@@ -280,7 +284,7 @@ class ServerlessCrudService(Construct):
         )
         table.grant_item_access(function.function)
         self.store.grant_item_objects_read_write(function.function, collection.object_prefix)
-        if collection.indexes:
+        if collection.indexes or table.staged_indexes:
             IndexBackfill(
                 self,
                 f"{collection.construct_prefix}IndexBackfill",

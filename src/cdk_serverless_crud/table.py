@@ -1,6 +1,7 @@
 """TimeSeriesTable: the DynamoDB table holding every version of every item."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -79,6 +80,7 @@ class TimeSeriesTable(Construct):
         super().__init__(scope, construct_id)
         props = props or TimeSeriesTableProps()
         self._attribute_indexes: list[str] = []
+        self._staged_indexes: list[dict[str, Any]] = []
         string = dynamodb.AttributeType.STRING
         self.table = dynamodb.Table(
             self,
@@ -127,7 +129,15 @@ class TimeSeriesTable(Construct):
         names = [self.LIST_INDEX_NAME, *self._attribute_indexes]
         return [f"{self.table.table_arn}/index/{name}" for name in names]
 
-    def add_attribute_index(self, index_name: str, key_attribute: str, key_type: str) -> None:
+    @property
+    def staged_indexes(self) -> tuple[dict[str, Any], ...]:
+        """The attribute indexes added with ``staged=True``, as the index job creates
+        them: ``IndexName``, ``KeySchema``, ``Projection`` and ``AttributeDefinitions``."""
+        return tuple(self._staged_indexes)
+
+    def add_attribute_index(
+        self, index_name: str, key_attribute: str, key_type: str, *, staged: bool = False
+    ) -> None:
         """Add a sparse index of the heads that carry ``key_attribute``, sorted by ``id``.
 
         Only head records carry the key, and only while the item is live and its data has
@@ -138,18 +148,39 @@ class TimeSeriesTable(Construct):
         :param index_name: the index, such as ``by-status``.
         :param key_attribute: the head's attribute holding the value, such as ``ix_status``.
         :param key_type: ``"S"`` for strings or ``"N"`` for numbers.
+        :param staged: leave the index out of the table's template and list it in
+            :attr:`staged_indexes` instead, for an ``IndexBackfill`` to create after the
+            deploy, one index per ``UpdateTable`` (``ServerlessCrudService`` stages every
+            attribute index). DynamoDB creates or deletes one index per update, so a
+            template change of two fails and rolls back; staged ones never do.
         """
         types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
         if key_type not in types:
             raise ValueError(f"key_type must be 'S' or 'N'; got {key_type!r}.")
-        self.table.add_global_secondary_index(
-            index_name=index_name,
-            partition_key=dynamodb.Attribute(name=key_attribute, type=types[key_type]),
-            sort_key=dynamodb.Attribute(
-                name=self.PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
+        if staged:
+            self._staged_indexes.append(
+                {
+                    "IndexName": index_name,
+                    "KeySchema": [
+                        {"AttributeName": key_attribute, "KeyType": "HASH"},
+                        {"AttributeName": self.PARTITION_KEY, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                    "AttributeDefinitions": [
+                        {"AttributeName": key_attribute, "AttributeType": key_type},
+                        {"AttributeName": self.PARTITION_KEY, "AttributeType": "S"},
+                    ],
+                }
+            )
+        else:
+            self.table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=key_attribute, type=types[key_type]),
+                sort_key=dynamodb.Attribute(
+                    name=self.PARTITION_KEY, type=dynamodb.AttributeType.STRING
+                ),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
         self._attribute_indexes.append(index_name)
 
     def grant_stream_read_records(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -210,6 +241,20 @@ class TimeSeriesTable(Construct):
         )
         grant = scan.combine(write)
         return self._with_key(grant, grantee)
+
+    def grant_index_changes(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` create and delete the staged indexes (``IndexBackfill``):
+        ``dynamodb:DescribeTable`` and ``dynamodb:UpdateTable`` on this table only.
+
+        IAM has no narrower action for an index change: ``UpdateTable`` could also
+        change the table's billing, stream or deletion protection, which the index job's
+        code never asks for.
+        """
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
+            resource_arns=[self.table.table_arn],
+        )
 
     def grant_item_access(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` do exactly what the item service does, and nothing more.

@@ -16,6 +16,7 @@ from typing import Any
 
 import aws_cdk
 import pytest
+from bench.backfill import BackfillResult, measure_backfill
 from bench.capacity import BODY_SIZES, CapacityResult, item_size, measure_capacity
 from bench.coldstart import ColdStartResult, measure_cold_start, measure_typed_cold_start
 from bench.common import EXAMPLE_APP
@@ -149,6 +150,11 @@ def owner_cost(notes_cdk_out: Path) -> OwnerCostResult:
 
 
 @pytest.fixture(scope="module")
+def backfill(assemblies: dict[Path, Path]) -> BackfillResult:
+    return measure_backfill(assemblies[SHOP_APP], (120,))
+
+
+@pytest.fixture(scope="module")
 def capacity(assemblies: dict[Path, Path]) -> CapacityResult:
     return measure_capacity(assemblies[EXAMPLE_APP])
 
@@ -278,6 +284,16 @@ def test_read_cost_with_access_rules_reads_only_the_callers_items(
     ] == [2, 12, 1, 10]
 
 
+def test_backfill_fills_both_indexes_at_every_size(backfill: BackfillResult) -> None:
+    """measure_backfill fails a cell whose indexes miss an order; each order costs at
+    least one write unit per index it enters."""
+    assert [cell.items for cell in backfill.cells] == [120]
+    for cell in backfill.cells:
+        assert cell.written == cell.items
+        assert cell.calls["UpdateItem"] == cell.items
+        assert cell.write_units_per_item >= 2
+
+
 def test_item_size_follows_dynamodb_s_rules() -> None:
     # DynamoDB's documented examples: names count, a number is ~1 byte per 2 digits + 1.
     assert item_size({"id": {"S": "abc"}}) == 2 + 3
@@ -327,6 +343,7 @@ def test_report_has_every_row_of_the_issue(
     throughput: ThroughputResult,
     footprint: Footprint,
     capacity: CapacityResult,
+    backfill: BackfillResult,
     scale: ScaleResult,
 ) -> None:
     page = render(
@@ -344,6 +361,7 @@ def test_report_has_every_row_of_the_issue(
             throughput=throughput,
             footprint=footprint,
             capacity=capacity,
+            backfill=backfill,
             scale=scale,
         )
     )

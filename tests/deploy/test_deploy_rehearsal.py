@@ -438,7 +438,16 @@ def test_two_indexes_added_in_one_deploy_find_the_items_written_before(
 ) -> None:
     """The update deploy added two indexes to items, which held items already; the
     deploy's index backfill gave them their keys (within the deploy, for a table this
-    small), so a query of either finds every old item and the new ones."""
+    small), so a query of either finds every old item and the new ones. The template
+    leaves both indexes out: the job created them, one UpdateTable each."""
+    table = deployment.client("dynamodb").describe_table(
+        TableName=deployment.output("ItemsTableName")
+    )["Table"]
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
+        "latest-items",
+        "by-kind",
+        "by-status",
+    }
     written = deployment.items["indexed"]
     new = deployment.call("POST", "/items", {"status": "open", "kind": "b"})
     assert new.status == 201, new.body

@@ -9,6 +9,8 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from cdk_serverless_crud import ServerlessCrudService
+from cdk_serverless_crud.local.intrinsics import Resources
+from cdk_serverless_crud.local.storage import read_table, staged_indexes
 
 from ..design import design_variables as design_variables
 
@@ -49,6 +51,23 @@ def props(template: Template, resource_type: str) -> Resource:
     """The properties of the single resource of a type."""
     properties: Resource = only(template, resource_type)["Properties"]
     return properties
+
+
+def tables_as_built(template: Template) -> dict[str, Resource]:
+    """Each table's properties as its indexes end up once the deploy's index job has run:
+    the template's, and the staged ones its ``IndexBackfill`` creates (with their keys'
+    attribute definitions), as local mode reads them too."""
+    stack = template.to_json()
+    staged = staged_indexes(Resources(stack))
+    built = {}
+    for table_id, resource in resources(template, "AWS::DynamoDB::Table").items():
+        spec = read_table("Test", table_id, resource, staged.get(table_id, ()))
+        built[table_id] = {
+            **resource["Properties"],
+            "GlobalSecondaryIndexes": spec.create_args["GlobalSecondaryIndexes"],
+            "AttributeDefinitions": spec.create_args["AttributeDefinitions"],
+        }
+    return built
 
 
 def logical_id(template: Template, resource_type: str) -> str:

@@ -25,6 +25,7 @@ from .helpers import (
     methods_by_route,
     policy_statements,
     resources,
+    tables_as_built,
 )
 
 NOTE = {
@@ -70,7 +71,7 @@ def _only(template: Template, kind: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_an_owner_rule_that_reads_adds_the_owners_indexes(iam_notes: Template) -> None:
-    _, table = _only(iam_notes, "AWS::DynamoDB::Table")
+    (table,) = tables_as_built(iam_notes).values()
     indexes = {gsi["IndexName"]: gsi["KeySchema"] for gsi in table["GlobalSecondaryIndexes"]}
 
     assert set(indexes) == {"latest-items", "by-status", "owned-items", "owned-by-status"}
@@ -113,7 +114,7 @@ def test_under_iam_the_collection_s_gets_key_the_cache_on_the_caller(iam_notes: 
 
 def test_without_rules_nothing_changes() -> None:
     template = _synth(Authorization.iam(), None)  # type: ignore[arg-type]
-    _, table = _only(template, "AWS::DynamoDB::Table")
+    (table,) = tables_as_built(template).values()
     _, function = _served_by(template)
 
     assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {
@@ -167,7 +168,7 @@ def test_tenancy_keys_every_index_by_string_and_tells_the_function_the_claim() -
         ],
     )
     template = Template.from_stack(stack)
-    _, table = _only(template, "AWS::DynamoDB::Table")
+    (table,) = tables_as_built(template).values()
     _, function = _served_by(template)
 
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
@@ -198,12 +199,7 @@ def _tables(collection: Collection) -> dict[str, dict[str, Any]]:
         authorization=Authorization.cognito(),
         collections=[collection],
     )
-    return {
-        logical_id: table["Properties"]
-        for logical_id, table in resources(
-            Template.from_stack(stack), "AWS::DynamoDB::Table"
-        ).items()
-    }
+    return tables_as_built(Template.from_stack(stack))
 
 
 def test_adding_rules_or_tenancy_replaces_no_table() -> None:
@@ -228,7 +224,7 @@ def test_adding_rules_or_tenancy_replaces_no_table() -> None:
     added = {g["IndexName"] for g in ruled[table_id]["GlobalSecondaryIndexes"]} - {
         g["IndexName"] for g in plain[table_id]["GlobalSecondaryIndexes"]
     }
-    assert added == {"owned-items", "owned-by-total"}  # two: one per deploy (see README)
+    assert added == {"owned-items", "owned-by-total"}  # staged: one after the other
 
     def key_type(props: dict[str, Any]) -> str:
         (found,) = [a for a in props["AttributeDefinitions"] if a["AttributeName"] == "ix_total"]

@@ -21,6 +21,7 @@ from .helpers import (
     policy_statements,
     resources,
     store_bucket_id,
+    tables_as_built,
 )
 
 ORDER_SCHEMA: dict[str, Any] = {
@@ -99,9 +100,9 @@ def _table_id(shop: Shop, collection: str) -> str:
 
 
 def test_each_collection_has_its_own_table_with_its_indexes(shop: Shop) -> None:
-    tables = resources(shop.template, "AWS::DynamoDB::Table")
+    tables = tables_as_built(shop.template)
     assert len(tables) == 2
-    orders = tables[_table_id(shop, "orders")]["Properties"]
+    orders = tables[_table_id(shop, "orders")]
     indexes = {gsi["IndexName"]: gsi for gsi in orders["GlobalSecondaryIndexes"]}
     assert set(indexes) == {"latest-items", "by-status", "by-customer_id"}
     assert indexes["by-status"]["KeySchema"] == [
@@ -110,7 +111,7 @@ def test_each_collection_has_its_own_table_with_its_indexes(shop: Shop) -> None:
     ]
     assert indexes["by-status"]["Projection"] == {"ProjectionType": "ALL"}
     assert {"AttributeName": "ix_status", "AttributeType": "S"} in orders["AttributeDefinitions"]
-    customers = tables[_table_id(shop, "customers")]["Properties"]
+    customers = tables[_table_id(shop, "customers")]
     assert [gsi["IndexName"] for gsi in customers["GlobalSecondaryIndexes"]] == ["latest-items"]
 
 
@@ -122,8 +123,8 @@ def test_a_numeric_index_has_a_number_key() -> None:
     )
     stack = Stack(App(), "Products")
     ServerlessCrudService(stack, "Shop", tags=REQUIRED_TAGS, collections=[collection])
-    table = Template.from_stack(stack).find_resources("AWS::DynamoDB::Table")
-    (definitions,) = [t["Properties"]["AttributeDefinitions"] for t in table.values()]
+    (table,) = tables_as_built(Template.from_stack(stack)).values()
+    definitions = table["AttributeDefinitions"]
     assert {"AttributeName": "ix_price", "AttributeType": "N"} in definitions
 
 

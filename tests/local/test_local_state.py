@@ -62,28 +62,33 @@ def test_items_and_their_versions_survive_a_restart(example_cdk_out: Path, tmp_p
     assert list((state / "dynamodb").iterdir())
 
 
-def _with_index(api: ApiSpec) -> ApiSpec:
-    """``api`` with a second index, ``by-name`` on ``ix_name``, on its table."""
+def _with_indexes(api: ApiSpec) -> ApiSpec:
+    """``api`` with two more indexes on its table, ``by-name`` and ``by-size``."""
     (table,) = api.tables
     args = dict(table.create_args)
+    added = ("name", "S"), ("size", "N")
     args["GlobalSecondaryIndexes"] = [
         *args["GlobalSecondaryIndexes"],
-        {
-            "IndexName": "by-name",
-            "KeySchema": [{"AttributeName": "ix_name", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"},
-        },
+        *(
+            {
+                "IndexName": f"by-{name}",
+                "KeySchema": [{"AttributeName": f"ix_{name}", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for name, _ in added
+        ),
     ]
     args["AttributeDefinitions"] = [
         *args["AttributeDefinitions"],
-        {"AttributeName": "ix_name", "AttributeType": "S"},
+        *({"AttributeName": f"ix_{name}", "AttributeType": kind} for name, kind in added),
     ]
     return dataclasses.replace(api, tables=(dataclasses.replace(table, create_args=args),))
 
 
-def _dynamodb(aws: Any) -> Any:
+def _dynamodb(aws: Any, config: Config | None = None) -> Any:
     return boto3.client(
         "dynamodb",
+        config=config,
         endpoint_url=aws.dynamodb_endpoint,
         region_name="us-east-1",
         aws_access_key_id="local",
@@ -97,14 +102,25 @@ def _index_names(aws: Any, table: str) -> set[str]:
 
 
 def test_indexes_the_template_changes_are_changed_in_place(api: ApiSpec, tmp_path: Path) -> None:
-    """An added index is created on the saved table, a removed one deleted, and the
-    saved items stay (a backfill fills an added attribute index: test_local_backfill)."""
+    """Two added indexes are created on the saved table, then both deleted, one per
+    UpdateTable (DynamoDB Local, like DynamoDB, refuses two in one), and the saved items
+    stay (a backfill fills an added attribute index: test_local_backfill)."""
     (table,) = api.tables
     base = {index["IndexName"] for index in table.create_args["GlobalSecondaryIndexes"]}
     item = {"id": {"S": "kept"}, "timestamp": {"N": "1"}, "data": {"M": {}}}
     with in_memory_aws(api, dynamodb="dynamodb-local", state_dir=tmp_path) as aws:
         _dynamodb(aws).put_item(TableName=table.name, Item=item)
-    for template, indexes in ((_with_index(api), base | {"by-name"}), (api, base)):
+        (wider,) = _with_indexes(api).tables
+        once = _dynamodb(aws, Config(retries={"max_attempts": 1}))
+        with pytest.raises(ClientError, match="Only 1 online index can be created or deleted"):
+            once.update_table(
+                TableName=table.name,
+                AttributeDefinitions=wider.create_args["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[
+                    {"Create": index} for index in wider.create_args["GlobalSecondaryIndexes"][1:]
+                ],
+            )
+    for template, indexes in ((_with_indexes(api), base | {"by-name", "by-size"}), (api, base)):
         with in_memory_aws(template, dynamodb="dynamodb-local", state_dir=tmp_path) as aws:
             assert aws.notices == ()
             assert _index_names(aws, table.name) == indexes

@@ -182,3 +182,120 @@ def test_each_tenants_items_get_their_tenants_and_owners_keys(
     assert found("admin@acme") == {made["alice@acme"], made["bob@acme"]}
     assert found("admin@globex") == {made["alice@globex"]}
     assert found("alice@acme") == {made["alice@acme"]}, "the owners' index is filled too"
+
+
+def _as_before_the_job(
+    aws: SimpleNamespace, collection: CollectionUnderTest
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The table as a deploy that staged its attribute indexes leaves it before the job
+    runs: without them, and with ``by-gone``, an index the deploy before staged.
+
+    Returns the staged indexes as the template's ``TableIndexes`` lists them, and
+    ``by-gone``'s."""
+    dynamodb = aws.dynamodb
+    table = dynamodb.describe_table(TableName=collection.table)["Table"]
+    definitions = {a["AttributeName"]: a for a in table["AttributeDefinitions"]}
+
+    def spec(index: dict[str, Any]) -> dict[str, Any]:
+        keys = index["KeySchema"]
+        return {
+            "IndexName": index["IndexName"],
+            "KeySchema": keys,
+            "Projection": {"ProjectionType": "ALL"},
+            "AttributeDefinitions": [definitions[key["AttributeName"]] for key in keys],
+        }
+
+    staged = [spec(i) for i in table["GlobalSecondaryIndexes"] if i["IndexName"] != "latest-items"]
+    gone = {
+        "IndexName": "by-gone",
+        "KeySchema": [
+            {"AttributeName": "ix_gone", "KeyType": "HASH"},
+            {"AttributeName": "id", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+        "AttributeDefinitions": [
+            {"AttributeName": "ix_gone", "AttributeType": "S"},
+            definitions["id"],
+        ],
+    }
+    for index in staged:
+        dynamodb.update_table(
+            TableName=collection.table,
+            GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index["IndexName"]}}],
+        )
+    dynamodb.update_table(
+        TableName=collection.table,
+        AttributeDefinitions=gone["AttributeDefinitions"],
+        GlobalSecondaryIndexUpdates=[
+            {"Create": {k: gone[k] for k in ("IndexName", "KeySchema", "Projection")}}
+        ],
+    )
+    return staged, gone
+
+
+def test_the_job_changes_the_indexes_one_per_update_and_queries_wait_for_it(
+    aws: SimpleNamespace, make_collection: MakeCollection
+) -> None:
+    """A deploy that adds five indexes and removes one (the table template has none of
+    them) is staged: the start phase marks what it will create, every query of those
+    waits, and the job asks DynamoDB for one index change per UpdateTable, each once the
+    change before it is done, then the queries find the items written before."""
+    projects = make_collection(
+        "projects",
+        indexes={"status": "S", "kind": "S"},
+        tenancy=Tenancy.claim("custom:org"),
+        access=[Allow.owner(), Allow.group("admins")],
+    )
+    mine = _tenant_call(projects, "alice@acme", "POST", data={"status": "open", "kind": "a"})
+    _tenant_call(projects, "bob@acme", "POST", data={"status": "open", "kind": "b"})
+    staged, gone = _as_before_the_job(aws, projects)
+    start = {
+        "RequestType": "Update",
+        "PhysicalResourceId": "projects/index-backfill/start",
+        "ResourceProperties": {"Phase": "start", "Indexes": [], "TableIndexes": staged},
+        "OldResourceProperties": {"Phase": "start", "Indexes": [], "TableIndexes": [gone]},
+    }
+
+    projects.module("backfill_resource")._on_request(start, None)
+
+    for who, query in (("alice@acme", {}), ("admin@acme", {"status": "open"})):
+        waiting = _tenant_call(projects, who, "GET", query=query)
+        assert (waiting.status, waiting.error_code) == (503, "index_building"), who
+    calls: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        table = aws.dynamodb.describe_table(TableName=projects.table)["Table"]
+        states = {i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes", [])}
+        assert states == {"ACTIVE"}, "a change is asked only once the one before is done"
+        calls.append(params)
+
+    client = projects.module("clients").dynamodb()
+    client.meta.events.register("provide-client-params.dynamodb.UpdateTable", record)
+    try:
+        ticks = itertools.count()
+        progress = _backfill(projects, clock=lambda: next(ticks), sleep=lambda s: None).run(50)
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.UpdateTable", record)
+
+    assert progress.done
+    assert progress.index_changes == [
+        "Delete by-gone",
+        "Create by-kind",
+        "Create by-status",
+        "Create owned-by-kind",
+        "Create owned-by-status",
+        "Create owned-items",
+    ]
+    assert [len(call["GlobalSecondaryIndexUpdates"]) for call in calls] == [1] * 6
+    described = aws.dynamodb.describe_table(TableName=projects.table)["Table"]
+    assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == {
+        "latest-items",
+        *(index["IndexName"] for index in staged),
+    }
+    listed = _tenant_call(projects, "alice@acme", "GET")
+    assert [item["id"] for item in listed.json()["items"]] == [mine.json()["id"]]
+    assert (
+        len(_tenant_call(projects, "admin@acme", "GET", query={"status": "open"}).json()["items"])
+        == 2
+    )
+    assert _backfill(projects).run(math.inf).index_changes == [], "a second run changes nothing"

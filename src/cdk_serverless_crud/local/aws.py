@@ -31,6 +31,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from cdk_serverless_crud.runtime.item_service import index_changes
+
 from . import dynamodb_local, state
 from .backfill import backfill_indexes
 from .environment import (
@@ -311,9 +313,7 @@ def create_resources(api: StackSpec, dynamodb: Any, s3: Any) -> list[str]:
         if table.name in existing:
             saved = dynamodb.describe_table(TableName=table.name)["Table"]
             if _key_shape(saved) == _key_shape(table.create_args):
-                added[table.name] = _indexes_as_specified(
-                    dynamodb, table.name, saved, table.create_args
-                )
+                added[table.name] = _indexes_as_specified(dynamodb, table.name, table.create_args)
                 _stream_as_specified(dynamodb, table.name, saved, table.create_args)
                 continue
             dynamodb.delete_table(TableName=table.name)
@@ -355,54 +355,34 @@ def _stream_as_specified(
 
 
 def _indexes_as_specified(
-    dynamodb: Any, name: str, saved: Mapping[str, Any], wanted: Mapping[str, Any]
+    dynamodb: Any, name: str, wanted: Mapping[str, Any], timeout: float = 60.0
 ) -> set[str]:
     """Delete the saved table's indexes the template no longer has and create the ones
-    it added (a changed one is both), one per UpdateTable; the names created."""
-    have = {index["IndexName"]: index for index in saved.get("GlobalSecondaryIndexes", [])}
-    want = {index["IndexName"]: index for index in wanted.get("GlobalSecondaryIndexes", [])}
-
-    def shape(index: Mapping[str, Any]) -> tuple[Any, ...]:
-        return _keys(index["KeySchema"]), index["Projection"].get("ProjectionType")
-
-    changed = {n for n in have.keys() & want.keys() if shape(have[n]) != shape(want[n])}
-    for index_name in sorted((have.keys() - want.keys()) | changed):
-        dynamodb.update_table(
-            TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
-        )
-        _wait_for_indexes(dynamodb, name)
-    created = (want.keys() - have.keys()) | changed
-    for index_name in sorted(created):
-        index = want[index_name]
-        keys = {key["AttributeName"] for key in index["KeySchema"]}
-        dynamodb.update_table(
-            TableName=name,
-            AttributeDefinitions=[
-                a for a in wanted["AttributeDefinitions"] if a["AttributeName"] in keys
+    it added (a changed one is both), one per UpdateTable as a deploy's index job does
+    (``index_changes.step``); the names created."""
+    definitions = {a["AttributeName"]: a for a in wanted["AttributeDefinitions"]}
+    specs = [
+        {
+            **index,
+            "AttributeDefinitions": [
+                definitions[key["AttributeName"]] for key in index["KeySchema"]
             ],
-            GlobalSecondaryIndexUpdates=[
-                {
-                    "Create": {
-                        "IndexName": index_name,
-                        "KeySchema": index["KeySchema"],
-                        "Projection": index["Projection"],
-                    }
-                }
-            ],
-        )
-        _wait_for_indexes(dynamodb, name)
-    return created
-
-
-def _wait_for_indexes(dynamodb: Any, name: str, timeout: float = 60.0) -> None:
-    """Until every index of the table is ACTIVE (DynamoDB Local takes a moment)."""
+        }
+        for index in wanted.get("GlobalSecondaryIndexes", [])
+    ]
+    created: set[str] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        table = dynamodb.describe_table(TableName=name)["Table"]
-        states = [i.get("IndexStatus", "ACTIVE") for i in table.get("GlobalSecondaryIndexes", [])]
-        if all(state == "ACTIVE" for state in states):
-            return
-        time.sleep(0.05)
+        # Local mode owns the whole table: any index the template lacks may go.
+        saved = dynamodb.describe_table(TableName=name)["Table"]
+        removable = {index["IndexName"] for index in saved.get("GlobalSecondaryIndexes", [])}
+        done = index_changes.step(dynamodb, name, specs, removable)
+        if done.state == "done":
+            return created
+        if done.change is not None and done.change.action == "Create":
+            created.add(done.change.index_name)
+        elif done.state == "waiting":
+            time.sleep(0.05)  # DynamoDB Local takes a moment
     raise TimeoutError(f"the indexes of table {name} were not ACTIVE after {timeout:g} s")
 
 

@@ -7,7 +7,7 @@ would add a random suffix.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,20 +35,42 @@ class BucketSpec:
     versioned: bool
 
 
-def read_table(stack_name: str, logical_id: str, resource: JsonObject) -> TableSpec:
-    """An ``AWS::DynamoDB::Table``, on demand, with its indexes and stream."""
+#: The index job's custom resource (``IndexBackfill``): its ``Start`` lists the indexes
+#: a table's template leaves out for the job to create (``TableIndexes``).
+INDEX_JOB_TYPE = "Custom::IndexBackfill"
+
+
+def staged_indexes(resources: Resources) -> dict[str, list[JsonObject]]:
+    """The staged indexes of each table, by the table's logical id."""
+    staged: dict[str, list[JsonObject]] = {}
+    for _, resource in resources.of_type(INDEX_JOB_TYPE):
+        props = resource.get("Properties", {})
+        table = props.get("TableName")
+        if props.get("Phase") == "start" and isinstance(table, Mapping) and "Ref" in table:
+            staged.setdefault(table["Ref"], []).extend(props.get("TableIndexes", []))
+    return staged
+
+
+def read_table(
+    stack_name: str, logical_id: str, resource: JsonObject, staged: Sequence[JsonObject] = ()
+) -> TableSpec:
+    """An ``AWS::DynamoDB::Table``, on demand, with its indexes (the template's and the
+    ``staged`` ones, which a deploy's index job creates) and stream."""
     props = resource["Properties"]
     name = props.get("TableName")
     name = name if isinstance(name, str) else f"{stack_name}-{logical_id}"[:255]
+    definitions = {a["AttributeName"]: a for a in props["AttributeDefinitions"]}
+    for index in staged:
+        definitions.update({a["AttributeName"]: a for a in index["AttributeDefinitions"]})
     args: dict[str, Any] = {
         "TableName": name,
         "KeySchema": props["KeySchema"],
-        "AttributeDefinitions": props["AttributeDefinitions"],
+        "AttributeDefinitions": list(definitions.values()),
         "BillingMode": "PAY_PER_REQUEST",
     }
     indexes = [
         {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
-        for gsi in props.get("GlobalSecondaryIndexes", [])
+        for gsi in [*props.get("GlobalSecondaryIndexes", []), *staged]
     ]
     if indexes:
         args["GlobalSecondaryIndexes"] = indexes
@@ -78,8 +100,9 @@ class Storage:
     def __init__(self, stack_name: str, resources: Resources) -> None:
         """Read every table and bucket of ``resources``."""
         self.resources = resources
+        staged = staged_indexes(resources)
         self.tables = {
-            lid: read_table(stack_name, lid, res)
+            lid: read_table(stack_name, lid, res, staged.get(lid, ()))
             for lid, res in resources.of_type("AWS::DynamoDB::Table")
         }
         self.buckets = {

@@ -8,15 +8,18 @@ not queried: the list route answers 503 ``index_building``.
 State lives in the table, beside the items, in records no item id can name (ids never
 hold a ``/``):
 
-- ``index/<index name>``, for an index that was added to a table holding items:
-  ``state`` is ``building``, then ``ready``. The deploy writes it before the function
-  that serves the index is in place (the collection's ``IndexBackfill`` custom
-  resource), so no container of that function ever sees the index without it; an index
-  without one was there from the table's start, or before backfills were recorded, and
-  is ready.
-- ``index/-job``: the backfill in progress: the indexes it builds, and where the scan of
-  the listing index stopped (``resume``), saved after every page, so an interrupted
-  backfill resumes there and never redoes a page it finished.
+- ``index/<index name>``, for an index the job creates (index_changes.py: the
+  service's tables leave their attribute indexes out of the template) or that was added
+  to a table holding items: ``state`` is ``building``, then ``ready``. The deploy
+  writes it before the function that serves the index is in place (the collection's
+  ``IndexBackfill`` custom resource), so no container of that function ever sees the
+  index without it; an index without one was there from the table's start, or before
+  backfills were recorded, and is ready.
+- ``index/-job``: the job in progress: the indexes the table must end up with
+  (``table_indexes``) and the ones to delete (``retired``), changed first, one at a
+  time; then the indexes it backfills, and where the scan of the listing index stopped
+  (``resume``), saved after every page, so an interrupted backfill resumes there and
+  never redoes a page it finished.
 
 Each key is written with UpdateItem, only while the head still points at the version it
 was computed from (``latest = :seen``): a write that got in first wrote its own keys
@@ -28,18 +31,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from . import codec
+from . import codec, index_changes
 from .bodies import BodyStore
 from .codec import Document
 from .config import Settings
 from .errors import IndexBuilding, InvalidBody
+from .index_changes import IndexSpec
 from .indexes import Index, item_keys
+from .logs import log_event
 from .records import HEAD_TIMESTAMP, Item, StoredObject, record_from_item
 from .spaces import space_of_key
 
@@ -53,6 +58,8 @@ BUILDING = "building"
 READY = "ready"
 #: Heads read per Scan page; progress is saved after each.
 PAGE_SIZE = 100
+#: How often the job looks whether DynamoDB has finished an index change.
+INDEX_POLL_SECONDS = 5.0
 
 
 def marker_key(index_name: str) -> Item:
@@ -73,16 +80,24 @@ class Readiness:
         self._dynamodb = dynamodb
         self._ready: set[str] = set()
 
-    def check(self, index: Index) -> None:
-        """Raise IndexBuilding unless ``index`` may be queried."""
-        if index.name in self._ready:
+    def check(self, index: Index, *, owned: bool = False) -> None:
+        """Raise IndexBuilding unless ``index`` may be queried: its keys are filled
+        and the index it is read from (with ``owned``, the owners' one) exists."""
+        self.check_index(index.name, index.attribute)
+        if owned and index.owned_index is not None:
+            self.check_index(index.owned_index, index.attribute)
+
+    def check_index(self, index_name: str, subject: str) -> None:
+        """Raise IndexBuilding, naming ``subject``, unless the global secondary index
+        ``index_name`` may be queried."""
+        if index_name in self._ready:
             return
         marker = self._dynamodb.get_item(
-            TableName=self._settings.table_name, Key=marker_key(index.name), ConsistentRead=True
+            TableName=self._settings.table_name, Key=marker_key(index_name), ConsistentRead=True
         ).get("Item")
         if marker is not None and marker.get("state", {}).get("S") == BUILDING:
-            raise IndexBuilding(index.attribute)
-        self._ready.add(index.name)
+            raise IndexBuilding(subject)
+        self._ready.add(index_name)
 
 
 @dataclass
@@ -96,6 +111,8 @@ class Progress:
     """Heads a newer write moved on before the keys were written: it wrote its own."""
     refused: int = 0
     """Heads whose value DynamoDB cannot take as a key (a write of it is a 400 now)."""
+    index_changes: list[str] = field(default_factory=list)
+    """The index changes asked of DynamoDB, such as ``Create by-status``, in order."""
     done: bool = False
 
 
@@ -108,13 +125,41 @@ class Backfill:
         dynamodb: DynamoDBClient,
         s3: Callable[[], S3Client],
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
         self._dynamodb = dynamodb
         self._bodies = BodyStore(settings, s3)
         self._clock = clock
+        self._sleep = sleep
 
     # ------------------------------------------------------------------ the job
+
+    def stage(self, wanted: Sequence[IndexSpec], retired: Iterable[str] = ()) -> list[str]:
+        """Ask the job to bring the table to the ``wanted`` attribute indexes (the
+        template's ``TableIndexes``), deleting the ``retired`` ones (indexes an earlier
+        deploy staged that this one no longer has), one change at a time
+        (index_changes.py). Each wanted index the table lacks, or has with other keys,
+        is marked as building, so it is not queried before it exists. Returns those.
+        """
+        table = self._dynamodb.describe_table(TableName=self._settings.table_name)["Table"]
+        creating = [
+            change.index_name
+            for change in index_changes.plan(table, wanted, ())
+            if change.action == "Create"
+        ]
+        for name in creating:
+            self._put_marker(name, BUILDING)
+        job = self._job()
+        self._put_job(
+            {
+                **job,
+                "table_indexes": [dict(index) for index in wanted],
+                "retired": sorted(set(job.get("retired", [])) | set(retired)),
+                "created": sorted(set(job.get("created", [])) | set(creating)),
+            }
+        )
+        return creating
 
     def start(self, added: Iterable[str], removed: Iterable[str] = ()) -> list[str]:
         """Mark the indexes named ``added`` as building and (re)start the job from the
@@ -133,7 +178,7 @@ class Backfill:
             return building  # a job in progress goes on from where it is
         for name in added:
             self._put_marker(name, BUILDING)
-        self._put_job({"indexes": building, "resume": None})
+        self._put_job({**job, "indexes": building, "resume": None})
         return building
 
     def holds_items(self) -> bool:
@@ -146,16 +191,16 @@ class Backfill:
         return bool(page.get("Items"))
 
     def run(self, deadline: float) -> Progress:
-        """Scan and write until the job is done or ``deadline`` (this clock) is near."""
+        """Change the table's indexes, then scan and write, until the job is done or
+        ``deadline`` (this clock) is near."""
         progress = Progress()
         job = self._job()
-        building = set(job.get("indexes", []))
-        if not building:
-            progress.done = True
+        if "table_indexes" in job and not self._change_indexes(job, deadline, progress):
             return progress
+        building = set(job.get("indexes", []))
         indexes = tuple(index for index in self._settings.indexes if index.name in building)
         resume = job.get("resume")
-        while self._clock() < deadline:
+        while building and self._clock() < deadline:
             query: dict[str, Any] = {
                 "TableName": self._settings.table_name,
                 "IndexName": self._settings.list_index_name,
@@ -169,13 +214,35 @@ class Backfill:
             progress.scanned += len(page.get("Items", []))
             resume = page.get("LastEvaluatedKey")
             if resume is None:
-                for name in sorted(building):
-                    self._put_marker(name, READY)
-                self._put_job({"indexes": [], "resume": None})
-                progress.done = True
-                return progress
-            self._put_job({"indexes": sorted(building), "resume": resume})
+                break
+            self._put_job({**job, "indexes": sorted(building), "resume": resume})
+        else:
+            if building:
+                return progress  # out of time: a continuation resumes
+        for name in sorted(building | set(job.get("created", []))):
+            self._put_marker(name, READY)
+        self._put_job({})
+        progress.done = True
         return progress
+
+    def _change_indexes(self, job: dict[str, Any], deadline: float, progress: Progress) -> bool:
+        """Apply the staged index changes one at a time, waiting for each; whether all
+        are done (else the deadline came first)."""
+        wanted = job["table_indexes"]
+        removable = set(job.get("retired", []))
+        while self._clock() < deadline:
+            done = index_changes.step(self._dynamodb, self._settings.table_name, wanted, removable)
+            if done.state == "done":
+                job.pop("table_indexes")
+                job.pop("retired", None)
+                self._put_job(job)
+                return True
+            if done.change is not None:
+                progress.index_changes.append(f"{done.change.action} {done.change.index_name}")
+                log_event("index_change", action=done.change.action, index=done.change.index_name)
+            else:
+                self._sleep(INDEX_POLL_SECONDS)
+        return False
 
     # ------------------------------------------------------------------ one head
 

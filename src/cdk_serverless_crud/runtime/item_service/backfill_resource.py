@@ -3,14 +3,18 @@
 Entry point ``item_service.backfill_resource.handler``, of a function with the
 collection's own environment. Two custom resources of one collection call it, told
 apart by their ``Phase`` property, both with the collection's index names as
-``Indexes``:
+``Indexes`` and the table's staged indexes as ``TableIndexes``:
 
 - ``start``, which the collection's function depends on, so it runs before the function
-  that serves a new index is in place: it marks the indexes the deploy adds (compared
-  with the resource's old properties; on its creation, every index) as ``building``, if
-  the table holds items, so no container of the new function queries them unfilled;
+  that serves a new index is in place: it marks each staged index the table lacks as
+  ``building`` and hands the job the indexes the table must end up with (staged ones
+  the old properties had and these do not are deleted), and it marks the indexes the
+  deploy adds (compared with the resource's old properties; on its creation, every
+  index) as ``building``, if the table holds items, so no container of the new function
+  queries them before they exist and are filled;
 - ``run``, which depends on the function, so every head the backfill has not reached is
-  rewritten with its keys by the new function if it changes: it runs the backfill for up
+  rewritten with its keys by the new function if it changes: it applies the index
+  changes, one UpdateTable at a time (index_changes.py), then runs the backfill, for up
   to ``RUN_SECONDS``, then, if it is not done, invokes its own function asynchronously
   (``{"continue": true}``) to go on, and answers CloudFormation either way. The deploy
   does not wait for a large table: queries of the new index answer 503
@@ -76,11 +80,18 @@ def _on_request(event: Mapping[str, Any], context: LambdaContext) -> str:
     )
     if event.get("RequestType") == "Delete":
         return physical_id
+    old_properties = event.get("OldResourceProperties", {})
     names = set(properties.get("Indexes", []))
-    old = set(event.get("OldResourceProperties", {}).get("Indexes", []))
+    old = set(old_properties.get("Indexes", []))
     if phase == "start":
         added, removed = names - old, old - names
         backfill = _backfill()
+        wanted = list(properties.get("TableIndexes", []))
+        staged = {index["IndexName"] for index in wanted}
+        retired = {index["IndexName"] for index in old_properties.get("TableIndexes", [])}
+        created = backfill.stage(wanted, retired - staged)
+        if created:
+            log_event("index_changes_staged", create=created, delete=sorted(retired - staged))
         if added and backfill.holds_items():
             backfill.start(added, removed)
             log_event("backfill_started", indexes=sorted(added))

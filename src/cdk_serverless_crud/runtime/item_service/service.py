@@ -64,6 +64,7 @@ class ItemService:
         self._attributes = settings.attributes
         self._access = settings.access
         self._tenancy = settings.tenancy
+        self._owned_list_index = settings.owned_list_index
 
     def _scoped(self, request: Request) -> ItemRepository:
         """The repository in the request's tenant's key space (all of it, without
@@ -282,6 +283,8 @@ class ItemService:
             )
             after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
             if owner is not None:
+                assert self._owned_list_index is not None  # an owner rule reads
+                self._readiness.check_index(self._owned_list_index, "owner")
                 page = repository.list_owned(request.principal or "", limit, after)
             else:
                 page = repository.list_latest(limit, after)
@@ -293,7 +296,7 @@ class ItemService:
             raise InvalidParameter(f"{query.index.attribute} is too long to look up")
         binding = query.binding
         after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
-        self._readiness.check(query.index)
+        self._readiness.check(query.index, owned=owner is not None)
         page = repository.list_by_index(query, limit, after)
         return self._page_response(
             "items", page, lambda record: cursors.query_cursor(binding, record.id)
