@@ -5,7 +5,8 @@ For each size, the shop's ``orders`` table on DynamoDB Local (local mode's defau
 holds that many live orders written before their indexes existed (heads without
 ``ix_`` keys, seeded as the runtime writes them otherwise); then both of its indexes
 (``status`` and ``customer_id``) are backfilled at once with the runtime's own job
-(``runtime/item_service/backfill.py``), as the deploy's ``IndexBackfill`` and local
+(``runtime/item_service/backfill.py``), ``customer_id`` with its ``placed_at`` sort
+keys, as the deploy's ``IndexBackfill`` and local
 mode run it. Capacity is DynamoDB Local's own ``ConsumedCapacity`` (with the indexes'
 share), asked of every call the job makes. A query of each index then must find every
 order, or the cell fails.
@@ -108,7 +109,11 @@ def _cell(settings: Any, dynamodb: Any, s3: Any, items: int) -> BackfillCell:
         OwnedItem(
             f"order-{n:05d}",
             "bench",
-            {"status": STATUSES[n % len(STATUSES)], "customer_id": f"customer-{n % CUSTOMERS}"},
+            {
+                "status": STATUSES[n % len(STATUSES)],
+                "customer_id": f"customer-{n % CUSTOMERS}",
+                "placed_at": f"2026-03-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+            },
         )
         for n in range(items)
     ]

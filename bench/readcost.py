@@ -17,7 +17,7 @@ from typing import Any
 
 from cdk_serverless_crud.local.context import LambdaContext
 from cdk_serverless_crud.local.reads import ReadCounter
-from cdk_serverless_crud.local.seeding import seed_items
+from cdk_serverless_crud.local.seeding import OwnedItem, seed_items, seed_owned_items
 from cdk_serverless_crud.local.template import ApiSpec, FunctionSpec, load_api
 
 from .common import api_event, get_item_event, store_table
@@ -30,6 +30,11 @@ INDEX_COLLECTION = "orders"
 INDEX_ATTRIBUTE = "status"
 STATUSES = ("new", "paid", "shipped", "cancelled")
 QUERIED_STATUS = "paid"
+#: The sorted, bounded query: one customer's orders from mid-March, newest first.
+CUSTOMERS = 50
+QUERIED_CUSTOMER = "customer-07"
+SORTED_BOUND = "2026-03-15T00:00:00Z"
+SORTED_QUERY = {"customer_id": QUERIED_CUSTOMER, "placed_at.gte": SORTED_BOUND, "order": "desc"}
 
 
 @dataclass
@@ -80,16 +85,20 @@ class IndexCell:
     """Live items with the queried value: those the index holds under it."""
     records: int
     page: Reads
+    sorted_matching: int = 0
+    """The queried customer's orders placed from the bound on (``SORTED_QUERY``)."""
+    sorted_page: Reads = field(default_factory=lambda: Reads(0, 0, []))
 
     @property
     def flat(self) -> bool:
-        """The page read what it returned, a full page if there were enough, in one Query."""
-        expected = min(PAGE, self.matching)
-        page = self.page
-        return (page.items_read, page.items_returned, page.calls) == (
-            expected,
-            expected,
-            ["Query"],
+        """Each page read what it returned, a full page if there were enough, in one Query."""
+        return all(
+            (page.items_read, page.items_returned, page.calls)
+            == (min(PAGE, matching), min(PAGE, matching), ["Query"])
+            for page, matching in (
+                (self.page, self.matching),
+                (self.sorted_page, self.sorted_matching),
+            )
         )
 
 
@@ -157,39 +166,57 @@ def measure_read_cost(
 
 
 def _measure_index_cell(api: ApiSpec, function: FunctionSpec, items: int) -> IndexCell:
-    """Seed ``items`` orders with their index keys, then read the first page of a query."""
-    ids = [f"order-{n:05d}" for n in range(items)]
-    statuses = {item_id: STATUSES[n % len(STATUSES)] for n, item_id in enumerate(ids)}
+    """Seed ``items`` orders with their index keys, then read the first page of a query
+    and of a sorted, bounded one."""
+    orders = [
+        OwnedItem(
+            f"order-{n:05d}",
+            "bench",
+            {
+                "customer_id": f"customer-{n % CUSTOMERS:02d}",
+                "status": STATUSES[n % len(STATUSES)],
+                "placed_at": f"2026-03-{1 + n // CUSTOMERS % 28:02d}T{n % 24:02d}:00:00Z",
+            },
+        )
+        for n in range(items)
+    ]
     with warm_runtime(api, function) as handler:
-        from item_service import clients
+        from item_service import clients, config
 
         dynamodb = clients.dynamodb()
-        records = seed_items(
-            dynamodb,
-            function.environment["TABLE_NAME"],
-            ids,
-            1,
-            data=lambda item_id: {
-                "customer_id": f"customer-{int(item_id[-5:]) % 50:02d}",
-                "status": statuses[item_id],
-            },
-            indexed=("status", "customer_id"),
+        # As the runtime writes them: every index key, the sorted index's sort keys too.
+        records = seed_owned_items(
+            dynamodb, function.environment["TABLE_NAME"], orders, config.settings().indexes
         )
         counter = ReadCounter()
         events = dynamodb.meta.events
         events.register("after-call.dynamodb", counter.after_call)
         path = f"/{INDEX_COLLECTION}"
         event = api_event("GET", path, path, query={INDEX_ATTRIBUTE: QUERIED_STATUS})
+        sorted_event = api_event("GET", path, path, query=SORTED_QUERY)
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 # A warm container: its first query of an index also reads the index's
                 # backfill record, once for the container's life (one GetItem).
                 _request(handler, counter, event, "items")
                 page = _request(handler, counter, event, "items")
+                _request(handler, counter, sorted_event, "items")
+                sorted_page = _request(handler, counter, sorted_event, "items")
         finally:
             events.unregister("after-call.dynamodb", counter.after_call)
-    matching = sum(1 for status in statuses.values() if status == QUERIED_STATUS)
-    return IndexCell(items=items, matching=matching, records=records, page=page)
+    data = [order.data for order in orders]
+    return IndexCell(
+        items=items,
+        matching=sum(1 for d in data if d["status"] == QUERIED_STATUS),
+        records=records,
+        page=page,
+        sorted_matching=sum(
+            1
+            for d in data
+            if d["customer_id"] == QUERIED_CUSTOMER and str(d["placed_at"]) >= SORTED_BOUND
+        ),
+        sorted_page=sorted_page,
+    )
 
 
 def _measure_cell(api: ApiSpec, items: int, versions: int, probe_versions: int) -> Cell:

@@ -14,9 +14,11 @@ from .latency import OPERATIONS, LatencyResult
 from .machine import Machine
 from .ownercost import OWNERS, TENANTS, OwnerCell, OwnerCostResult, TenantCell
 from .readcost import (
+    CUSTOMERS,
     INDEX_ATTRIBUTE,
     PAGE,
     QUERIED_STATUS,
+    SORTED_QUERY,
     Cell,
     IndexCell,
     ReadCostResult,
@@ -348,9 +350,10 @@ def _index_summary(reads: ReadCostResult) -> str:
     if not reads.index_flat:
         return "some pages read more than they return: see the table below"
     pages = "/".join(f"{cell.page.items_read}" for cell in reads.index_cells)
+    bounded = "/".join(f"{cell.sorted_page.items_read}" for cell in reads.index_cells)
     return (
-        f"a page reads {pages} items: what it returns (at most a page, {PAGE}), one Query "
-        "each, whatever the table's size"
+        f"a page reads {pages} items, a sorted and bounded page {bounded}: what it returns "
+        f"(at most a page, {PAGE}), one Query each, whatever the table's size"
     )
 
 
@@ -849,6 +852,9 @@ def _index_read_cost(reads: ReadCostResult) -> str:
         f"Orders with {INDEX_ATTRIBUTE} {QUERIED_STATUS}",
         "Page: read / returned",
         "Calls",
+        "Sorted, bounded: matching",
+        "Page: read / returned",
+        "Calls",
         "Flat",
     ]
     rows = table(header, [_index_row(cell) for cell in reads.index_cells])
@@ -864,10 +870,14 @@ def _index_read_cost(reads: ReadCostResult) -> str:
 
 One page of `GET /orders?{INDEX_ATTRIBUTE}={QUERIED_STATUS}` (the API's default page size,
 {PAGE}) on the shop example's orders function and table, whose `by-{INDEX_ATTRIBUTE}` index
-has the partition key `ix_{INDEX_ATTRIBUTE}` and the sort key `id`. Orders are seeded with
-one version each, their heads carrying `ix_{INDEX_ATTRIBUTE}` and `ix_customer_id` as the
-runtime writes them (`seed_items(..., indexed=...)`), a quarter of them with each of the
-four statuses; counted as above.
+has the partition key `ix_{INDEX_ATTRIBUTE}` and the sort key `id`; and one page of the
+sorted, bounded query `GET /orders?{_query_text(SORTED_QUERY)}` from the
+`by-customer_id.placed_at` index (`Index("customer_id", sort="placed_at")`: partition key
+`ix_customer_id`, sort key `sx_customer_id`, the instant then the id), whose bound is a
+key condition, never a filter. Orders are seeded with one version each, their heads
+carrying every index key as the runtime writes them (`seed_owned_items`), a quarter of
+them with each of the four statuses, one in {CUSTOMERS} with each customer, placed over
+28 days of March; counted as above.
 
 {rows}
 
@@ -878,6 +888,10 @@ Goal: flat in items. {verdict}
 """
 
 
+def _query_text(query: Mapping[str, str]) -> str:
+    return "&".join(f"{name}={value}" for name, value in query.items())
+
+
 def _index_row(cell: IndexCell) -> list[str]:
     return [
         f"{cell.items:,}",
@@ -885,6 +899,9 @@ def _index_row(cell: IndexCell) -> list[str]:
         f"{cell.matching:,}",
         f"{cell.page.items_read} / {cell.page.items_returned}",
         ", ".join(cell.page.calls),
+        f"{cell.sorted_matching:,}",
+        f"{cell.sorted_page.items_read} / {cell.sorted_page.items_returned}",
+        ", ".join(cell.sorted_page.calls),
         "✓" if cell.flat else "✗",
     ]
 

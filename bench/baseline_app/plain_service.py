@@ -91,6 +91,9 @@ class PlainCollection:
     """Its body model (draft 4), named ``<Prefix>Data``; None: the contract's ItemData."""
     indexes: Sequence[tuple[str, str]] = field(default=())
     """``(attribute, "S" or "N")`` per index: ``by-<attribute>`` on ``ix_<attribute>``."""
+    sorts: Mapping[str, str] = field(default_factory=dict)
+    """A sorted index's sort attribute (a date-time) by its attribute: the index is
+    ``by-<attribute>.<sort>``, sorted by ``sx_<attribute>``."""
     attributes: Sequence[str] = field(default=())
     """The schema's other top-level properties, sorted: ``ATTRIBUTES`` and cache keys."""
 
@@ -100,11 +103,25 @@ class PlainCollection:
         types = {"S": "string", "N": "number"}
         properties = {name: {"type": types[kind]} for name, kind in self.indexes}
         properties |= {name: {"type": "string"} for name in self.attributes}
+        properties |= {
+            sort: {"type": "string", "format": "date-time"} for sort in self.sorts.values()
+        }
         return Collection(
             self.name,
             schema={"type": "object", "properties": properties} if properties else None,
-            indexes=[Index(name) for name, _ in self.indexes],
+            indexes=[Index(name, sort=self.sorts.get(name)) for name, _ in self.indexes],
         )
+
+    def index_name(self, attribute: str) -> str:
+        """``by-<attribute>``, or for a sorted index ``by-<attribute>.<sort>``."""
+        sort = self.sorts.get(attribute)
+        return f"by-{attribute}" + (f".{sort}" if sort else "")
+
+    @property
+    def sort_parameters(self) -> list[str]:
+        """The range conditions of each sort attribute: cache keys of the listing."""
+        operators = ("gt", "gte", "lt", "lte", "prefix")
+        return [f"{sort}.{op}" for sort in sorted(set(self.sorts.values())) for op in operators]
 
 
 def acknowledge(scope: IConstruct, *rule_ids: str) -> None:
@@ -293,19 +310,23 @@ def _staged_indexes(collection: PlainCollection) -> list[dict[str, Any]]:
     """The attribute indexes, as the index job creates them after the deploy."""
     return [
         {
-            "IndexName": f"by-{attribute}",
+            "IndexName": collection.index_name(attribute),
             "KeySchema": [
                 {"AttributeName": f"ix_{attribute}", "KeyType": "HASH"},
-                {"AttributeName": "id", "KeyType": "RANGE"},
+                {"AttributeName": _range_key(collection, attribute), "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
             "AttributeDefinitions": [
                 {"AttributeName": f"ix_{attribute}", "AttributeType": key_type},
-                {"AttributeName": "id", "AttributeType": "S"},
+                {"AttributeName": _range_key(collection, attribute), "AttributeType": "S"},
             ],
         }
         for attribute, key_type in collection.indexes
     ]
+
+
+def _range_key(collection: PlainCollection, attribute: str) -> str:
+    return f"sx_{attribute}" if attribute in collection.sorts else "id"
 
 
 def _function(
@@ -325,7 +346,7 @@ def _function(
         timeout=Duration.seconds(10),
     )
     object_prefix = f"{collection.name}/"
-    index_names = [LIST_INDEX, *(f"by-{name}" for name, _ in collection.indexes)]
+    index_names = [LIST_INDEX, *(collection.index_name(name) for name, _ in collection.indexes)]
     iam.Grant.add_to_principal(
         grantee=function,
         actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
@@ -470,7 +491,7 @@ def _index_backfill(
             )
         ],
     )
-    names = [f"by-{name}" for name, _ in collection.indexes]
+    names = [collection.index_name(name) for name, _ in collection.indexes]
     resources = [
         CustomResource(
             scope,
@@ -736,11 +757,16 @@ def _routes(
     key = "method.request.header.Idempotency-Key"
     as_of = "method.request.querystring.as_of"
     timestamp = "method.request.path.timestamp"
-    names = [*(name for name, _ in collection.indexes), *collection.attributes]
+    order = "method.request.querystring.order"
+    names = [
+        *(name for name, _ in collection.indexes),
+        *collection.sort_parameters,
+        *collection.attributes,
+    ]
     queries = {f"method.request.querystring.{name}": False for name in names}
     base = f"/{collection.name}"
     routes: list[tuple[str, str, dict[str, bool]]] = [
-        (base, "GET", {limit: False, cursor: False, **queries}),
+        (base, "GET", {limit: False, cursor: False, order: False, **queries}),
         (base, "POST", {key: False}),
         (f"{base}/{{id}}", "GET", {item_id: True, as_of: False}),
         (

@@ -74,6 +74,7 @@ def build_stack(app: cdk.App) -> Stack:
                 excludes=(),
                 model=_model("OrdersData"),
                 indexes=[("status", "S"), ("customer_id", "S")],
+                sorts={"customer_id": "placed_at"},
                 attributes=["lines", "placed_at", "shipping_address"],
             ),
             PlainCollection(

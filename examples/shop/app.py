@@ -1,7 +1,8 @@
 """A shop: two typed collections, orders and customers, behind one API.
 
 Orders are validated against a JSON Schema (draft-07) and can be queried by ``status``
-and by ``customer_id``; customers by ``email``. One REST API, one stage and cache, one
+and by ``customer_id``, newest ``placed_at`` first with ``order=desc``; customers by
+``email``. One REST API, one stage and cache, one
 bucket; a table and a function per collection. Synthesize and serve it locally with::
 
     cd examples/shop && cdk synth --quiet
@@ -28,7 +29,11 @@ ServerlessCrudService(
         "Owner": app.node.try_get_context("owner") or "platform-team",
     },
     collections=[
-        Collection("orders", schema=ORDER_SCHEMA, indexes=[Index("status"), Index("customer_id")]),
+        Collection(
+            "orders",
+            schema=ORDER_SCHEMA,
+            indexes=[Index("status"), Index("customer_id", sort="placed_at")],
+        ),
         Collection("customers", schema=CUSTOMER_SCHEMA, indexes=[Index("email")]),
     ],
 )

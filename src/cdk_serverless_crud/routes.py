@@ -64,6 +64,7 @@ class Routes:
         # The schema's other attributes too: the function answers a query by one with a
         # 400, which the cache must keep for that request, not for the plain listing.
         queryable = [index.attribute for index in collection.indexes]
+        queryable += collection.sort_parameters
         queryable += collection.unindexed_attributes
         index_parameters = {f"method.request.querystring.{name}": False for name in queryable}
         model = self._collection_model(collection)

@@ -241,13 +241,23 @@ class ServerlessCrudService(Construct):
             assert key_type is not None  # Collection checked it
             # With tenancy, a key is the tenant's prefix and the value: a string.
             stored = "S" if collection.tenancy is not None else key_type
-            table.add_attribute_index(index.index_name, index.key_attribute, stored, staged=True)
+            table.add_attribute_index(
+                index.index_name,
+                index.key_attribute,
+                stored,
+                staged=True,
+                sort_key_attribute=index.sort_key_attribute,
+            )
         if collection.owner_scoped:
             # Each owner's items, and each owner's by value: keyed by digests, so strings.
             table.add_attribute_index(OWNED_LIST_INDEX, OWNED_LIST_KEY, "S", staged=True)
             for index in collection.indexes:
                 table.add_attribute_index(
-                    index.owned_index_name, index.owned_key_attribute, "S", staged=True
+                    index.owned_index_name,
+                    index.owned_key_attribute,
+                    "S",
+                    staged=True,
+                    sort_key_attribute=index.sort_key_attribute,
                 )
         return table
 

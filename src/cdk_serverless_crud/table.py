@@ -136,9 +136,16 @@ class TimeSeriesTable(Construct):
         return tuple(self._staged_indexes)
 
     def add_attribute_index(
-        self, index_name: str, key_attribute: str, key_type: str, *, staged: bool = False
+        self,
+        index_name: str,
+        key_attribute: str,
+        key_type: str,
+        *,
+        staged: bool = False,
+        sort_key_attribute: str | None = None,
     ) -> None:
-        """Add a sparse index of the heads that carry ``key_attribute``, sorted by ``id``.
+        """Add a sparse index of the heads that carry ``key_attribute``, sorted by ``id``
+        (or by ``sort_key_attribute``).
 
         Only head records carry the key, and only while the item is live and its data has
         the attribute, so a query of the index reads the latest live items with one value,
@@ -153,22 +160,25 @@ class TimeSeriesTable(Construct):
             deploy, one index per ``UpdateTable`` (``ServerlessCrudService`` stages every
             attribute index). DynamoDB creates or deletes one index per update, so a
             template change of two fails and rolls back; staged ones never do.
+        :param sort_key_attribute: a string attribute of the head to sort by instead of
+            ``id`` (a sorted index's ``sx_<attribute>``: the sort value, then the id).
         """
         types = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
         if key_type not in types:
             raise ValueError(f"key_type must be 'S' or 'N'; got {key_type!r}.")
+        sort = sort_key_attribute or self.PARTITION_KEY
         if staged:
             self._staged_indexes.append(
                 {
                     "IndexName": index_name,
                     "KeySchema": [
                         {"AttributeName": key_attribute, "KeyType": "HASH"},
-                        {"AttributeName": self.PARTITION_KEY, "KeyType": "RANGE"},
+                        {"AttributeName": sort, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                     "AttributeDefinitions": [
                         {"AttributeName": key_attribute, "AttributeType": key_type},
-                        {"AttributeName": self.PARTITION_KEY, "AttributeType": "S"},
+                        {"AttributeName": sort, "AttributeType": "S"},
                     ],
                 }
             )
@@ -176,9 +186,7 @@ class TimeSeriesTable(Construct):
             self.table.add_global_secondary_index(
                 index_name=index_name,
                 partition_key=dynamodb.Attribute(name=key_attribute, type=types[key_type]),
-                sort_key=dynamodb.Attribute(
-                    name=self.PARTITION_KEY, type=dynamodb.AttributeType.STRING
-                ),
+                sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         self._attribute_indexes.append(index_name)

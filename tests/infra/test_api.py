@@ -99,7 +99,11 @@ def test_routes_are_the_item_service_routes_on_one_function(template: Template) 
     [
         (
             "GET /items",
-            {"method.request.querystring.limit", "method.request.querystring.cursor"},
+            {
+                "method.request.querystring.limit",
+                "method.request.querystring.cursor",
+                "method.request.querystring.order",
+            },
         ),
         ("GET /items/{id}", {"method.request.path.id", "method.request.querystring.as_of"}),
         (

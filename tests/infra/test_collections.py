@@ -60,7 +60,7 @@ class Shop:
                 Collection(
                     "orders",
                     schema=ORDER_SCHEMA,
-                    indexes=[Index("status"), Index("customer_id")],
+                    indexes=[Index("status"), Index("customer_id", sort="placed_at")],
                 ),
                 Collection("customers"),
             ],
@@ -104,7 +104,14 @@ def test_each_collection_has_its_own_table_with_its_indexes(shop: Shop) -> None:
     assert len(tables) == 2
     orders = tables[_table_id(shop, "orders")]
     indexes = {gsi["IndexName"]: gsi for gsi in orders["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"latest-items", "by-status", "by-customer_id"}
+    assert set(indexes) == {"latest-items", "by-status", "by-customer_id.placed_at"}
+    assert indexes["by-customer_id.placed_at"]["KeySchema"] == [
+        {"AttributeName": "ix_customer_id", "KeyType": "HASH"},
+        {"AttributeName": "sx_customer_id", "KeyType": "RANGE"},
+    ]
+    assert {"AttributeName": "sx_customer_id", "AttributeType": "S"} in orders[
+        "AttributeDefinitions"
+    ]
     assert indexes["by-status"]["KeySchema"] == [
         {"AttributeName": "ix_status", "KeyType": "HASH"},
         {"AttributeName": "id", "KeyType": "RANGE"},
@@ -141,10 +148,13 @@ def test_each_function_knows_its_collection_and_indexes(shop: Shop) -> None:
         },
         {
             "attribute": "customer_id",
-            "index": "by-customer_id",
+            "index": "by-customer_id.placed_at",
             "key": "ix_customer_id",
             "type": "S",
             "owned_key": "ox_customer_id",
+            "sort": "placed_at",
+            "sort_type": "date-time",
+            "sort_key": "sx_customer_id",
         },
     ]
     # The schema's other top-level properties: a query by one of them is a 400.
@@ -158,7 +168,7 @@ def test_each_function_knows_its_collection_and_indexes(shop: Shop) -> None:
 def test_each_role_reaches_only_its_own_table_indexes_and_prefix(shop: Shop) -> None:
     bucket_id = store_bucket_id(shop.template)
     for collection, indexes in (
-        ("orders", ["latest-items", "by-status", "by-customer_id"]),
+        ("orders", ["latest-items", "by-status", "by-customer_id.placed_at"]),
         ("customers", ["latest-items"]),
     ):
         table_id = _table_id(shop, collection)
@@ -221,8 +231,14 @@ def test_index_attributes_are_cache_keys_of_the_collection_listing(shop: Shop) -
     # listing, so those attributes are cache keys too.
     assert "method.request.querystring.total" in keys
     assert "method.request.querystring.placed_at" in keys
+    # The order and every range condition of a sorted index: brackets (placed_at[gte])
+    # are refused by API Gateway in a parameter name, so the operator follows a dot.
+    for name in ("order", *(f"placed_at.{op}" for op in ("gt", "gte", "lt", "lte", "prefix"))):
+        assert f"method.request.querystring.{name}" in keys, name
     customer_keys = routes["GET /customers"]["Integration"]["CacheKeyParameters"]
     assert "method.request.querystring.status" not in customer_keys
+    assert "method.request.querystring.order" in customer_keys
+    assert not [key for key in customer_keys if "placed_at" in key]
 
 
 def test_a_typed_collection_s_request_model_leaves_its_schema_to_the_function(
@@ -419,8 +435,33 @@ def test_the_openapi_document_is_written_into_the_cloud_assembly(shop: Shop) -> 
             target = target[part]
         return resolve(target)
 
-    listing = {resolve(p)["name"] for p in document["paths"]["/orders"]["get"]["parameters"]}
-    assert {"status", "customer_id", "limit", "cursor"} <= listing
+    parameters = {
+        resolve(p)["name"]: resolve(p) for p in document["paths"]["/orders"]["get"]["parameters"]
+    }
+    assert {"status", "customer_id", "limit", "cursor", "order"} <= set(parameters)
+    assert parameters["order"]["schema"]["enum"] == ["asc", "desc"]
+    assert parameters["placed_at.gte"]["schema"] == {"type": "string", "format": "date-time"}
+    assert parameters["placed_at.prefix"]["schema"] == {"type": "string"}
+    assert "customer_id" in parameters["placed_at.lt"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        (Index("status", sort="nope"), ["Collection('orders')", "sort='nope'", "'nope'"]),
+        (Index("status", sort="shipping"), ["sort='shipping'", '"date-time"']),
+    ],
+)
+def test_a_sort_attribute_the_schema_does_not_declare_sortable_is_refused(
+    index: Index, message: list[str]
+) -> None:
+    assert_value_error(lambda: Collection("orders", schema=ORDER_SCHEMA, indexes=[index]), message)
+
+
+def test_a_sort_must_name_another_property_and_order_is_reserved() -> None:
+    assert_value_error(lambda: Index("status", sort="status"), ["Index('status').sort"])
+    assert_value_error(lambda: Index("status", sort="a.b"), ["Index('status').sort", "a.b"])
+    assert_value_error(lambda: Index("order"), ["Index.attribute", "'order'"])
 
 
 def test_a_subclass_table_without_the_collection_indexes_is_refused() -> None:

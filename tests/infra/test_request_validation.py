@@ -37,6 +37,7 @@ def test_request_parameters_are_the_contracts(template: Template, path: str, ver
         "GET /items": {
             "method.request.querystring.limit": False,
             "method.request.querystring.cursor": False,
+            "method.request.querystring.order": False,
         },
         "POST /items": {"method.request.header.Idempotency-Key": False},
         "GET /items/{id}": {

@@ -182,6 +182,42 @@ def test_a_query_by_attribute_pages_follows_updates_and_leaves_out_deletes(shop:
     assert deleted not in _listed(shop, f"customer_id={customer}")
 
 
+def test_a_customer_s_orders_come_newest_first_over_http(shop: Client) -> None:
+    """The shop's Index("customer_id", sort="placed_at"), through the local stage: pages
+    in both orders, a bound written with another offset, each order and bound a cache
+    key of its own, and a bound that is not a date-time a 400."""
+    customer = "c-sorted"
+    placed = {
+        _create(shop, "/orders", _order(customer_id=customer, placed_at=when)): when
+        for when in (
+            "2026-03-02T10:00:00Z",
+            "2026-03-01T12:00:00+02:00",  # 10:00Z
+            "2026-03-03T00:30:00+01:00",  # 2026-03-02T23:30Z
+        )
+    }
+    oldest_first = [
+        *[i for i, w in placed.items() if w.startswith("2026-03-01")],
+        *[i for i, w in placed.items() if w.startswith("2026-03-02")],
+        *[i for i, w in placed.items() if w.startswith("2026-03-03")],
+    ]
+
+    assert _listed(shop, f"customer_id={customer}") == oldest_first
+    assert _listed(shop, f"customer_id={customer}&order=desc") == oldest_first[::-1]
+    after = "placed_at.gt=2026-03-01T11:00:00%2B01:00"  # 10:00Z: the first is out
+    assert _listed(shop, f"customer_id={customer}&{after}") == oldest_first[1:]
+    newest = shop.request("GET", f"/orders?customer_id={customer}&order=desc")
+    oldest = shop.request("GET", f"/orders?customer_id={customer}&order=asc")
+    assert (newest.headers["X-Cache"], oldest.headers["X-Cache"]) == ("Miss", "Miss")
+    assert [item["id"] for item in newest.json()["items"]] == oldest_first[::-1]
+    assert (
+        shop.request("GET", f"/orders?customer_id={customer}&order=desc").headers["X-Cache"]
+        == "Hit"
+    )
+    bounded = shop.request("GET", f"/orders?customer_id={customer}&placed_at.lt=2026-03-02")
+    assert (bounded.status, bounded.json()["error"]["code"]) == (400, "invalid_parameter")
+    assert "placed_at.lt" in bounded.json()["error"]["message"]
+
+
 def test_each_query_value_has_its_own_cache_entry(shop: Client) -> None:
     _create(shop, "/orders", _order(customer_id="c-cache-a"))
     _create(shop, "/orders", _order(customer_id="c-cache-b"))
@@ -246,7 +282,7 @@ def _shop_document() -> dict[str, Any]:
         Collection(
             "orders",
             schema=schemas["ORDER_SCHEMA"],
-            indexes=[Index("status"), Index("customer_id")],
+            indexes=[Index("status"), Index("customer_id", sort="placed_at")],
         ),
         Collection("customers", schema=schemas["CUSTOMER_SCHEMA"], indexes=[Index("email")]),
     ]

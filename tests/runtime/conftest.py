@@ -114,6 +114,7 @@ class MakeCollection(Protocol):
         attributes: Sequence[str] | None = None,
         access: Sequence[Allow] | None = None,
         tenancy: Tenancy | None = None,
+        sorted_indexes: Sequence[Index] = (),
     ) -> CollectionUnderTest: ...
 
 
@@ -145,11 +146,12 @@ def make_collection(
         attributes: Sequence[str] | None = None,
         access: Sequence[Allow] | None = None,
         tenancy: Tenancy | None = None,
+        sorted_indexes: Sequence[Index] = (),
     ) -> CollectionUnderTest:
         collection = Collection(
             name,
             schema=_declared(schema, indexes or {}, attributes or ()),
-            indexes=[Index(attribute) for attribute in indexes or {}],
+            indexes=[Index(attribute) for attribute in indexes or {}] + list(sorted_indexes),
             access=access,
             tenancy=tenancy,
         )
@@ -220,19 +222,23 @@ def _event_data_limit(environment: Mapping[str, str]) -> int | None:
 
 
 def _create_table(
-    dynamodb: Any, name: str, indexes: list[dict[str, str]], owned_list: str | None = None
+    dynamodb: Any, name: str, indexes: list[dict[str, Any]], owned_list: str | None = None
 ) -> None:
     """The collection's table: the docs/design.md layout, plus one GSI per index, and
     the owners' indexes where an owner rule reads (``owned_list``)."""
     attributes = {"id": "S", "timestamp": "N", "listing": "S"}
     attributes.update({index["key"]: index["type"] for index in indexes})
-    sparse = [(os.environ["LIST_INDEX_NAME"], "listing")]
-    sparse += [(index["index"], index["key"]) for index in indexes]
+    attributes.update({index["sort_key"]: "S" for index in indexes if "sort_key" in index})
+    sparse = [(os.environ["LIST_INDEX_NAME"], "listing", "id")]
+    sparse += [(index["index"], index["key"], index.get("sort_key", "id")) for index in indexes]
     if owned_list is not None:
         attributes["owned"] = "S"
         attributes.update({index["owned_key"]: "S" for index in indexes})
-        sparse += [(owned_list, "owned")]
-        sparse += [(index["owned_index"], index["owned_key"]) for index in indexes]
+        sparse += [(owned_list, "owned", "id")]
+        sparse += [
+            (index["owned_index"], index["owned_key"], index.get("sort_key", "id"))
+            for index in indexes
+        ]
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
@@ -248,11 +254,11 @@ def _create_table(
                 "IndexName": index_name,
                 "KeySchema": [
                     {"AttributeName": key, "KeyType": "HASH"},
-                    {"AttributeName": "id", "KeyType": "RANGE"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
-            for index_name, key in sparse
+            for index_name, key, sort in sparse
         ],
     )
 

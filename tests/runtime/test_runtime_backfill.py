@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cdk_serverless_crud.contract.access import Allow, Tenancy
+from cdk_serverless_crud.contract.collection import Index
 
 from .conftest import CollectionUnderTest, MakeCollection
 from .helpers import Api
@@ -44,7 +45,7 @@ def _as_before_the_index(
     """Take every index key off the heads, as items written before the index have none,
     and mark the indexes as a deploy that adds them does."""
     for head in _heads(aws, orders):
-        keys = [name for name in head if name.startswith(("ix_", "ox_"))]
+        keys = [name for name in head if name.startswith(("ix_", "ox_", "sx_"))]
         if keys:
             aws.dynamodb.update_item(
                 TableName=orders.table,
@@ -299,3 +300,35 @@ def test_the_job_changes_the_indexes_one_per_update_and_queries_wait_for_it(
         == 2
     )
     assert _backfill(projects).run(math.inf).index_changes == [], "a second run changes nothing"
+
+
+def test_a_sort_added_to_an_index_is_backfilled_in_sort_order(
+    aws: SimpleNamespace, make_collection: MakeCollection
+) -> None:
+    """Index("customer_id", sort="placed_at") on orders written before it: the backfill
+    writes each head's sort key, and the query answers in placed_at order."""
+    orders = make_collection(
+        "orders",
+        schema={
+            "type": "object",
+            "properties": {
+                "customer_id": {"type": "string"},
+                "placed_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        sorted_indexes=[Index("customer_id", sort="placed_at")],
+    )
+    days = [5, 1, 3, 2, 4]
+    made = {
+        orders.api.create({"customer_id": "c1", "placed_at": f"2026-03-0{d}T00:00:00Z"}).json()[
+            "id"
+        ]: d
+        for d in days
+    }
+    _as_before_the_index(aws, orders, ["by-customer_id.placed_at"])
+
+    assert _backfill(orders).run(math.inf).written == 5
+    pages = orders.api.pages({"customer_id": "c1", "limit": "2", "order": "desc"})
+    assert [item["id"] for page in pages for item in page] == sorted(
+        made, key=made.__getitem__, reverse=True
+    )

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cdk_serverless_crud.contract.access import Allow, Tenancy
-from cdk_serverless_crud.contract.schema_check import check_schema, property_type
+from cdk_serverless_crud.contract.schema_check import (
+    check_schema,
+    property_sort_type,
+    property_type,
+)
 
 #: DynamoDB's default quota of global secondary indexes per table.
 MAX_TABLE_INDEXES = 20
@@ -32,9 +36,13 @@ MAX_COLLECTIONS = 12
 OWNED_LIST_INDEX = "owned-items"
 OWNED_LIST_KEY = "owned"
 #: Query parameters the list route reads for itself; an index cannot take their names.
-RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor"})
+RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor", "order"})
+#: A sorted index's range conditions, ``<sort>.<operator>``: dots, because API Gateway
+#: refuses brackets (``placed_at[gte]``) in a parameter name it keys its cache on.
+SORT_OPERATORS = ("gt", "gte", "lt", "lte", "prefix")
 
 KeyType = Literal["S", "N"]
+SortType = Literal["string", "date", "date-time", "number"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,25 @@ class Index:
     Backed by a sparse global secondary index on the items' latest versions, so a query
     reads one page, never the table. The attribute must be declared in the collection's
     schema with type ``string``, ``number`` or ``integer``.
+
+    With ``sort``, the answers come in the order of that attribute, then of the id:
+    ``Index("customer_id", sort="placed_at")`` answers
+    ``GET /orders?customer_id=c1&order=desc&placed_at.gte=2026-03-01T00:00:00Z``.
     """
 
     attribute: str
     """The top-level property of the item data, such as ``"status"``."""
+
+    sort: str | None = None
+    """A top-level property to sort the answers by, declared in the schema as ``string``
+    (plain, or with ``format`` ``date-time`` or ``date``), ``number`` or ``integer``.
+    Queries then take ``order=asc|desc`` and the range conditions ``<sort>.gt``,
+    ``.gte``, ``.lt``, ``.lte`` (at most one lower and one upper bound) and, for plain
+    strings and dates, ``<sort>.prefix``. An item without the attribute is not in the
+    index.
+
+    :default: None, answers in id order
+    """
 
     def __post_init__(self) -> None:
         if not isinstance(self.attribute, str) or not re.fullmatch(_ATTRIBUTE, self.attribute):
@@ -60,11 +83,24 @@ class Index:
                 f"Index.attribute cannot be {self.attribute!r}: the list route reads that "
                 "query parameter itself."
             )
+        if self.sort is None:
+            return
+        if not isinstance(self.sort, str) or not re.fullmatch(_ATTRIBUTE, self.sort):
+            raise ValueError(
+                f"Index({self.attribute!r}).sort must match {_ATTRIBUTE} (a top-level "
+                f"property name); got {self.sort!r}."
+            )
+        if self.sort == self.attribute:
+            raise ValueError(
+                f"Index({self.attribute!r}).sort cannot be the indexed attribute itself: "
+                "every answer of a query has the same value of it."
+            )
 
     @property
     def index_name(self) -> str:
-        """The global secondary index's name, ``by-<attribute>``."""
-        return f"by-{self.attribute}"
+        """The global secondary index's name, ``by-<attribute>``, or with ``sort``
+        ``by-<attribute>.<sort>``."""
+        return f"by-{self.attribute}{self._sorted_suffix}"
 
     @property
     def key_attribute(self) -> str:
@@ -72,14 +108,25 @@ class Index:
         return f"ix_{self.attribute}"
 
     @property
+    def sort_key_attribute(self) -> str | None:
+        """With ``sort``, the head's attribute holding the index's sort key,
+        ``sx_<attribute>``: the sort value in a form DynamoDB orders, then the id."""
+        return None if self.sort is None else f"sx_{self.attribute}"
+
+    @property
     def owned_index_name(self) -> str:
-        """The index of each owner's items by the value, ``owned-by-<attribute>``."""
-        return f"owned-by-{self.attribute}"
+        """The index of each owner's items by the value, ``owned-by-<attribute>`` (with
+        ``sort``, ``owned-by-<attribute>.<sort>``)."""
+        return f"owned-by-{self.attribute}{self._sorted_suffix}"
 
     @property
     def owned_key_attribute(self) -> str:
         """The head's attribute keying that index: a digest of owner and value."""
         return f"ox_{self.attribute}"
+
+    @property
+    def _sorted_suffix(self) -> str:
+        return "" if self.sort is None else f".{self.sort}"
 
 
 @dataclass(frozen=True)
@@ -166,6 +213,13 @@ class Collection:
                     f"schema to declare the top-level property {index.attribute!r} with type "
                     '"string", "number" or "integer".'
                 )
+            if index.sort is not None and self.sort_type(index) is None:
+                raise ValueError(
+                    f"Collection({self.name!r}).indexes: Index({index.attribute!r}, "
+                    f"sort={index.sort!r}) needs the schema to declare the top-level property "
+                    f'{index.sort!r} with type "string" (plain, or with format "date-time" or '
+                    '"date"), "number" or "integer".'
+                )
 
     def _check_access(self) -> None:
         if self.tenancy is not None and not isinstance(self.tenancy, Tenancy):
@@ -244,6 +298,20 @@ class Collection:
                 and name not in indexed
             )
         )
+
+    @property
+    def sort_parameters(self) -> tuple[str, ...]:
+        """The range conditions of the sorted indexes' sort attributes, such as
+        ``placed_at.gte``: query parameters and cache keys of the listing."""
+        sorts = sorted({index.sort for index in self.indexes if index.sort is not None})
+        return tuple(f"{sort}.{operator}" for sort in sorts for operator in SORT_OPERATORS)
+
+    def sort_type(self, index: Index) -> SortType | None:
+        """How ``index``'s sort attribute is ordered: ``string``, ``date``, ``date-time``
+        or ``number``; None without ``sort`` or a schema that declares it so."""
+        if self.schema is None or index.sort is None:
+            return None
+        return property_sort_type(self.schema, index.sort)
 
     def key_type(self, index: Index) -> KeyType | None:
         """The DynamoDB type of ``index``'s key: S for strings, N for numbers."""

@@ -49,6 +49,15 @@ def item_environment(
                     # once an Allow.owner() rule adds it, finds the items already there.
                     "owned_key": index.owned_key_attribute,
                     **({"owned_index": index.owned_index_name} if collection.owner_scoped else {}),
+                    **(
+                        {
+                            "sort": index.sort,
+                            "sort_type": collection.sort_type(index),
+                            "sort_key": index.sort_key_attribute,
+                        }
+                        if index.sort is not None
+                        else {}
+                    ),
                 }
                 for index in collection.indexes
             ]

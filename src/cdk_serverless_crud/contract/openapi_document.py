@@ -208,6 +208,56 @@ def _add_index_parameters(operation: dict[str, Any], collection: Collection) -> 
     operation.setdefault("parameters", []).extend(
         _index_parameter(collection, index, names) for index in collection.indexes
     )
+    sorted_indexes = {index.sort: index for index in collection.indexes if index.sort is not None}
+    for name in collection.sort_parameters:
+        sort, _, operator = name.partition(".")
+        operation["parameters"].append(
+            _sort_parameter(collection, sorted_indexes[sort], name, operator)
+        )
+
+
+_SORT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "number": {"type": "number"},
+    "date-time": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date"},
+    "string": {"type": "string"},
+}
+_OPERATORS = {
+    "gt": "greater than",
+    "gte": "greater than or equal to",
+    "lt": "less than",
+    "lte": "less than or equal to",
+    "prefix": "starting with",
+}
+
+
+def _sort_parameter(
+    collection: Collection, index: Index, name: str, operator: str
+) -> dict[str, Any]:
+    """A range condition on a sorted index's sort attribute."""
+    sort_type = collection.sort_type(index)
+    assert sort_type is not None and index.sort is not None  # Collection checked it
+    sorted_by = ", ".join(i.attribute for i in collection.indexes if i.sort == index.sort)
+    comparison = {
+        "number": " Numbers compare as numbers (12.5 is 12.50).",
+        "date-time": " Instants compare as instants, whatever their offset.",
+        "date": "",
+        "string": " Strings compare by their UTF-8 bytes.",
+    }[sort_type]
+    usable = (
+        " Only for plain strings and dates; not with another condition."
+        if operator == "prefix"
+        else " At most one lower (gt, gte) and one upper (lt, lte) bound."
+    )
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"With a query of {sorted_by}: only the items whose `{index.sort}` is "
+        f"{_OPERATORS[operator]} this value.{comparison}{usable} Items without "
+        f"`{index.sort}` are in no answer of the sorted index.",
+        "schema": dict(_SORT_SCHEMAS["string" if operator == "prefix" else sort_type]),
+    }
 
 
 def _index_parameter(collection: Collection, index: Index, names: str) -> dict[str, Any]:

@@ -104,6 +104,27 @@ def property_type(schema: Mapping[str, Any], attribute: str) -> Literal["S", "N"
     return None
 
 
+def property_sort_type(
+    schema: Mapping[str, Any], attribute: str
+) -> Literal["string", "date", "date-time", "number"] | None:
+    """How a sorted index orders top-level ``attribute``: ``number`` for a number or
+    integer, ``date-time`` or ``date`` for a string of that ``format``, ``string`` for
+    another string; None for anything else (as :func:`property_type`)."""
+    kind = property_type(schema, attribute)
+    if kind == "N":
+        return "number"
+    if kind is None:
+        return None
+    root = follow_refs(schema, schema)
+    declared = follow_refs(schema, root["properties"][attribute])
+    fmt = declared.get("format")
+    if fmt == "date-time":
+        return "date-time"
+    if fmt == "date":
+        return "date"
+    return "string"
+
+
 def _schema_error(prop: str, path: Path, keyword: str | None, detail: str) -> ValueError:
     """The ValueError for a schema's mistake at ``path``, in the keyword ``keyword``."""
     where = repr(pointer(path)) if path else "the root"

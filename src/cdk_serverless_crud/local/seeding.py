@@ -100,7 +100,7 @@ def seed_owned_items(
         space = KeySpace(item.tenant)
         content: Document = {key: _json(value) for key, value in item.data.items()}
         key = space.key(item.id)
-        keys = item_keys(indexes, space, content, item.owner)
+        keys = item_keys(indexes, space, content, item.owner, item.id)
         records.append(
             version_item(
                 key, START_MS, content, change="created", written_by=item.owner, owner=item.owner

@@ -252,7 +252,8 @@ class Backfill:
             return  # a tombstone is in no index
         try:
             data = self._data(record.content)
-            wanted = item_keys(indexes, space_of_key(record.id), data, record.owner)
+            space = space_of_key(record.id)
+            wanted = item_keys(indexes, space, data, record.owner, space.item_id(record.id))
         except InvalidBody:
             progress.refused += 1
             return

@@ -17,13 +17,21 @@ import re
 from .errors import InvalidParameter
 from .ids import ID_PATTERN
 
-_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,512}")
+# A sorted query's cursor holds a sort key (up to 1,024 bytes, JSON-escaped).
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,8192}")
 _MAX_TIMESTAMP = 10**38  # DynamoDB numbers have 38 digits
 
 
-def items_cursor(last_id: str) -> str:
-    """The cursor resuming the plain listing, ``GET /{collection}``, after ``last_id``."""
-    return _encode(["items", last_id])
+def items_cursor(last_id: str, descending: bool = False) -> str:
+    """The cursor resuming the plain listing, ``GET /{collection}``, after ``last_id``
+    (with ``order=desc``, before it)."""
+    return _encode(["items-desc" if descending else "items", last_id])
+
+
+def sorted_query_cursor(binding: str, last_id: str, position: str) -> str:
+    """The cursor resuming a query of a sorted index (``IndexQuery.binding``) after the
+    item ``last_id`` whose sort key is ``position``."""
+    return _encode(["query", binding, last_id, position])
 
 
 def query_cursor(binding: str, last_id: str) -> str:
@@ -42,12 +50,27 @@ def versions_cursor(item_id: str, last_timestamp: int) -> str:
     return _encode(["versions", item_id, last_timestamp])
 
 
-def read_items_cursor(cursor: str) -> str:
-    """The id after which the plain listing resumes; 400 unless it is an items cursor."""
+def read_items_cursor(cursor: str, descending: bool = False) -> str:
+    """The id after which the plain listing resumes; 400 unless it is an items cursor
+    of the same order."""
     position = _decode(cursor)
     match position:
-        case ["items", str(last_id)] if ID_PATTERN.fullmatch(last_id):
+        case [str(kind), str(last_id)] if kind == (
+            "items-desc" if descending else "items"
+        ) and ID_PATTERN.fullmatch(last_id):
             return last_id
+    raise _invalid()
+
+
+def read_sorted_query_cursor(cursor: str, binding: str) -> tuple[str, str]:
+    """The id and sort key after which the sorted query ``binding`` resumes; 400 for any
+    other cursor. The caller checks that the sort key is the id's and within bounds."""
+    position = _decode(cursor)
+    match position:
+        case ["query", str(cursor_binding), str(last_id), str(sort_key)] if (
+            cursor_binding == binding and ID_PATTERN.fullmatch(last_id)
+        ):
+            return last_id, sort_key
     raise _invalid()
 
 

@@ -34,6 +34,7 @@ from .records import (
     answer_from_item,
     record_from_item,
 )
+from .sort_keys import Interval
 from .spaces import KeySpace
 
 if TYPE_CHECKING:
@@ -122,13 +123,20 @@ class ItemReads:
         )
         return page.records[0] if page.records else None
 
-    def list_latest(self, limit: int, after_id: str | None) -> Page:
+    def list_latest(self, limit: int, after_id: str | None, descending: bool = False) -> Page:
         """One page of live heads in id order, from the sparse listing index."""
         return self._query_heads(
-            self._settings.list_index_name, "listing", {"S": self._space.listing}, limit, after_id
+            self._settings.list_index_name,
+            "listing",
+            {"S": self._space.listing},
+            limit,
+            after_id,
+            descending=descending,
         )
 
-    def list_owned(self, owner: str, limit: int, after_id: str | None) -> Page:
+    def list_owned(
+        self, owner: str, limit: int, after_id: str | None, descending: bool = False
+    ) -> Page:
         """One page of ``owner``'s live heads in id order, from the owners' listing."""
         assert self._settings.owned_list_index is not None  # an owner rule reads
         return self._query_heads(
@@ -137,18 +145,32 @@ class ItemReads:
             {"S": owned_key(self._space.owner_scope(owner))},
             limit,
             after_id,
+            descending=descending,
         )
 
-    def list_by_index(self, query: IndexQuery, limit: int, after_id: str | None) -> Page:
-        """One page, in id order, of the live heads whose indexed attribute has the value;
-        with ``query.owner``, only that owner's, from the owners' index."""
+    def list_by_index(
+        self, query: IndexQuery, limit: int, after_id: str | None, after_sort_key: str | None = None
+    ) -> Page:
+        """One page of the live heads whose indexed attribute has the value, in id order
+        or, from a sorted index, in sort order; with ``query.owner``, only that owner's,
+        from the owners' index. ``after_sort_key``: the sort key of ``after_id``."""
         index = query.index
         if query.owner is not None:
             assert index.owned_index is not None and index.owned_key is not None
-            return self._query_heads(
-                index.owned_index, index.owned_key, query.owned_value, limit, after_id
-            )
-        return self._query_heads(index.name, index.key, query.stored_value, limit, after_id)
+            name, key, value = index.owned_index, index.owned_key, query.owned_value
+        else:
+            name, key, value = index.name, index.key, query.stored_value
+        return self._query_heads(
+            name,
+            key,
+            value,
+            limit,
+            after_id,
+            descending=query.descending,
+            sort_key=index.sort_key,
+            interval=query.interval,
+            after_sort_key=after_sort_key,
+        )
 
     def _query_heads(
         self,
@@ -157,15 +179,41 @@ class ItemReads:
         value: AttributeValue,
         limit: int,
         after_id: str | None,
+        *,
+        descending: bool = False,
+        sort_key: str | None = None,
+        interval: Interval | None = None,
+        after_sort_key: str | None = None,
     ) -> Page:
-        """Query a sparse index of heads: partition key ``key``, sort key ``id``."""
+        """Query a sparse index of heads: partition key ``key``, sort key ``id`` or, for a
+        sorted index, ``sort_key``, within ``interval``."""
+        if interval is not None and interval.empty:
+            return Page(records=[], more=False)
+        names = {"#key": key}
+        values: dict[str, AttributeValue] = {":value": value}
+        condition = "#key = :value"
+        if sort_key is not None and interval is not None:
+            names["#sort"] = sort_key
+            if interval.prefix is not None:
+                condition += " AND begins_with(#sort, :prefix)"
+                values[":prefix"] = {"S": interval.prefix}
+            elif interval.low is not None and interval.high is not None:
+                condition += " AND #sort BETWEEN :low AND :high"
+                values.update({":low": {"S": interval.low}, ":high": {"S": interval.high}})
+            elif interval.low is not None:
+                condition += " AND #sort >= :low"
+                values[":low"] = {"S": interval.low}
+            elif interval.high is not None:
+                condition += " AND #sort <= :high"
+                values[":high"] = {"S": interval.high}
         query: dict[str, Any] = {
             "TableName": self._settings.table_name,
             "IndexName": index_name,
-            "KeyConditionExpression": "#key = :value",
-            "ExpressionAttributeNames": {"#key": key},
-            "ExpressionAttributeValues": {":value": value},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
             "Limit": limit,
+            "ScanIndexForward": not descending,
         }
         if after_id is not None:
             # Built from the request's own value, so a cursor can only move the start
@@ -175,6 +223,9 @@ class ItemReads:
                 "id": {"S": self._space.key(after_id)},
                 "timestamp": {"N": str(HEAD_TIMESTAMP)},
             }
+            if sort_key is not None:
+                assert after_sort_key is not None
+                query["ExclusiveStartKey"][sort_key] = {"S": after_sort_key}
         return self._query(query)
 
     def list_versions(self, item_id: str, limit: int, before: int | None) -> Page:

@@ -260,7 +260,7 @@ class ItemRepository(ItemReads):
                     )
                 content, data = prepare(head)
                 owner = writer if head is None else head.owner
-                keys = item_keys(self._settings.indexes, self._space, data, owner)
+                keys = item_keys(self._settings.indexes, self._space, data, owner, item_id)
                 # Strictly after the latest version even if the clock lags or two
                 # writes share a millisecond: versions never collide or go back.
                 timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)

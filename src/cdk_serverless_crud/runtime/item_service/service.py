@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from . import codec, cursors, documents, patches, schema
+from . import codec, cursors, documents, patches, schema, sort_keys
 from .backfill import Readiness
 from .config import Settings
 from .errors import (
@@ -27,7 +27,7 @@ from .http import (
     text_response,
 )
 from .ids import check_id, new_id
-from .indexes import MAX_KEY_BYTES, index_query
+from .indexes import MAX_KEY_BYTES, IndexQuery, index_query, read_order
 from .parameters import (
     ENVELOPE_BYTES,
     item_body,
@@ -39,10 +39,10 @@ from .parameters import (
 from .parameters import instant as as_of_instant
 from .records import Record, Version
 from .repository import ItemRepository, Page
-from .spaces import space_of
+from .spaces import KeySpace, space_of
 
 #: The list route's own query parameters; any other must name an indexed attribute.
-LIST_PARAMETERS = frozenset({"limit", "cursor"})
+LIST_PARAMETERS = frozenset({"limit", "cursor", "order"})
 
 
 class ItemService:
@@ -271,36 +271,72 @@ class ItemService:
         repository = self._repository.in_space(space)
         owned = scope == "owned" and request.principal is not None
         owner = space.owner_scope(request.principal or "") if owned else None
+        descending = read_order(request.query)
         if query is None and owner is None and space.tenant is None:
-            after = cursors.read_items_cursor(cursor) if cursor is not None else None
-            page = repository.list_latest(limit, after)
-            return self._page_response("items", page, lambda r: cursors.items_cursor(r.id))
+            after = cursors.read_items_cursor(cursor, descending) if cursor is not None else None
+            page = repository.list_latest(limit, after, descending)
+            return self._page_response(
+                "items", page, lambda r: cursors.items_cursor(r.id, descending)
+            )
         if query is None:
             # A listing of one owner or one tenant, with cursors of its own: no other
             # owner's or tenant's cursor resumes it.
             binding = (
                 cursors.owned_binding(owner) if owner is not None else f"tenant:{space.binding}"
-            )
+            ) + (":desc" if descending else "")
             after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
             if owner is not None:
                 assert self._owned_list_index is not None  # an owner rule reads
                 self._readiness.check_index(self._owned_list_index, "owner")
-                page = repository.list_owned(request.principal or "", limit, after)
+                page = repository.list_owned(request.principal or "", limit, after, descending)
             else:
-                page = repository.list_latest(limit, after)
+                page = repository.list_latest(limit, after, descending)
             return self._page_response(
                 "items", page, lambda record: cursors.query_cursor(binding, record.id)
             )
-        query = replace(query, owner=owner, prefix=space.index_prefix)
+        query = replace(query, owner=owner, prefix=space.index_prefix, descending=descending)
         if len((space.index_prefix + query.canonical).encode("utf-8")) > MAX_KEY_BYTES:
             raise InvalidParameter(f"{query.index.attribute} is too long to look up")
         binding = query.binding
-        after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
         self._readiness.check(query.index, owned=owner is not None)
-        page = repository.list_by_index(query, limit, after)
-        return self._page_response(
-            "items", page, lambda record: cursors.query_cursor(binding, record.id)
-        )
+        if query.index.sort is None:
+            after = cursors.read_query_cursor(cursor, binding) if cursor is not None else None
+            page = repository.list_by_index(query, limit, after)
+            return self._page_response(
+                "items", page, lambda record: cursors.query_cursor(binding, record.id)
+            )
+        return self._sorted_page(query, space, limit, cursor)
+
+    def _sorted_page(
+        self, query: IndexQuery, space: KeySpace, limit: int, cursor: str | None
+    ) -> Response:
+        """A page of a sorted index's query, and its cursor: the last item's id and sort
+        key, which must be that item's and within the query's bounds when it comes back
+        (else DynamoDB would refuse the start key, or resume outside the answer)."""
+        index, binding = query.index, query.binding
+        assert index.sort is not None and index.sort_type is not None
+        sort, sort_type = index.sort, index.sort_type
+        after = after_sort_key = None
+        if cursor is not None:
+            after, after_sort_key = cursors.read_sorted_query_cursor(cursor, binding)
+            if (
+                len(after_sort_key.encode("utf-8")) > sort_keys.MAX_SORT_KEY_BYTES
+                or not after_sort_key.endswith(sort_keys.SEPARATOR + space.key(after))
+                or (query.interval is not None and not query.interval.holds(after_sort_key))
+            ):
+                raise InvalidParameter("cursor is not a cursor of this query")
+        repository = self._repository.in_space(space)
+        page = repository.list_by_index(query, limit, after, after_sort_key)
+
+        def sorted_cursor(record: Record) -> str:
+            text = self._repository.load(record).data_json
+            assert text is not None  # a head in the index is live
+            data = codec.loads(text.encode("utf-8"))
+            assert isinstance(data, dict)  # and has the sort attribute
+            position = sort_keys.key(sort_type, data[sort], space.key(record.id))
+            return cursors.sorted_query_cursor(binding, record.id, position)
+
+        return self._page_response("items", page, sorted_cursor)
 
     def list_versions(self, request: Request, params: dict[str, str]) -> Response:
         """GET /items/{id}/versions: a page of versions, newest first; 404 if unknown."""
