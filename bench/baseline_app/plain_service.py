@@ -91,6 +91,8 @@ class PlainCollection:
     """Its body model (draft 4), named ``<Prefix>Data``; None: the contract's ItemData."""
     indexes: Sequence[tuple[str, str]] = field(default=())
     """``(attribute, "S" or "N")`` per index: ``by-<attribute>`` on ``ix_<attribute>``."""
+    listing_order: str = "id"
+    """``created`` or ``updated``: the listing's own index, ``latest-items.<order>``."""
     sorts: Mapping[str, str] = field(default_factory=dict)
     """A sorted index's sort attribute (a date-time) by its attribute: the index is
     ``by-<attribute>.<sort>``, sorted by ``sx_<attribute>``."""
@@ -110,7 +112,13 @@ class PlainCollection:
             self.name,
             schema={"type": "object", "properties": properties} if properties else None,
             indexes=[Index(name, sort=self.sorts.get(name)) for name, _ in self.indexes],
+            listing_order=self.listing_order,
         )
+
+    @property
+    def listing_index(self) -> list[str]:
+        """The ordered listing's index, if any."""
+        return [] if self.listing_order == "id" else [f"{LIST_INDEX}.{self.listing_order}"]
 
     def index_name(self, attribute: str) -> str:
         """``by-<attribute>``, or for a sorted index ``by-<attribute>.<sort>``."""
@@ -308,6 +316,28 @@ def _table(scope: Construct, collection: PlainCollection, events_on: bool) -> dy
 
 def _staged_indexes(collection: PlainCollection) -> list[dict[str, Any]]:
     """The attribute indexes, as the index job creates them after the deploy."""
+    return [*_attribute_indexes(collection), *_listing_indexes(collection)]
+
+
+def _listing_indexes(collection: PlainCollection) -> list[dict[str, Any]]:
+    return [
+        {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": "listing", "KeyType": "HASH"},
+                {"AttributeName": "lx", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+            "AttributeDefinitions": [
+                {"AttributeName": "listing", "AttributeType": "S"},
+                {"AttributeName": "lx", "AttributeType": "S"},
+            ],
+        }
+        for name in collection.listing_index
+    ]
+
+
+def _attribute_indexes(collection: PlainCollection) -> list[dict[str, Any]]:
     return [
         {
             "IndexName": collection.index_name(attribute),
@@ -346,7 +376,11 @@ def _function(
         timeout=Duration.seconds(10),
     )
     object_prefix = f"{collection.name}/"
-    index_names = [LIST_INDEX, *(collection.index_name(name) for name, _ in collection.indexes)]
+    index_names = [
+        LIST_INDEX,
+        *(collection.index_name(name) for name, _ in collection.indexes),
+        *collection.listing_index,
+    ]
     iam.Grant.add_to_principal(
         grantee=function,
         actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
@@ -492,6 +526,7 @@ def _index_backfill(
         ],
     )
     names = [collection.index_name(name) for name, _ in collection.indexes]
+    names += collection.listing_index
     resources = [
         CustomResource(
             scope,

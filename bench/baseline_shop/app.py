@@ -84,6 +84,7 @@ def build_stack(app: cdk.App) -> Stack:
                 excludes=(),
                 model=_model("CustomersData"),
                 indexes=[("email", "S")],
+                listing_order="updated",
                 attributes=["address", "joined", "name"],
             ),
         ],

@@ -2,8 +2,9 @@
 
 Orders are validated against a JSON Schema (draft-07) and can be queried by ``status``
 and by ``customer_id``, newest ``placed_at`` first with ``order=desc``; customers by
-``email``. One REST API, one stage and cache, one
-bucket; a table and a function per collection. Synthesize and serve it locally with::
+``email``, and listed most recently changed first with ``order=desc``. One REST API,
+one stage and cache, one bucket; a table and a function per collection. Synthesize and
+serve it locally with::
 
     cd examples/shop && cdk synth --quiet
     serverless-crud local --cdk-out examples/shop/cdk.out
@@ -34,7 +35,12 @@ ServerlessCrudService(
             schema=ORDER_SCHEMA,
             indexes=[Index("status"), Index("customer_id", sort="placed_at")],
         ),
-        Collection("customers", schema=CUSTOMER_SCHEMA, indexes=[Index("email")]),
+        Collection(
+            "customers",
+            schema=CUSTOMER_SCHEMA,
+            indexes=[Index("email")],
+            listing_order="updated",
+        ),
     ],
 )
 app.synth()

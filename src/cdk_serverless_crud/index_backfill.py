@@ -91,6 +91,8 @@ class IndexBackfill(Construct):
             ],
         )
         names = [index.index_name for index in collection.indexes]
+        if collection.listing_index_name is not None:
+            names.append(collection.listing_index_name)
         self.start, self.run = (
             CustomResource(
                 self,

@@ -17,6 +17,7 @@ from cdk_serverless_crud.authorization import Authorization
 from cdk_serverless_crud.contract import openapi_document
 from cdk_serverless_crud.contract.access import check_access, check_tenancy
 from cdk_serverless_crud.contract.collection import (
+    LISTING_SORT_KEY,
     OWNED_LIST_INDEX,
     OWNED_LIST_KEY,
     Collection,
@@ -247,6 +248,14 @@ class ServerlessCrudService(Construct):
                 stored,
                 staged=True,
                 sort_key_attribute=index.sort_key_attribute,
+            )
+        if collection.listing_index_name is not None:
+            table.add_attribute_index(
+                collection.listing_index_name,
+                TimeSeriesTable.LIST_INDEX_PARTITION_KEY,
+                "S",
+                staged=True,
+                sort_key_attribute=LISTING_SORT_KEY,
             )
         if collection.owner_scoped:
             # Each owner's items, and each owner's by value: keyed by digests, so strings.

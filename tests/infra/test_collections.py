@@ -62,7 +62,7 @@ class Shop:
                     schema=ORDER_SCHEMA,
                     indexes=[Index("status"), Index("customer_id", sort="placed_at")],
                 ),
-                Collection("customers"),
+                Collection("customers", listing_order="updated"),
             ],
         )
         self.template = Template.from_stack(self.stack)
@@ -119,7 +119,12 @@ def test_each_collection_has_its_own_table_with_its_indexes(shop: Shop) -> None:
     assert indexes["by-status"]["Projection"] == {"ProjectionType": "ALL"}
     assert {"AttributeName": "ix_status", "AttributeType": "S"} in orders["AttributeDefinitions"]
     customers = tables[_table_id(shop, "customers")]
-    assert [gsi["IndexName"] for gsi in customers["GlobalSecondaryIndexes"]] == ["latest-items"]
+    listings = {gsi["IndexName"]: gsi for gsi in customers["GlobalSecondaryIndexes"]}
+    assert list(listings) == ["latest-items", "latest-items.updated"]
+    assert listings["latest-items.updated"]["KeySchema"] == [
+        {"AttributeName": "listing", "KeyType": "HASH"},
+        {"AttributeName": "lx", "KeyType": "RANGE"},
+    ]
 
 
 def test_a_numeric_index_has_a_number_key() -> None:
@@ -161,6 +166,8 @@ def test_each_function_knows_its_collection_and_indexes(shop: Shop) -> None:
     assert json.loads(orders["ATTRIBUTES"]) == ["placed_at", "shipping", "total"]
     customers = shop.function("customers")["Environment"]["Variables"]
     assert customers["OBJECT_PREFIX"] == "customers/"
+    assert customers["LISTING_ORDER"] == "updated"
+    assert "LISTING_ORDER" not in orders
     assert "INDEXES" not in customers
     assert "ATTRIBUTES" not in customers
 
@@ -169,7 +176,7 @@ def test_each_role_reaches_only_its_own_table_indexes_and_prefix(shop: Shop) -> 
     bucket_id = store_bucket_id(shop.template)
     for collection, indexes in (
         ("orders", ["latest-items", "by-status", "by-customer_id.placed_at"]),
-        ("customers", ["latest-items"]),
+        ("customers", ["latest-items", "latest-items.updated"]),
     ):
         table_id = _table_id(shop, collection)
         role_id = shop.function(collection)["Role"]["Fn::GetAtt"][0]
@@ -456,6 +463,13 @@ def test_a_sort_attribute_the_schema_does_not_declare_sortable_is_refused(
     index: Index, message: list[str]
 ) -> None:
     assert_value_error(lambda: Collection("orders", schema=ORDER_SCHEMA, indexes=[index]), message)
+
+
+def test_a_listing_order_outside_the_three_is_refused() -> None:
+    assert_value_error(
+        lambda: Collection("notes", listing_order="newest"),
+        ["Collection('notes').listing_order", "'id', 'created', 'updated'", "'newest'"],
+    )
 
 
 def test_a_sort_must_name_another_property_and_order_is_reserved() -> None:

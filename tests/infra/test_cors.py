@@ -68,6 +68,7 @@ def test_the_function_learns_the_cors_policy(one_origin: Template, two_origins: 
         "ACCESS",
         "OWNED_LIST_INDEX",
         "TENANCY",
+        "LISTING_ORDER",
     }
     assert _environment(one_origin)["CORS_ALLOW_ORIGINS"] == APP
     assert _environment(one_origin)["CORS_ALLOW_CREDENTIALS"] == "true"

@@ -218,6 +218,32 @@ def test_a_customer_s_orders_come_newest_first_over_http(shop: Client) -> None:
     assert "placed_at.lt" in bounded.json()["error"]["message"]
 
 
+def test_customers_are_listed_most_recently_changed_first(shop: Client) -> None:
+    """The shop's customers have listing_order="updated": a change moves a customer to
+    the front of ``order=desc``, across pages, over HTTP."""
+
+    def newest_first() -> list[str]:
+        ids: list[str] = []
+        query = "order=desc&limit=2"
+        while True:
+            page = shop.request(
+                "GET", f"/customers?{query}", headers={"Cache-Control": "max-age=0"}
+            ).json()
+            ids += [item["id"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                return ids
+            query = f"order=desc&limit=2&cursor={page['next_cursor']}"
+
+    made = [
+        _create(shop, "/customers", {"name": name, "email": f"{name}@example.com"})
+        for name in ("Ada", "Bo", "Cy")
+    ]
+    assert newest_first()[:3] == made[::-1]
+    changed = {"name": "Ada", "email": "ada@example.org"}
+    assert shop.request("PUT", f"/customers/{made[0]}", changed).status == 200
+    assert newest_first()[:3] == [made[0], made[2], made[1]]
+
+
 def test_each_query_value_has_its_own_cache_entry(shop: Client) -> None:
     _create(shop, "/orders", _order(customer_id="c-cache-a"))
     _create(shop, "/orders", _order(customer_id="c-cache-b"))
@@ -284,7 +310,12 @@ def _shop_document() -> dict[str, Any]:
             schema=schemas["ORDER_SCHEMA"],
             indexes=[Index("status"), Index("customer_id", sort="placed_at")],
         ),
-        Collection("customers", schema=schemas["CUSTOMER_SCHEMA"], indexes=[Index("email")]),
+        Collection(
+            "customers",
+            schema=schemas["CUSTOMER_SCHEMA"],
+            indexes=[Index("email")],
+            listing_order="updated",
+        ),
     ]
     return service_document(collections, title="ShopExample Shop", version=_VERSION)
 

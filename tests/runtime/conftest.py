@@ -115,6 +115,7 @@ class MakeCollection(Protocol):
         access: Sequence[Allow] | None = None,
         tenancy: Tenancy | None = None,
         sorted_indexes: Sequence[Index] = (),
+        listing_order: str = "id",
     ) -> CollectionUnderTest: ...
 
 
@@ -147,11 +148,13 @@ def make_collection(
         access: Sequence[Allow] | None = None,
         tenancy: Tenancy | None = None,
         sorted_indexes: Sequence[Index] = (),
+        listing_order: str = "id",
     ) -> CollectionUnderTest:
         collection = Collection(
             name,
             schema=_declared(schema, indexes or {}, attributes or ()),
             indexes=[Index(attribute) for attribute in indexes or {}] + list(sorted_indexes),
+            listing_order=listing_order,
             access=access,
             tenancy=tenancy,
         )
@@ -166,7 +169,13 @@ def make_collection(
         table = environment["TABLE_NAME"]
         if tenancy is not None:  # the tenant's prefix makes every index key a string
             entries = [{**entry, "type": "S"} for entry in entries]
-        _create_table(aws.dynamodb, table, entries, environment.get("OWNED_LIST_INDEX"))
+        _create_table(
+            aws.dynamodb,
+            table,
+            entries,
+            environment.get("OWNED_LIST_INDEX"),
+            collection.listing_index_name,
+        )
         package = f"item_service_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
         shutil.copytree(
             PACKAGE / "runtime" / "item_service",
@@ -199,6 +208,7 @@ _OPTIONAL = (
     "ACCESS",
     "OWNED_LIST_INDEX",
     "TENANCY",
+    "LISTING_ORDER",
 )
 
 _SCHEMA_TYPES = {"S": "string", "N": "number"}
@@ -222,7 +232,11 @@ def _event_data_limit(environment: Mapping[str, str]) -> int | None:
 
 
 def _create_table(
-    dynamodb: Any, name: str, indexes: list[dict[str, Any]], owned_list: str | None = None
+    dynamodb: Any,
+    name: str,
+    indexes: list[dict[str, Any]],
+    owned_list: str | None = None,
+    ordered_listing: str | None = None,
 ) -> None:
     """The collection's table: the docs/design.md layout, plus one GSI per index, and
     the owners' indexes where an owner rule reads (``owned_list``)."""
@@ -230,6 +244,9 @@ def _create_table(
     attributes.update({index["key"]: index["type"] for index in indexes})
     attributes.update({index["sort_key"]: "S" for index in indexes if "sort_key" in index})
     sparse = [(os.environ["LIST_INDEX_NAME"], "listing", "id")]
+    if ordered_listing is not None:
+        attributes["lx"] = "S"
+        sparse.append((ordered_listing, "listing", "lx"))
     sparse += [(index["index"], index["key"], index.get("sort_key", "id")) for index in indexes]
     if owned_list is not None:
         attributes["owned"] = "S"

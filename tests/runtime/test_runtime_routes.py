@@ -179,6 +179,7 @@ def test_stored_records_follow_the_design(api: Api, aws: SimpleNamespace) -> Non
         "latest": {"N": str(first)},
         "data": {"M": {"v": {"N": "1"}}},
         "listing": {"S": "item"},
+        "created_at": {"N": str(first)},
     }
 
     api.request("DELETE", f"/items/{item_id}")
@@ -195,5 +196,6 @@ def test_stored_records_follow_the_design(api: Api, aws: SimpleNamespace) -> Non
         "timestamp": {"N": "0"},
         "latest": {"N": str(tombstone)},
         "deleted": {"BOOL": True},
+        "created_at": {"N": str(first)},
     }
     assert record(first)["data"] == {"M": {"v": {"N": "1"}}}  # nothing is erased

@@ -40,6 +40,10 @@ RESERVED_QUERY_PARAMETERS = frozenset({"limit", "cursor", "order"})
 #: A sorted index's range conditions, ``<sort>.<operator>``: dots, because API Gateway
 #: refuses brackets (``placed_at[gte]``) in a parameter name it keys its cache on.
 SORT_OPERATORS = ("gt", "gte", "lt", "lte", "prefix")
+#: ``Collection.listing_order``'s values.
+LISTING_ORDERS = ("id", "created", "updated")
+#: The head's sort key in the ordered listing: the time, then the item's key.
+LISTING_SORT_KEY = "lx"
 
 KeyType = Literal["S", "N"]
 SortType = Literal["string", "date", "date-time", "number"]
@@ -170,6 +174,15 @@ class Collection:
     :default: None, one space for every caller
     """
 
+    listing_order: str = "id"
+    """The order of ``GET /{collection}``: ``"id"``, or ``"created"`` / ``"updated"``, the
+    time each item was created or last changed (then its id), from the sparse index
+    ``latest-items.<order>``, so that ``?order=desc`` lists the newest first in one
+    Query. An owner's own listing (``Allow.owner()``) stays in id order.
+
+    :default: "id"
+    """
+
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.fullmatch(_NAME, self.name):
             raise ValueError(
@@ -187,6 +200,11 @@ class Collection:
                     f"Collection({self.name!r}).indexes must hold Index objects; got {index!r}."
                 )
         self._check_access()
+        if self.listing_order not in LISTING_ORDERS:
+            raise ValueError(
+                f"Collection({self.name!r}).listing_order must be one of "
+                f"{', '.join(map(repr, LISTING_ORDERS))}; got {self.listing_order!r}."
+            )
         if len(self.table_indexes) > MAX_TABLE_INDEXES:
             owned = (
                 ", and with an Allow.owner() rule that reads each takes a second for the "
@@ -260,7 +278,15 @@ class Collection:
         names = ["latest-items", *(index.index_name for index in self.indexes)]
         if self.owner_scoped:
             names += [OWNED_LIST_INDEX, *(index.owned_index_name for index in self.indexes)]
+        if self.listing_index_name is not None:
+            names.append(self.listing_index_name)
         return tuple(names)
+
+    @property
+    def listing_index_name(self) -> str | None:
+        """With a ``listing_order`` other than ``"id"``, the index of the live items in
+        that order, ``latest-items.created`` or ``latest-items.updated``."""
+        return None if self.listing_order == "id" else f"latest-items.{self.listing_order}"
 
     @property
     def construct_prefix(self) -> str:

@@ -62,6 +62,8 @@ def item_environment(
                 for index in collection.indexes
             ]
         )
+    if collection.listing_index_name is not None:
+        environment["LISTING_ORDER"] = collection.listing_order
     if collection.access is not None:
         environment["ACCESS"] = _compact(
             [

@@ -43,7 +43,7 @@ from .codec import Document
 from .config import Settings
 from .errors import IndexBuilding, InvalidBody
 from .index_changes import IndexSpec
-from .indexes import Index, item_keys
+from .indexes import LISTING_SORT_KEY, Index, item_keys, listing_key
 from .logs import log_event
 from .records import HEAD_TIMESTAMP, Item, StoredObject, record_from_item
 from .spaces import space_of_key
@@ -199,6 +199,7 @@ class Backfill:
             return progress
         building = set(job.get("indexes", []))
         indexes = tuple(index for index in self._settings.indexes if index.name in building)
+        listing = self._settings.sorted_listing_index in building
         resume = job.get("resume")
         while building and self._clock() < deadline:
             query: dict[str, Any] = {
@@ -210,7 +211,7 @@ class Backfill:
                 query["ExclusiveStartKey"] = resume
             page = self._dynamodb.scan(**query)
             for head in page.get("Items", []):
-                self._fill(head, indexes, progress)  # type: ignore[arg-type]
+                self._fill(head, indexes, progress, listing=listing)  # type: ignore[arg-type]
             progress.scanned += len(page.get("Items", []))
             resume = page.get("LastEvaluatedKey")
             if resume is None:
@@ -246,7 +247,11 @@ class Backfill:
 
     # ------------------------------------------------------------------ one head
 
-    def _fill(self, head: Item, indexes: tuple[Index, ...], progress: Progress) -> None:
+    def _fill(
+        self, head: Item, indexes: tuple[Index, ...], progress: Progress, *, listing: bool = False
+    ) -> None:
+        """Write the keys ``head`` lacks: those of ``indexes`` and, with ``listing``, its
+        place in the ordered listing (``lx``, and ``created_at`` if the head has none)."""
         record = record_from_item(head)
         if record.content is None:
             return  # a tombstone is in no index
@@ -257,6 +262,14 @@ class Backfill:
         except InvalidBody:
             progress.refused += 1
             return
+        if listing:
+            created_at = record.created_at
+            if created_at is None:
+                created_at = self._first_timestamp(record.id, record.timestamp)
+                wanted["created_at"] = {"N": str(created_at)}
+            order = self._settings.listing_order
+            lx = listing_key(order, created_at, record.timestamp, record.id)
+            wanted[LISTING_SORT_KEY] = {"S": lx}
         missing = {name: value for name, value in wanted.items() if head.get(name) != value}
         if not missing:
             return
@@ -277,6 +290,22 @@ class Backfill:
             progress.lost_races += 1
             return
         progress.written += 1
+
+    def _first_timestamp(self, key: str, latest: int) -> int:
+        """The timestamp of the first version of the item stored under ``key``."""
+        page = self._dynamodb.query(
+            TableName=self._settings.table_name,
+            KeyConditionExpression="#id = :id AND #ts > :head",
+            ExpressionAttributeNames={"#id": "id", "#ts": "timestamp"},
+            ExpressionAttributeValues={
+                ":id": {"S": key},
+                ":head": {"N": str(HEAD_TIMESTAMP)},
+            },
+            ConsistentRead=True,
+            Limit=1,
+        )
+        items = page.get("Items", [])
+        return int(items[0]["timestamp"]["N"]) if items else latest
 
     def _data(self, content: Document | StoredObject) -> Document:
         """An item's data: inline, or its offloaded body's exact S3 version."""

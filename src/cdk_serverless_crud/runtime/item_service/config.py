@@ -37,6 +37,15 @@ class Settings:
     """The owners' listing index (``OWNED_LIST_INDEX``), with an owner rule that reads."""
     tenancy: str | None = None
     """The claim that names each caller's tenant (``TENANCY``); None: no tenants."""
+    listing_order: str = "id"
+    """The plain listing's order (``LISTING_ORDER``): id, created or updated."""
+
+    @property
+    def sorted_listing_index(self) -> str | None:
+        """The index of the live items in ``listing_order``; None for id order."""
+        if self.listing_order == "id":
+            return None
+        return f"{self.list_index_name}.{self.listing_order}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,14 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         access=parse_access(environ.get("ACCESS", "")),
         owned_list_index=environ.get("OWNED_LIST_INDEX") or None,
         tenancy=environ.get("TENANCY") or None,
+        listing_order=_listing_order(environ.get("LISTING_ORDER") or "id"),
     )
+
+
+def _listing_order(order: str) -> str:
+    if order not in ("id", "created", "updated"):
+        raise ValueError(f"LISTING_ORDER must be id, created or updated; got {order!r}")
+    return order
 
 
 @functools.cache

@@ -41,6 +41,16 @@ _SHOWN_NAME_CHARS = 64
 
 #: The head's key in the owners' listing (``OWNED_LIST_INDEX``): a digest of the owner.
 OWNED_LIST_KEY = "owned"
+#: The head's sort key in the ordered listing (``LISTING_ORDER``): time, then key.
+LISTING_SORT_KEY = "lx"
+
+
+def listing_key(order: str, created_at: int, updated_at: int, stored_key: str) -> str:
+    """The head's ``lx`` in a listing ordered by ``order`` (created or updated): the
+    time in epoch milliseconds, 15 digits (until the year 33658), then the item's key,
+    so that equal times keep key order."""
+    ms = created_at if order == "created" else updated_at
+    return f"{ms:015d}{sort_keys.SEPARATOR}{stored_key}"
 
 
 @dataclass(frozen=True)

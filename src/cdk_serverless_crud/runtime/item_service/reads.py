@@ -20,7 +20,7 @@ from . import codec
 from .access import owned_key
 from .bodies import BodyStore
 from .config import Settings
-from .indexes import OWNED_LIST_KEY, IndexQuery
+from .indexes import LISTING_SORT_KEY, OWNED_LIST_KEY, IndexQuery
 from .records import (
     EXPIRES_AT,
     HEAD_TIMESTAMP,
@@ -81,6 +81,26 @@ class ItemReads:
         """The head (as the latest version, maybe a tombstone), or None if never created."""
         return self._get(item_id, HEAD_TIMESTAMP)
 
+    def created_at(self, head: Record) -> int:
+        """When the item of ``head`` was created: the head's record of it, or, for a head
+        written before heads recorded it, its first version's timestamp (one Query)."""
+        if head.created_at is not None:
+            return head.created_at
+        page = self._query(
+            {
+                "TableName": self._settings.table_name,
+                "KeyConditionExpression": "#id = :id AND #ts > :head",
+                "ExpressionAttributeNames": {"#id": "id", "#ts": "timestamp"},
+                "ExpressionAttributeValues": {
+                    ":id": {"S": self._space.key(head.id)},
+                    ":head": {"N": str(HEAD_TIMESTAMP)},
+                },
+                "ConsistentRead": True,
+                "Limit": 1,
+            }
+        )
+        return page.records[0].timestamp if page.records else head.timestamp
+
     def version(self, item_id: str, timestamp: int) -> Record | None:
         """The version stored at ``timestamp`` (maybe a tombstone), or None."""
         if timestamp <= HEAD_TIMESTAMP:
@@ -123,15 +143,26 @@ class ItemReads:
         )
         return page.records[0] if page.records else None
 
-    def list_latest(self, limit: int, after_id: str | None, descending: bool = False) -> Page:
-        """One page of live heads in id order, from the sparse listing index."""
+    def list_latest(
+        self,
+        limit: int,
+        after_id: str | None,
+        descending: bool = False,
+        after_sort_key: str | None = None,
+    ) -> Page:
+        """One page of live heads in id order, from the sparse listing index, or with a
+        ``listing_order``, in that order from its own index (``after_sort_key``: the
+        ``lx`` of ``after_id``)."""
+        ordered = self._settings.sorted_listing_index
         return self._query_heads(
-            self._settings.list_index_name,
+            ordered or self._settings.list_index_name,
             "listing",
             {"S": self._space.listing},
             limit,
             after_id,
             descending=descending,
+            sort_key=None if ordered is None else LISTING_SORT_KEY,
+            after_sort_key=after_sort_key,
         )
 
     def list_owned(

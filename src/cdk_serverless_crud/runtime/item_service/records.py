@@ -64,6 +64,9 @@ class Record:
     owner: str | None = None
     """Who created the item (its first version's ``written_by``), kept by every later
     version; None for an item created without an identity."""
+    created_at: int | None = None
+    """A head's: when the item was created (its first version's timestamp), kept by
+    every later head; None for a version, or a head written before heads recorded it."""
 
     @property
     def deleted(self) -> bool:
@@ -149,6 +152,7 @@ def head_item(
     written_by: str | None = None,
     owner: str | None = None,
     listing: str = LISTING,
+    created_at: int | None = None,
 ) -> Item:
     """The head record pointing at version ``timestamp``; listed and indexed only while live.
 
@@ -163,6 +167,7 @@ def head_item(
         **_content_attributes(content),
         **_writer(written_by),
         **_owner(owner),
+        **({} if created_at is None else {"created_at": {"N": str(created_at)}}),
     }
     if content is not None:
         item["listing"] = {"S": listing}
@@ -174,12 +179,14 @@ def record_from_item(item: Mapping[str, Any]) -> Record:
     """Read a version or head record (a head reads as its latest version)."""
     timestamp = item["latest"] if "latest" in item else item["timestamp"]
     written_by, owner = item.get("written_by"), item.get("owner")
+    created_at = item.get("created_at")
     return Record(
         id=item["id"]["S"],
         timestamp=int(timestamp["N"]),
         content=_content(item),
         written_by=None if written_by is None else written_by["S"],
         owner=None if owner is None else owner["S"],
+        created_at=None if created_at is None else int(created_at["N"]),
     )
 
 

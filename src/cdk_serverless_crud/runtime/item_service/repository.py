@@ -25,7 +25,7 @@ from .errors import (
     RequestInProgress,
     TooMuchContention,
 )
-from .indexes import item_keys
+from .indexes import LISTING_SORT_KEY, item_keys, listing_key
 from .reads import ItemReads, Page
 from .records import Answer, Claim, Content, Record, Version, key_record, version_item
 from .transactions import LOST_RACE, cancellation_codes, put_version
@@ -264,6 +264,16 @@ class ItemRepository(ItemReads):
                 # Strictly after the latest version even if the clock lags or two
                 # writes share a millisecond: versions never collide or go back.
                 timestamp = now_ms() if head is None else max(now_ms(), head.timestamp + 1)
+                # Recorded on every head; looked up (one Query) for a head written before
+                # heads recorded it only when the listing is in creation order.
+                created_at = timestamp if head is None else head.created_at
+                order = self._settings.listing_order
+                if order == "created" and head is not None and created_at is None:
+                    created_at = self.created_at(head)
+                if order != "id" and data is not None:
+                    stored_key = self._space.key(item_id)
+                    lx = listing_key(order, created_at or timestamp, timestamp, stored_key)
+                    keys = {**keys, LISTING_SORT_KEY: {"S": lx}}
                 key = None
                 if claim is not None:
                     status, location = reply
@@ -290,6 +300,7 @@ class ItemRepository(ItemReads):
                         keys,
                         seen,
                         key,
+                        created_at,
                     )
                 except ClientError as error:
                     reasons = cancellation_codes(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -27,7 +28,7 @@ from .http import (
     text_response,
 )
 from .ids import check_id, new_id
-from .indexes import MAX_KEY_BYTES, IndexQuery, index_query, read_order
+from .indexes import MAX_KEY_BYTES, IndexQuery, index_query, listing_key, read_order
 from .parameters import (
     ENVELOPE_BYTES,
     item_body,
@@ -65,6 +66,8 @@ class ItemService:
         self._access = settings.access
         self._tenancy = settings.tenancy
         self._owned_list_index = settings.owned_list_index
+        self._listing_order = settings.listing_order
+        self._sorted_listing_index = settings.sorted_listing_index
 
     def _scoped(self, request: Request) -> ItemRepository:
         """The repository in the request's tenant's key space (all of it, without
@@ -272,6 +275,8 @@ class ItemService:
         owned = scope == "owned" and request.principal is not None
         owner = space.owner_scope(request.principal or "") if owned else None
         descending = read_order(request.query)
+        if query is None and owner is None and self._listing_order != "id":
+            return self._ordered_listing(space, limit, cursor, descending)
         if query is None and owner is None and space.tenant is None:
             after = cursors.read_items_cursor(cursor, descending) if cursor is not None else None
             page = repository.list_latest(limit, after, descending)
@@ -306,6 +311,36 @@ class ItemService:
                 "items", page, lambda record: cursors.query_cursor(binding, record.id)
             )
         return self._sorted_page(query, space, limit, cursor)
+
+    def _ordered_listing(
+        self, space: KeySpace, limit: int, cursor: str | None, descending: bool
+    ) -> Response:
+        """A page of the listing in ``listing_order`` (created or updated), from its own
+        index; its cursors carry the last item's ``lx`` and resume this listing only."""
+        order = self._listing_order
+        index = self._sorted_listing_index
+        assert index is not None
+        self._readiness.check_index(index, f"the listing by {order} time")
+        binding = f"listing:{order}:{space.binding}:{'desc' if descending else 'asc'}"
+        repository = self._repository.in_space(space)
+        after = after_sort_key = None
+        if cursor is not None:
+            after, after_sort_key = cursors.read_sorted_query_cursor(cursor, binding)
+            if not re.fullmatch(r"[0-9]{15}", after_sort_key.partition(sort_keys.SEPARATOR)[0]) or (
+                not after_sort_key.endswith(sort_keys.SEPARATOR + space.key(after))
+            ):
+                raise InvalidParameter("cursor is not a cursor of this listing")
+        page = repository.list_latest(limit, after, descending, after_sort_key)
+
+        def ordered_cursor(record: Record) -> str:
+            created_at = record.created_at
+            if created_at is None:
+                created_at = repository.created_at(record)
+            key = space.key(record.id)
+            position = listing_key(order, created_at, record.timestamp, key)
+            return cursors.sorted_query_cursor(binding, record.id, position)
+
+        return self._page_response("items", page, ordered_cursor)
 
     def _sorted_page(
         self, query: IndexQuery, space: KeySpace, limit: int, cursor: str | None

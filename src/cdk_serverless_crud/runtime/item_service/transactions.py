@@ -33,6 +33,7 @@ def put_version(
     keys: Item,
     seen: int | None,
     key: Item | None = None,
+    created_at: int | None = None,
 ) -> None:
     """Put ``version`` and its head (in ``listing``, with index ``keys``) atomically.
 
@@ -60,6 +61,7 @@ def put_version(
         record.written_by,
         record.owner,
         listing,
+        created_at,
     )
     puts: list[dict[str, Any]] = [
         {
